@@ -1,0 +1,58 @@
+/* Output plumbing shared by every writer: atomic files (temp + rename), directory
+ * creation, and a small streaming JSON emitter. */
+#ifndef ATTNBIF_IO_H
+#define ATTNBIF_IO_H
+
+#include "attnbif/error.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A file being written atomically: data goes to a hidden temp file in the same directory
+ * and only ab_file_commit renames it over the final path, so readers never see a
+ * half-written file. */
+typedef struct ab_file ab_file;
+
+ab_status ab_file_open(const char *path, ab_file **out, ab_error *err);
+FILE *ab_file_stream(ab_file *file);
+/* Flush, fsync, close and rename; frees file. Checks for earlier write errors. */
+ab_status ab_file_commit(ab_file *file, ab_error *err);
+/* Close and delete the temp file; frees file. NULL is allowed. */
+void ab_file_abort(ab_file *file);
+
+/* mkdir -p. */
+ab_status ab_mkdir_p(const char *dir, ab_error *err);
+
+/* Join dir and name into out (cap bytes); error if it does not fit. */
+ab_status ab_path_join(char *out, size_t cap, const char *dir, const char *name, ab_error *err);
+
+/* Streaming JSON writer with indentation. Numbers are written with 17 significant digits
+ * (round-trip exact); NaN and Inf become null. Keys are written with ab_json_key before a
+ * value inside an object. Calls on a writer in error state do nothing. */
+typedef struct ab_json ab_json;
+
+ab_json *ab_json_create(FILE *stream);
+void ab_json_destroy(ab_json *json);
+void ab_json_begin_object(ab_json *json);
+void ab_json_end_object(ab_json *json);
+void ab_json_begin_array(ab_json *json);
+void ab_json_end_array(ab_json *json);
+void ab_json_key(ab_json *json, const char *key);
+void ab_json_string(ab_json *json, const char *value);
+void ab_json_number(ab_json *json, double value);
+void ab_json_int(ab_json *json, long value);
+void ab_json_bool(ab_json *json, int value);
+void ab_json_null(ab_json *json);
+/* Convenience: key + value. */
+void ab_json_kv_string(ab_json *json, const char *key, const char *value);
+void ab_json_kv_number(ab_json *json, const char *key, double value);
+void ab_json_kv_int(ab_json *json, const char *key, long value);
+void ab_json_kv_bool(ab_json *json, const char *key, int value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,64 @@
+/* The physics of noisy attention on S^{d-1}: models, Funk-Hecke coefficients and the
+ * analytic spectrum of the uniform state (MATH.md sections 1 and 3). */
+#ifndef ATTNBIF_MODEL_H
+#define ATTNBIF_MODEL_H
+
+#include "attnbif/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    AB_MODEL_SA = 0, /* softmax attention, post-normalised: Phi = (1/beta) log K rho */
+    AB_MODEL_USA = 1 /* unnormalised attention:             Phi = (1/beta) K rho */
+} ab_model_kind;
+
+/* What fixes the model: kind, sphere dimension (tokens on S^{d-1}, d >= 2) and the
+ * inverse temperature beta >= 0. The noise kappa is a separate argument everywhere
+ * because it is the usual continuation parameter. */
+typedef struct {
+    ab_model_kind kind;
+    int d;
+    double beta;
+} ab_model;
+
+/* "SA" / "USA". */
+const char *ab_model_kind_name(ab_model_kind kind);
+
+/* Check d >= 2 and beta finite and >= 0; fills err on failure. */
+ab_status ab_model_validate(const ab_model *model, ab_error *err);
+
+/* Funk-Hecke eigenvalue of the kernel e^{beta<x,y>} on degree-l harmonics,
+ * lambda_l = Gamma(d/2) (2/beta)^nu I_{l+nu}(beta), nu = d/2 - 1 (lambda_0(0) = 1).
+ * Large beta overflows double (lambda_0 ~ e^beta): prefer ab_kappa_l. */
+double ab_lambda_l(int d, double beta, int l);
+
+/* Critical noise of degree l at the uniform state (MATH.md 3), equal to the coefficient
+ * with which degree-l harmonics of rho enter the potential Phi:
+ *   SA:  kappa_l = I_{l+nu}(beta) / (beta I_nu(beta))
+ *   USA: kappa_l = lambda_l(beta) / beta
+ * computed without overflow (scaled Bessel functions) and with the exact beta -> 0 limit
+ * (1/d for l = 1, 0 for l >= 2). kappa_0 is defined as 0 (constants do not move tokens).
+ * Returns NaN for l < 0 or invalid d/beta. */
+double ab_kappa_l(ab_model_kind kind, int d, double beta, int l);
+
+/* kappa_l for l = 0..lmax into out[0..lmax]; faster than lmax+1 calls. */
+ab_status ab_kappa_l_table(ab_model_kind kind, int d, double beta, int lmax, double *out,
+                           ab_error *err);
+
+/* Derivative d kappa_l / d beta (for continuation in beta), same conventions. */
+double ab_kappa_l_dbeta(ab_model_kind kind, int d, double beta, int l);
+
+/* Eigenvalue of the linearised Fokker-Planck operator at the uniform state on degree-l
+ * harmonics: mu_l = -l (l + d - 2) (kappa - kappa_l). */
+double ab_uniform_eigenvalue(ab_model_kind kind, int d, double beta, double kappa, int l);
+
+/* Dimension of the space of degree-l spherical harmonics on S^{dim-1}, N(dim, l)
+ * (dim >= 1; N(1, 0) = N(1, 1) = 1, N(1, l >= 2) = 0). */
+long ab_harmonic_dim(int dim, int l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,71 @@
+/* Problem specs: the YAML file format (version 1, docs/spec.md) parsed and validated into
+ * a plain struct with every default filled in. */
+#ifndef ATTNBIF_SPEC_H
+#define ATTNBIF_SPEC_H
+
+#include "attnbif/error.h"
+#include "attnbif/model.h"
+#include "attnbif/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AB_PATH_MAX 1024
+#define AB_NAME_MAX 128
+#define AB_MAX_SECTORS 64
+
+typedef enum {
+    AB_STATE_UNIFORM = 0, /* rho = 1 */
+    AB_STATE_CLUSTER,     /* one cluster at the pole */
+    AB_STATE_ANTIPODAL,   /* two antipodal clusters at +-pole */
+    AB_STATE_PERTURB      /* 1 + amplitude * degree-l zonal harmonic (P_l(1) = 1) */
+} ab_state_type;
+
+typedef struct {
+    ab_state_type type;
+    int l;            /* perturb only */
+    double amplitude; /* perturb only */
+} ab_state_spec;
+
+typedef enum { AB_DISC_ZONAL = 0 } ab_disc_type;
+
+typedef struct {
+    ab_disc_type type;
+    int nodes; /* Gauss-Jacobi nodes in t = <x, pole> */
+} ab_disc_spec;
+
+typedef struct {
+    double tol;   /* max-norm of the log-density residual */
+    int max_iter;
+} ab_newton_spec;
+
+typedef struct {
+    char path[AB_PATH_MAX]; /* the spec file, as given */
+    int version;
+    char name[AB_NAME_MAX];
+    ab_model model;
+    double kappa;
+    ab_disc_spec disc;
+    ab_state_spec state;
+    int n_sectors;
+    int sectors[AB_MAX_SECTORS];
+    ab_newton_spec newton;
+    char output_dir[AB_PATH_MAX];
+    int has_simulation;
+    ab_sim_spec simulation;
+} ab_spec;
+
+/* Parse and validate a spec file. On failure returns AB_ESPEC (or AB_EIO for a missing
+ * file) with a message "FILE:LINE:COLUMN: FIELD: what is wrong". */
+ab_status ab_spec_load(const char *path, ab_spec *spec, ab_error *err);
+
+/* Same, from a string (path is only used in messages). */
+ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec, ab_error *err);
+
+const char *ab_state_type_name(ab_state_type type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,36 @@
+/* Shared pieces of the attnbif command-line program: parsed arguments, subcommands,
+ * exit codes. */
+#ifndef AB_CLI_H
+#define AB_CLI_H
+
+#include "attnbif/error.h"
+#include "attnbif/spec.h"
+
+#include <stddef.h>
+
+/* Exit codes (docs/cli.md). */
+enum {
+    AB_EXIT_OK = 0,
+    AB_EXIT_INTERNAL = 1, /* a bug or out of memory */
+    AB_EXIT_INPUT = 2,    /* bad spec, bad arguments, missing file */
+    AB_EXIT_NUMERIC = 3,  /* no convergence, NaN, linear algebra failure */
+    AB_EXIT_IO = 4        /* cannot write results */
+};
+
+typedef struct {
+    const char *spec_path;
+    const char *out_dir; /* -o DIR, or NULL */
+    int quiet;           /* --quiet: no progress on stderr */
+} ab_cli_args;
+
+/* Print "attnbif: error: <message>" on stderr and return the exit code for st. */
+int ab_cli_fail(ab_status st, const ab_error *err);
+
+/* The directory results go to: -o DIR, else the spec's output.dir. */
+const char *ab_cli_output_dir(const ab_cli_args *args, const ab_spec *spec);
+
+int ab_cmd_check(const ab_cli_args *args);
+int ab_cmd_solve(const ab_cli_args *args);
+int ab_cmd_simulate(const ab_cli_args *args);
+
+#endif
