@@ -42,7 +42,10 @@ void ab_error_prefix(ab_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    /* Truncation of over-long messages is acceptable; keep the prefix. */
+    size_t plen = strlen(prefix);
+    memcpy(err->msg, prefix, plen + 1);
+    strncat(err->msg, old, sizeof err->msg - plen - 1);
 }
 
 void ab_init(void)

@@ -1,0 +1,91 @@
+/* The discretisation interface the solvers see: a vector space of unknowns, the
+ * stationary residual F(u; kappa, beta) and its Jacobian, observables, and the linearised
+ * Fokker-Planck operator per symmetry sector with its known symmetry and mass modes.
+ * Solvers never look inside a discretisation (DESIGN.md). */
+#ifndef ATTNBIF_DISC_H
+#define ATTNBIF_DISC_H
+
+#include "attnbif/error.h"
+#include "attnbif/model.h"
+#include "attnbif/spec.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ab_disc ab_disc;
+
+/* Continuation parameters. */
+typedef struct {
+    double kappa;
+    double beta;
+} ab_params;
+
+typedef enum { AB_PARAM_KAPPA = 0, AB_PARAM_BETA = 1 } ab_param_id;
+
+/* Orientation-independent observables of a state (MATH.md 4). */
+typedef struct {
+    double r;           /* polar order |int x rho| */
+    double S;           /* nematic order (signed top eigenvalue of Q) */
+    double entropy;     /* -int rho log rho dsigma (0 at the uniform state, < 0 otherwise) */
+    double free_energy; /* USA: E(rho) - E(uniform) (MATH.md 2); NaN for SA */
+    double mass;        /* int rho dsigma (1 at a solution) */
+} ab_observables;
+
+/* The linearised operator restricted to one symmetry sector, as a dense matrix acting on
+ * coefficient vectors, with what the stability analysis must know about it. Storage is
+ * owned by the discretisation and valid until its next sector call. */
+typedef struct {
+    int sector;
+    int dim;                /* matrix size */
+    const double *matrix;   /* dim x dim, column-major (LAPACK layout) */
+    long multiplicity;      /* how many copies of each eigenvalue the full operator has */
+    int mass_removed;       /* 1 if the conserved-mass eigenvalue 0 was deflated out */
+    int n_symmetry;         /* number of symmetry (Goldstone) vectors below (0 or 1) */
+    const double *symmetry; /* n_symmetry vectors of length dim, column-major */
+} ab_sector_op;
+
+/* Create the discretisation a spec asks for, at the spec's kappa and beta. */
+ab_status ab_disc_create_from_spec(const ab_spec *spec, ab_disc **out, ab_error *err);
+void ab_disc_destroy(ab_disc *disc);
+
+/* Short description for output ("zonal, 128 Gauss-Jacobi nodes"). */
+const char *ab_disc_name(const ab_disc *disc);
+size_t ab_disc_dim(const ab_disc *disc);
+const ab_model *ab_disc_model(const ab_disc *disc);
+ab_params ab_disc_params(const ab_disc *disc);
+/* Change kappa and/or beta (beta changes rebuild the kernel tables). */
+ab_status ab_disc_set_params(ab_disc *disc, ab_params params, ab_error *err);
+
+/* Stationary residual F(u) and its Jacobian dF/du (dim x dim, column-major). */
+ab_status ab_disc_residual(ab_disc *disc, const double *u, double *F, ab_error *err);
+ab_status ab_disc_jacobian(ab_disc *disc, const double *u, double *J, ab_error *err);
+/* dF/dparam at u. */
+ab_status ab_disc_dparam(ab_disc *disc, const double *u, ab_param_id which, double *dF, ab_error *err);
+
+ab_status ab_disc_observables(ab_disc *disc, const double *u, ab_observables *obs, ab_error *err);
+
+/* An initial guess for Newton from the spec's state section. */
+ab_status ab_disc_initial_guess(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err);
+
+/* Largest sector index that exists (d = 2: 1). */
+int ab_disc_max_sector(const ab_disc *disc);
+ab_status ab_disc_sector_operator(ab_disc *disc, const double *u, int sector, ab_sector_op *op,
+                                  ab_error *err);
+
+/* Density on the discretisation's own nodes (coordinates t = <x, pole>) and on a fine
+ * grid of n points uniform in theta = arccos t, theta in [0, pi]. */
+typedef struct {
+    int n;
+    double *t, *theta, *rho; /* owned by the caller when filled by ab_disc_profile */
+} ab_profile;
+ab_status ab_disc_profile(ab_disc *disc, const double *u, int n_fine, ab_profile *nodes,
+                          ab_profile *fine, ab_error *err);
+void ab_profile_free(ab_profile *profile);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,79 @@
+/* Solvers on the discretisation interface: damped Newton for stationary states and the
+ * stability spectrum of the linearised Fokker-Planck operator per symmetry sector. */
+#ifndef ATTNBIF_SOLVE_H
+#define ATTNBIF_SOLVE_H
+
+#include "attnbif/disc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Newton ---------------------------------------------------------------------- */
+
+typedef struct {
+    double tol;   /* stop when max|F| <= tol */
+    int max_iter;
+    /* Optional per-iteration report (iteration, max|F|, step length); NULL for none. */
+    void (*progress)(void *ctx, int iter, double residual, double step);
+    void *progress_ctx;
+} ab_newton_opts;
+
+typedef struct {
+    int iterations;
+    double residual; /* max|F| at the returned u */
+    int converged;
+} ab_newton_report;
+
+/* Workspace for Newton on a discretisation of dimension dim (no allocation per solve). */
+typedef struct ab_newton ab_newton;
+ab_status ab_newton_create(size_t dim, ab_newton **out, ab_error *err);
+void ab_newton_destroy(ab_newton *newton);
+
+/* Solve F(u) = 0 from the guess in u (overwritten with the result). Dense LU (LAPACK
+ * dgesv) with a backtracking line search on |F|_2. Returns AB_ENOCONV (with advice in the
+ * message) when max_iter is reached, AB_ENAN on non-finite values. */
+ab_status ab_newton_solve(ab_newton *newton, ab_disc *disc, double *u, const ab_newton_opts *opts,
+                          ab_newton_report *report, ab_error *err);
+
+/* ---- Spectrum -------------------------------------------------------------------- */
+
+typedef enum {
+    AB_EIG_STABILITY = 0, /* decides stability */
+    AB_EIG_SYMMETRY,      /* rotation (Goldstone) mode: 0 by symmetry, not a bifurcation */
+    AB_EIG_MASS           /* conserved mass: left out of stability */
+} ab_eig_kind;
+
+const char *ab_eig_kind_name(ab_eig_kind kind);
+
+typedef struct {
+    int sector;
+    double re, im;
+    long multiplicity;
+    ab_eig_kind kind;
+} ab_eigenvalue;
+
+typedef struct {
+    int count;
+    ab_eigenvalue *values; /* sorted by re descending */
+    int n_unstable;        /* stability eigenvalues with re > 0, counted with multiplicity */
+    int stable;            /* n_unstable == 0 */
+} ab_spectrum;
+
+/* Workspace for dense eigen-decompositions of sector operators up to dim max_dim. */
+typedef struct ab_eigensolver ab_eigensolver;
+ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err);
+void ab_eigensolver_destroy(ab_eigensolver *solver);
+
+/* Full spectrum of the requested sectors at the stationary state u (LAPACK dgeev). The mass
+ * eigenvalue is reported as exactly 0 with kind mass; in sectors with a known symmetry
+ * vector the eigenvalue whose eigenvector is most aligned with it is tagged symmetry.
+ * spectrum->values is allocated; free with ab_spectrum_free. */
+ab_status ab_spectrum_compute(ab_eigensolver *solver, ab_disc *disc, const double *u, const int *sectors,
+                              int n_sectors, ab_spectrum *spectrum, ab_error *err);
+void ab_spectrum_free(ab_spectrum *spectrum);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,40 @@
+/* `attnbif solve SPEC`: stationary state + sector spectra, written to the output dir. */
+#include "cli/cli.h"
+
+#include "attnbif/results.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void newton_progress(void *ctx, int iter, double residual, double step)
+{
+    (void)ctx;
+    fprintf(stderr, "  newton %2d  max|F| = %9.3e  step = %9.3e\n", iter, residual, step);
+}
+
+int ab_cmd_solve(const ab_cli_args *args)
+{
+    ab_spec *spec = calloc(1, sizeof *spec);
+    ab_error err = {0};
+    if (!spec) return AB_EXIT_INTERNAL;
+    ab_status st = ab_spec_load(args->spec_path, spec, &err);
+    if (st) { free(spec); return ab_cli_fail(st, &err); }
+    const char *dir = ab_cli_output_dir(args, spec);
+    if (!args->quiet)
+        fprintf(stderr, "attnbif solve: %s model, d = %d, beta = %g, kappa = %g, %d nodes, %s guess\n",
+                ab_model_kind_name(spec->model.kind), spec->model.d, spec->model.beta, spec->kappa,
+                spec->disc.nodes, ab_state_type_name(spec->state.type));
+    ab_solve_result res;
+    st = ab_solve_problem(spec, args->quiet ? NULL : newton_progress, NULL, &res, &err);
+    if (st) { free(spec); return ab_cli_fail(st, &err); }
+    st = ab_write_solve_result(dir, &res, &err);
+    if (!st) {
+        if (!args->quiet)
+            fprintf(stderr, "attnbif solve: r = %.12g, S = %.12g, %s (%d unstable eigenvalues)\n", res.obs.r,
+                    res.obs.S, res.spectrum.stable ? "stable" : "unstable", res.spectrum.n_unstable);
+        printf("results written to %s/ (state.csv, spectrum.csv, summary.json)\n", dir);
+    }
+    ab_solve_result_free(&res);
+    free(spec);
+    return st ? ab_cli_fail(st, &err) : AB_EXIT_OK;
+}

@@ -1,0 +1,73 @@
+/* attnbif command-line program: argument parsing and subcommand dispatch. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: attnbif COMMAND SPEC [-o DIR] [--quiet]\n"
+            "\n"
+            "commands:\n"
+            "  solve SPEC      stationary state by Newton's method + spectrum of the linearised\n"
+            "                  Fokker-Planck operator per sector; writes state.csv, spectrum.csv,\n"
+            "                  summary.json\n"
+            "  simulate SPEC   finite-n particle simulation (spec section `simulation`)\n"
+            "  check SPEC      validate a spec and print it normalised; writes nothing\n"
+            "\n"
+            "options:\n"
+            "  -o DIR          write results into DIR (default: the spec's output.dir)\n"
+            "  -q, --quiet     no progress on stderr\n"
+            "  -h, --help      this help;  --version  program version\n"
+            "\n"
+            "exit codes: 0 ok, 1 internal error, 2 bad input, 3 numerical failure, 4 cannot write\n"
+            "docs: docs/cli.md, docs/spec.md\n");
+}
+
+int main(int argc, char **argv)
+{
+    ab_init();
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
+        usage(stdout);
+        return AB_EXIT_OK;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("attnbif %s\n", ab_version());
+        return AB_EXIT_OK;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return AB_EXIT_INPUT;
+    }
+    const char *command = argv[1];
+    ab_cli_args args = {0};
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "-o")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "attnbif: error: -o needs a directory\n");
+                return AB_EXIT_INPUT;
+            }
+            args.out_dir = argv[++i];
+        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+            args.quiet = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "attnbif: error: unknown option '%s' (see attnbif --help)\n", argv[i]);
+            return AB_EXIT_INPUT;
+        } else if (!args.spec_path) {
+            args.spec_path = argv[i];
+        } else {
+            fprintf(stderr, "attnbif: error: unexpected argument '%s' (one SPEC per run)\n", argv[i]);
+            return AB_EXIT_INPUT;
+        }
+    }
+    if (!args.spec_path) {
+        fprintf(stderr, "attnbif: error: %s needs a SPEC file (see attnbif --help)\n", command);
+        return AB_EXIT_INPUT;
+    }
+    if (!strcmp(command, "solve")) return ab_cmd_solve(&args);
+    if (!strcmp(command, "check")) return ab_cmd_check(&args);
+    if (!strcmp(command, "simulate")) return ab_cmd_simulate(&args);
+    fprintf(stderr, "attnbif: error: unknown command '%s' (see attnbif --help)\n", command);
+    return AB_EXIT_INPUT;
+}

@@ -1,0 +1,155 @@
+/* Writers for the results of `attnbif solve`: state.csv, spectrum.csv, summary.json. */
+#include "attnbif/results.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void ab_json_spec(ab_json *j, const ab_spec *spec)
+{
+    ab_json_begin_object(j);
+    ab_json_kv_int(j, "version", spec->version);
+    ab_json_kv_string(j, "name", spec->name);
+    ab_json_kv_string(j, "model", ab_model_kind_name(spec->model.kind));
+    ab_json_kv_int(j, "d", spec->model.d);
+    ab_json_kv_number(j, "beta", spec->model.beta);
+    ab_json_kv_number(j, "kappa", spec->kappa);
+    ab_json_key(j, "discretization");
+    ab_json_begin_object(j);
+    ab_json_kv_string(j, "type", "zonal");
+    ab_json_kv_int(j, "nodes", spec->disc.nodes);
+    ab_json_end_object(j);
+    ab_json_key(j, "state");
+    ab_json_begin_object(j);
+    ab_json_kv_string(j, "type", ab_state_type_name(spec->state.type));
+    if (spec->state.type == AB_STATE_PERTURB) {
+        ab_json_kv_int(j, "l", spec->state.l);
+        ab_json_kv_number(j, "amplitude", spec->state.amplitude);
+    }
+    ab_json_end_object(j);
+    ab_json_key(j, "eigen");
+    ab_json_begin_object(j);
+    ab_json_key(j, "sectors");
+    ab_json_begin_array(j);
+    for (int i = 0; i < spec->n_sectors; i++) ab_json_int(j, spec->sectors[i]);
+    ab_json_end_array(j);
+    ab_json_end_object(j);
+    ab_json_key(j, "newton");
+    ab_json_begin_object(j);
+    ab_json_kv_number(j, "tol", spec->newton.tol);
+    ab_json_kv_int(j, "max_iter", spec->newton.max_iter);
+    ab_json_end_object(j);
+    ab_json_key(j, "output");
+    ab_json_begin_object(j);
+    ab_json_kv_string(j, "dir", spec->output_dir);
+    ab_json_end_object(j);
+    ab_json_kv_string(j, "file", spec->path);
+    ab_json_end_object(j);
+}
+
+static ab_status write_state(const char *dir, const ab_solve_result *res, ab_error *err)
+{
+    char path[AB_PATH_MAX + 32];
+    ab_file *f;
+    ab_status st = ab_path_join(path, sizeof path, dir, "state.csv", err);
+    if (!st) st = ab_file_open(path, &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    /* grid = node: the discretisation's own Gauss-Jacobi nodes (exact values);
+     * grid = plot: spectral interpolation on a uniform theta grid. */
+    fprintf(out, "grid,t,theta,rho\n");
+    for (int i = 0; i < res->nodes.n; i++)
+        fprintf(out, "node,%.17g,%.17g,%.17g\n", res->nodes.t[i], res->nodes.theta[i], res->nodes.rho[i]);
+    for (int i = 0; i < res->fine.n; i++)
+        fprintf(out, "plot,%.17g,%.17g,%.17g\n", res->fine.t[i], res->fine.theta[i], res->fine.rho[i]);
+    return ab_file_commit(f, err);
+}
+
+static ab_status write_spectrum_csv(const char *dir, const ab_spectrum *sp, ab_error *err)
+{
+    char path[AB_PATH_MAX + 32];
+    ab_file *f;
+    ab_status st = ab_path_join(path, sizeof path, dir, "spectrum.csv", err);
+    if (!st) st = ab_file_open(path, &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    fprintf(out, "sector,re,im,multiplicity,kind\n");
+    for (int i = 0; i < sp->count; i++) {
+        const ab_eigenvalue *e = &sp->values[i];
+        fprintf(out, "%d,%.17g,%.17g,%ld,%s\n", e->sector, e->re, e->im, e->multiplicity, ab_eig_kind_name(e->kind));
+    }
+    return ab_file_commit(f, err);
+}
+
+static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_error *err)
+{
+    char path[AB_PATH_MAX + 32];
+    ab_file *f;
+    ab_status st = ab_path_join(path, sizeof path, dir, "summary.json", err);
+    if (!st) st = ab_file_open(path, &f, err);
+    if (st) return st;
+    ab_json *j = ab_json_create(ab_file_stream(f));
+    if (!j) { ab_file_abort(f); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
+    const ab_model *m = &res->spec->model;
+    ab_json_begin_object(j);
+    ab_json_kv_string(j, "program", "attnbif");
+    ab_json_kv_string(j, "version", ab_version());
+    ab_json_kv_string(j, "command", "solve");
+    ab_json_key(j, "spec");
+    ab_json_spec(j, res->spec);
+    ab_json_kv_string(j, "discretization", res->disc_name);
+    ab_json_kv_number(j, "kappa", res->params.kappa);
+    ab_json_kv_number(j, "beta", res->params.beta);
+    ab_json_key(j, "newton");
+    ab_json_begin_object(j);
+    ab_json_kv_int(j, "iterations", res->newton.iterations);
+    ab_json_kv_number(j, "residual", res->newton.residual);
+    ab_json_kv_bool(j, "converged", res->newton.converged);
+    ab_json_end_object(j);
+    ab_json_key(j, "observables");
+    ab_json_begin_object(j);
+    ab_json_kv_number(j, "r", res->obs.r);
+    ab_json_kv_number(j, "S", res->obs.S);
+    ab_json_kv_number(j, "entropy", res->obs.entropy);
+    ab_json_key(j, "free_energy");
+    if (m->kind == AB_MODEL_USA) ab_json_number(j, res->obs.free_energy);
+    else ab_json_null(j);
+    ab_json_kv_number(j, "residual", res->newton.residual);
+    ab_json_end_object(j);
+    /* The analytic critical noises of the uniform state, for orientation. */
+    ab_json_key(j, "kappa_l");
+    ab_json_begin_array(j);
+    for (int l = 1; l <= 4; l++) {
+        ab_json_begin_object(j);
+        ab_json_kv_int(j, "l", l);
+        ab_json_kv_number(j, "kappa", ab_kappa_l(m->kind, m->d, res->params.beta, l));
+        ab_json_end_object(j);
+    }
+    ab_json_end_array(j);
+    ab_json_kv_bool(j, "stable", res->spectrum.stable);
+    ab_json_kv_int(j, "n_unstable", res->spectrum.n_unstable);
+    ab_json_key(j, "spectrum");
+    ab_json_begin_array(j);
+    for (int i = 0; i < res->spectrum.count; i++) {
+        const ab_eigenvalue *e = &res->spectrum.values[i];
+        ab_json_begin_object(j);
+        ab_json_kv_int(j, "sector", e->sector);
+        ab_json_kv_number(j, "re", e->re);
+        ab_json_kv_number(j, "im", e->im);
+        ab_json_kv_int(j, "multiplicity", e->multiplicity);
+        ab_json_kv_string(j, "kind", ab_eig_kind_name(e->kind));
+        ab_json_end_object(j);
+    }
+    ab_json_end_array(j);
+    ab_json_end_object(j);
+    ab_json_destroy(j);
+    return ab_file_commit(f, err);
+}
+
+ab_status ab_write_solve_result(const char *dir, const ab_solve_result *res, ab_error *err)
+{
+    ab_status st = ab_mkdir_p(dir, err);
+    if (!st) st = write_state(dir, res, err);
+    if (!st) st = write_spectrum_csv(dir, &res->spectrum, err);
+    if (!st) st = write_summary(dir, res, err);
+    return st;
+}

@@ -1,0 +1,250 @@
+/* Problem spec version 1: YAML file -> validated ab_spec with defaults filled in
+ * (every key is documented in docs/spec.md). */
+#include "attnbif/spec.h"
+
+#include "spec/spec_sim.h"
+#include "spec/yaml_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AB_NODES_MIN 8
+#define AB_NODES_MAX 4096
+#define AB_D_MAX 256
+
+static const ab_range POSITIVE = {0.0, INFINITY, 1, 0};
+static const ab_range NONNEGATIVE = {0.0, INFINITY, 0, 0};
+
+const char *ab_state_type_name(ab_state_type type)
+{
+    static const char *const names[] = {"uniform", "cluster", "antipodal", "perturb"};
+    return (unsigned)type < 4 ? names[type] : "?";
+}
+
+/* A required key: fail naming the mapping where it is missing. */
+static ab_status require(ab_yctx *ctx, const yaml_node_t *map, const char *key, const char *field)
+{
+    if (ab_y_get(ctx, map, key)) return AB_OK;
+    return ab_y_fail(ctx, map, field, "required key is missing");
+}
+
+static ab_status parse_discretization(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    spec->disc.type = AB_DISC_ZONAL;
+    spec->disc.nodes = 128;
+    if (!node) return AB_OK;
+    static const char *const keys[] = {"type", "nodes", NULL};
+    static const char *const types[] = {"zonal", NULL};
+    int type;
+    long nodes;
+    ab_status st = ab_y_check_map(ctx, node, "discretization", keys);
+    if (!st) st = ab_y_enum(ctx, node, "type", "discretization.type", 0, types, &type, NULL);
+    if (!st) st = ab_y_int(ctx, node, "nodes", "discretization.nodes", 128, AB_NODES_MIN, AB_NODES_MAX, &nodes, NULL);
+    if (st) return st;
+    spec->disc.type = (ab_disc_type)type;
+    spec->disc.nodes = (int)nodes;
+    return AB_OK;
+}
+
+static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    spec->state.type = AB_STATE_UNIFORM;
+    spec->state.l = 0;
+    spec->state.amplitude = 0.0;
+    if (!node) return AB_OK;
+    static const char *const keys[] = {"type", "l", "amplitude", NULL};
+    static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", NULL};
+    int type, has_l, has_amp;
+    long l;
+    double amp;
+    ab_status st = ab_y_check_map(ctx, node, "state", keys);
+    if (!st) st = require(ctx, node, "type", "state.type");
+    if (!st) st = ab_y_enum(ctx, node, "type", "state.type", 0, types, &type, NULL);
+    if (!st) st = ab_y_int(ctx, node, "l", "state.l", 0, 1, spec->disc.nodes - 1, &l, &has_l);
+    if (!st) st = ab_y_double(ctx, node, "amplitude", "state.amplitude", 0.0,
+                              (ab_range){-1.0, 1.0, 1, 1}, &amp, &has_amp);
+    if (st) return st;
+    spec->state.type = (ab_state_type)type;
+    if (type == AB_STATE_PERTURB) {
+        if (!has_l) return ab_y_fail(ctx, node, "state.l", "required with type: perturb");
+        if (!has_amp) return ab_y_fail(ctx, node, "state.amplitude", "required with type: perturb");
+        if (amp == 0.0)
+            return ab_y_fail(ctx, ab_y_get(ctx, node, "amplitude"), "state.amplitude",
+                             "must be non-zero (amplitude 0 is the uniform state)");
+        spec->state.l = (int)l;
+        spec->state.amplitude = amp;
+    } else if (has_l || has_amp) {
+        return ab_y_fail(ctx, ab_y_get(ctx, node, has_l ? "l" : "amplitude"),
+                         has_l ? "state.l" : "state.amplitude", "only allowed with type: perturb");
+    }
+    return AB_OK;
+}
+
+static ab_status parse_eigen(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    /* Sectors m >= 2 do not exist on the circle (S^0 has harmonics of degree 0 and 1 only). */
+    const int max_sector = spec->model.d == 2 ? 1 : spec->disc.nodes - 2;
+    spec->n_sectors = 0;
+    if (!node) {
+        for (int m = 0; m <= 3 && m <= max_sector; m++) spec->sectors[spec->n_sectors++] = m;
+        return AB_OK;
+    }
+    static const char *const keys[] = {"sectors", NULL};
+    ab_status st = ab_y_check_map(ctx, node, "eigen", keys);
+    if (st) return st;
+    yaml_node_t *list = ab_y_get(ctx, node, "sectors");
+    if (!list) {
+        for (int m = 0; m <= 3 && m <= max_sector; m++) spec->sectors[spec->n_sectors++] = m;
+        return AB_OK;
+    }
+    if (list->type != YAML_SEQUENCE_NODE) return ab_y_fail(ctx, list, "eigen.sectors", "expected a list of integers");
+    int n = ab_y_seq_len(list);
+    if (n > AB_MAX_SECTORS) return ab_y_fail(ctx, list, "eigen.sectors", "at most %d sectors", AB_MAX_SECTORS);
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *item = ab_y_seq_item(ctx, list, i);
+        long m;
+        if ((st = ab_y_node_int(ctx, item, "eigen.sectors", &m))) return st;
+        if (m < 0 || m > max_sector)
+            return ab_y_fail(ctx, item, "eigen.sectors", "sector %ld out of range: need 0 <= m <= %d%s", m,
+                             max_sector, spec->model.d == 2 ? " (d = 2 has sectors 0 and 1 only)" : " (nodes - 2)");
+        for (int j = 0; j < spec->n_sectors; j++)
+            if (spec->sectors[j] == m) return ab_y_fail(ctx, item, "eigen.sectors", "sector %ld listed twice", m);
+        spec->sectors[spec->n_sectors++] = (int)m;
+    }
+    return AB_OK;
+}
+
+static ab_status parse_newton(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    spec->newton.tol = 1e-11;
+    spec->newton.max_iter = 50;
+    if (!node) return AB_OK;
+    static const char *const keys[] = {"tol", "max_iter", NULL};
+    long iters;
+    ab_status st = ab_y_check_map(ctx, node, "newton", keys);
+    if (!st) st = ab_y_double(ctx, node, "tol", "newton.tol", 1e-11, (ab_range){1e-15, 1e-2, 0, 0}, &spec->newton.tol, NULL);
+    if (!st) st = ab_y_int(ctx, node, "max_iter", "newton.max_iter", 50, 1, 10000, &iters, NULL);
+    if (!st) spec->newton.max_iter = (int)iters;
+    return st;
+}
+
+static ab_status parse_output(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    char def[AB_PATH_MAX];
+    snprintf(def, sizeof def, "output/%.*s", (int)(sizeof def - 16), spec->name);
+    if (!node) { memcpy(spec->output_dir, def, sizeof def); return AB_OK; }
+    static const char *const keys[] = {"dir", NULL};
+    ab_status st = ab_y_check_map(ctx, node, "output", keys);
+    if (!st) st = ab_y_string(ctx, node, "dir", "output.dir", def, spec->output_dir, sizeof spec->output_dir, NULL);
+    return st;
+}
+
+/* Default name: the spec file's base name without extension. */
+static void default_name(const char *path, char *out, size_t cap)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strcspn(base, ".");
+    if (len == 0) { snprintf(out, cap, "problem"); return; }
+    snprintf(out, cap, "%.*s", (int)(len < cap - 1 ? len : cap - 1), base);
+}
+
+static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
+{
+    yaml_node_t *root = yaml_document_get_root_node(ctx->doc);
+    if (!root) return ab_y_fail(ctx, NULL, "(top level)", "the file is empty");
+    static const char *const keys[] = {"version", "name", "model", "d", "beta", "kappa",
+                                       "discretization", "state", "eigen", "newton",
+                                       "output", "simulation", NULL};
+    static const char *const models[] = {"SA", "USA", NULL};
+    ab_status st = ab_y_check_map(ctx, root, "", keys);
+    if (st) return st;
+    long version, d;
+    int kind;
+    char name[AB_NAME_MAX];
+    default_name(spec->path, name, sizeof name);
+    if ((st = ab_y_int(ctx, root, "version", "version", 1, 1, 1, &version, NULL))) return st;
+    if ((st = ab_y_string(ctx, root, "name", "name", name, spec->name, sizeof spec->name, NULL))) return st;
+    if (strchr(spec->name, '/'))
+        return ab_y_fail(ctx, ab_y_get(ctx, root, "name"), "name", "must not contain '/' (it names a directory)");
+    const char *required[] = {"model", "d", "beta", "kappa"};
+    for (int i = 0; i < 4; i++)
+        if ((st = require(ctx, root, required[i], required[i]))) return st;
+    if ((st = ab_y_enum(ctx, root, "model", "model", 0, models, &kind, NULL))) return st;
+    if ((st = ab_y_int(ctx, root, "d", "d", 3, 2, AB_D_MAX, &d, NULL))) return st;
+    if ((st = ab_y_double(ctx, root, "beta", "beta", 0.0, NONNEGATIVE, &spec->model.beta, NULL))) return st;
+    if ((st = ab_y_double(ctx, root, "kappa", "kappa", 0.0, POSITIVE, &spec->kappa, NULL))) return st;
+    spec->version = (int)version;
+    spec->model.kind = (ab_model_kind)kind;
+    spec->model.d = (int)d;
+    if (!isfinite(ab_kappa_l(spec->model.kind, spec->model.d, spec->model.beta, 1)))
+        return ab_y_fail(ctx, ab_y_get(ctx, root, "beta"), "beta",
+                         "too large: the kernel coefficients overflow double precision");
+    if ((st = parse_discretization(ctx, ab_y_get(ctx, root, "discretization"), spec))) return st;
+    if ((st = parse_state(ctx, ab_y_get(ctx, root, "state"), spec))) return st;
+    if ((st = parse_eigen(ctx, ab_y_get(ctx, root, "eigen"), spec))) return st;
+    if ((st = parse_newton(ctx, ab_y_get(ctx, root, "newton"), spec))) return st;
+    if ((st = parse_output(ctx, ab_y_get(ctx, root, "output"), spec))) return st;
+    yaml_node_t *sim = ab_y_get(ctx, root, "simulation");
+    spec->has_simulation = sim != NULL;
+    if (sim && (st = ab_spec_parse_simulation(ctx, sim, spec, &spec->simulation))) return st;
+    return AB_OK;
+}
+
+static ab_status parse_with(yaml_parser_t *parser, const char *path, ab_spec *spec, ab_error *err)
+{
+    memset(spec, 0, sizeof *spec);
+    if (strlen(path) >= sizeof spec->path) return ab_error_set(err, AB_ESPEC, "spec path too long: %s", path);
+    memcpy(spec->path, path, strlen(path) + 1);
+    yaml_document_t doc;
+    if (!yaml_parser_load(parser, &doc)) {
+        ab_status st = ab_error_set(err, AB_ESPEC, "%s:%lu:%lu: YAML syntax error: %s%s%s", path,
+                                    (unsigned long)parser->problem_mark.line + 1,
+                                    (unsigned long)parser->problem_mark.column + 1,
+                                    parser->problem ? parser->problem : "unknown",
+                                    parser->context ? " " : "", parser->context ? parser->context : "");
+        return st;
+    }
+    ab_yctx ctx = {path, &doc, err};
+    ab_status st = parse_document(&ctx, spec);
+    if (!st) {
+        /* A second document in the same file is almost certainly a mistake. */
+        yaml_document_t extra;
+        if (yaml_parser_load(parser, &extra)) {
+            if (yaml_document_get_root_node(&extra))
+                st = ab_error_set(err, AB_ESPEC, "%s: more than one YAML document; a spec is a single mapping", path);
+            yaml_document_delete(&extra);
+        }
+    }
+    yaml_document_delete(&doc);
+    return st;
+}
+
+ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec, ab_error *err)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) return ab_error_set(err, AB_ENOMEM, "cannot initialise the YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+    ab_status st = parse_with(&parser, path, spec, err);
+    yaml_parser_delete(&parser);
+    return st;
+}
+
+ab_status ab_spec_load(const char *path, ab_spec *spec, ab_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ab_error_set(err, AB_ESPEC, "%s: cannot open spec file: %s", path, strerror(errno));
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(f);
+        return ab_error_set(err, AB_ENOMEM, "cannot initialise the YAML parser");
+    }
+    yaml_parser_set_input_file(&parser, f);
+    ab_status st = parse_with(&parser, path, spec, err);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return st;
+}
