@@ -65,6 +65,11 @@ ab_status ab_disc_jacobian(ab_disc *disc, const double *u, double *J, ab_error *
 /* dF/dparam at u. */
 ab_status ab_disc_dparam(ab_disc *disc, const double *u, ab_param_id which, double *dF, ab_error *err);
 
+/* Size of the terms that make up F at the current parameters (1 + largest kernel weight /
+ * kappa): F cannot be computed more accurately than machine epsilon times this, so
+ * Newton's tolerance is relative to it. */
+double ab_disc_residual_scale(const ab_disc *disc);
+
 ab_status ab_disc_observables(ab_disc *disc, const double *u, ab_observables *obs, ab_error *err);
 
 /* An initial guess for Newton from the spec's state section. */
@@ -84,6 +89,11 @@ typedef struct {
 ab_status ab_disc_profile(ab_disc *disc, const double *u, int n_fine, ab_profile *nodes,
                           ab_profile *fine, ab_error *err);
 void ab_profile_free(ab_profile *profile);
+
+/* Density of the state u at n arbitrary points given by t = <x, pole> (zonal states),
+ * by the discretisation's own spectral interpolation rho = exp(Phi[rho]/kappa) / Z. */
+ab_status ab_disc_density_at(ab_disc *disc, const double *u, int n, const double *t, double *rho,
+                             ab_error *err);
 
 #ifdef __cplusplus
 }

@@ -12,7 +12,7 @@ extern "C" {
 /* ---- Newton ---------------------------------------------------------------------- */
 
 typedef struct {
-    double tol;   /* stop when max|F| <= tol */
+    double tol;   /* stop when max|F| <= tol * ab_disc_residual_scale(disc) */
     int max_iter;
     /* Optional per-iteration report (iteration, max|F|, step length); NULL for none. */
     void (*progress)(void *ctx, int iter, double residual, double step);

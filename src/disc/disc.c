@@ -51,6 +51,8 @@ ab_status ab_disc_dparam(ab_disc *disc, const double *u, ab_param_id which, doub
     return disc->ops->dparam(disc, u, which, dF, err);
 }
 
+double ab_disc_residual_scale(const ab_disc *disc) { return disc->ops->residual_scale(disc); }
+
 ab_status ab_disc_observables(ab_disc *disc, const double *u, ab_observables *obs, ab_error *err)
 {
     return disc->ops->observables(disc, u, obs, err);
@@ -75,6 +77,12 @@ ab_status ab_disc_profile(ab_disc *disc, const double *u, int n_fine, ab_profile
                           ab_profile *fine, ab_error *err)
 {
     return disc->ops->profile(disc, u, n_fine, nodes, fine, err);
+}
+
+ab_status ab_disc_density_at(ab_disc *disc, const double *u, int n, const double *t, double *rho,
+                             ab_error *err)
+{
+    return disc->ops->density_at(disc, u, n, t, rho, err);
 }
 
 void ab_profile_free(ab_profile *profile)

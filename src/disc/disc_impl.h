@@ -11,11 +11,13 @@ typedef struct {
     ab_status (*residual)(ab_disc *, const double *, double *, ab_error *);
     ab_status (*jacobian)(ab_disc *, const double *, double *, ab_error *);
     ab_status (*dparam)(ab_disc *, const double *, ab_param_id, double *, ab_error *);
+    double (*residual_scale)(const ab_disc *);
     ab_status (*observables)(ab_disc *, const double *, ab_observables *, ab_error *);
     ab_status (*initial_guess)(ab_disc *, const ab_state_spec *, double *, ab_error *);
     int (*max_sector)(const ab_disc *);
     ab_status (*sector_operator)(ab_disc *, const double *, int, ab_sector_op *, ab_error *);
     ab_status (*profile)(ab_disc *, const double *, int, ab_profile *, ab_profile *, ab_error *);
+    ab_status (*density_at)(ab_disc *, const double *, int, const double *, double *, ab_error *);
 } ab_disc_ops;
 
 /* Every discretisation struct starts with this header. */

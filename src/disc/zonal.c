@@ -223,6 +223,14 @@ static ab_status zonal_dparam(ab_disc *d, const double *u, ab_param_id which, do
     return AB_OK;
 }
 
+static double zonal_residual_scale(const ab_disc *d)
+{
+    const zonal *z = (const zonal *)d;
+    double gmax = 0.0;
+    for (int l = 0; l < z->N; l++) gmax = fmax(gmax, fabs(z->g[l]));
+    return 1.0 + gmax / z->base.params.kappa;
+}
+
 static ab_status zonal_observables(ab_disc *d, const double *u, ab_observables *obs, ab_error *err)
 {
     zonal *z = Z(d);
@@ -529,6 +537,26 @@ static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_se
     return AB_OK;
 }
 
+static ab_status zonal_density_at(ab_disc *d, const double *u, int n, const double *t, double *rho,
+                                  ab_error *err)
+{
+    zonal *z = Z(d);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    const int N = z->N;
+    double *p = z->work; /* N x N scratch, only N used here */
+    for (int j = 0; j < n; j++) {
+        if (!(t[j] >= -1.0 && t[j] <= 1.0)) return ab_error_set(err, AB_EINVAL, "t = %g is outside [-1, 1]", t[j]);
+        ab_jacobi_eval(z->a, z->cd, N - 1, t[j], p, NULL);
+        double sv = 0.0, Phi;
+        for (int l = 0; l < N; l++) sv += z->gc[l] * p[l];
+        if (!potential(z, sv, 0.0, &Phi, NULL, NULL, NULL))
+            return ab_error_set(err, AB_ENAN, "kernel convolution is not positive at t = %g", t[j]);
+        rho[j] = exp(Phi / z->base.params.kappa - z->logZ);
+    }
+    return AB_OK;
+}
+
 static ab_status zonal_profile(ab_disc *d, const double *u, int n_fine, ab_profile *nodes, ab_profile *fine,
                                ab_error *err)
 {
@@ -536,14 +564,12 @@ static ab_status zonal_profile(ab_disc *d, const double *u, int n_fine, ab_profi
     ab_status st = eval_state(z, u, err);
     if (st) return st;
     const int N = z->N;
-    const double kappa = z->base.params.kappa;
     memset(nodes, 0, sizeof *nodes);
     memset(fine, 0, sizeof *fine);
     nodes->t = malloc(sizeof(double) * N); nodes->theta = malloc(sizeof(double) * N); nodes->rho = malloc(sizeof(double) * N);
     fine->t = malloc(sizeof(double) * n_fine); fine->theta = malloc(sizeof(double) * n_fine); fine->rho = malloc(sizeof(double) * n_fine);
-    double *p = malloc(sizeof(double) * 2 * N);
-    if (!nodes->t || !nodes->theta || !nodes->rho || !fine->t || !fine->theta || !fine->rho || !p) {
-        free(p); ab_profile_free(nodes); ab_profile_free(fine);
+    if (!nodes->t || !nodes->theta || !nodes->rho || !fine->t || !fine->theta || !fine->rho) {
+        ab_profile_free(nodes); ab_profile_free(fine);
         return ab_error_set(err, AB_ENOMEM, "out of memory for the density profile");
     }
     nodes->n = N;
@@ -554,22 +580,18 @@ static ab_status zonal_profile(ab_disc *d, const double *u, int n_fine, ab_profi
     }
     fine->n = n_fine;
     for (int j = 0; j < n_fine; j++) {
-        double theta = 3.14159265358979323846 * j / (n_fine - 1), t = cos(theta);
-        ab_jacobi_eval(z->a, z->cd, N - 1, t, p, NULL);
-        double sv = 0.0, Phi;
-        for (int l = 0; l < N; l++) sv += z->gc[l] * p[l];
-        if (!potential(z, sv, 0.0, &Phi, NULL, NULL, NULL)) Phi = NAN;
-        fine->t[j] = t;
-        fine->theta[j] = theta;
-        fine->rho[j] = exp(Phi / kappa - z->logZ);
+        fine->theta[j] = 3.14159265358979323846 * j / (n_fine - 1);
+        fine->t[j] = cos(fine->theta[j]);
     }
-    free(p);
-    return AB_OK;
+    st = zonal_density_at(d, u, n_fine, fine->t, fine->rho, err);
+    if (st) { ab_profile_free(nodes); ab_profile_free(fine); }
+    return st;
 }
 
 static const ab_disc_ops zonal_ops = {
     zonal_name, zonal_destroy, zonal_set_params, zonal_residual, zonal_jacobian, zonal_dparam,
-    zonal_observables, zonal_initial_guess, zonal_max_sector, zonal_sector_operator, zonal_profile,
+    zonal_residual_scale, zonal_observables, zonal_initial_guess, zonal_max_sector, zonal_sector_operator, zonal_profile,
+    zonal_density_at,
 };
 
 ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_disc **out, ab_error *err)

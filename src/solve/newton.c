@@ -60,12 +60,13 @@ ab_status ab_newton_solve(ab_newton *nw, ab_disc *disc, double *u, const ab_newt
     ab_status st = ab_disc_residual(disc, u, nw->F, err);
     if (st) return st;
     double res = norm_inf(nw->F, n), step_len = 0.0;
+    const double tol = opts->tol * ab_disc_residual_scale(disc);
     report->converged = 0;
     for (int it = 0;; it++) {
         report->iterations = it;
         report->residual = res;
         if (opts->progress) opts->progress(opts->progress_ctx, it, res, step_len);
-        if (res <= opts->tol) { report->converged = 1; return AB_OK; }
+        if (res <= tol) { report->converged = 1; return AB_OK; }
         if (it >= opts->max_iter) break;
         if ((st = ab_disc_jacobian(disc, u, nw->J, err))) return st;
         for (size_t i = 0; i < n; i++) nw->step[i] = -nw->F[i];
@@ -96,5 +97,5 @@ ab_status ab_newton_solve(ab_newton *nw, ab_disc *disc, double *u, const ab_newt
                         "Newton did not converge in %d iterations (max|F| = %.3g > tol %.3g); try a guess "
                         "closer to the state (state.type), more nodes (discretization.nodes), or a larger "
                         "newton.max_iter",
-                        opts->max_iter, res, opts->tol);
+                        opts->max_iter, res, tol);
 }
