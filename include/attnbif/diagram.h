@@ -1,0 +1,92 @@
+/* Bifurcation diagrams: branches of stationary states followed in kappa or beta, their
+ * special points (folds, branch points, Hopf points, end points), and their writers. */
+#ifndef ATTNBIF_DIAGRAM_H
+#define ATTNBIF_DIAGRAM_H
+
+#include "attnbif/disc.h"
+#include "attnbif/io.h"
+#include "attnbif/spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    AB_SP_NONE = 0,
+    AB_SP_FOLD,          /* limit point: the branch turns back in the parameter (LP) */
+    AB_SP_PITCHFORK,     /* symmetry-breaking branch point (BP) */
+    AB_SP_TRANSCRITICAL, /* branch point with a non-zero quadratic coefficient (BP) */
+    AB_SP_HOPF,          /* a complex pair crosses the imaginary axis (HB) */
+    AB_SP_END            /* end of a branch: window edge, max_steps or failure (EP) */
+} ab_special_type;
+
+typedef enum {
+    AB_CRIT_NONE = 0,   /* not a pitchfork */
+    AB_CRIT_SUPERCRITICAL,
+    AB_CRIT_SUBCRITICAL,
+    AB_CRIT_DEGENERATE, /* cubic coefficient zero to working accuracy */
+    AB_CRIT_UNKNOWN     /* pitchfork into a non-zonal sector: not computed */
+} ab_criticality;
+
+/* "fold", "pitchfork", ... and the AUTO-style short labels "LP", "BP", "HB", "EP". */
+const char *ab_special_type_name(ab_special_type type);
+const char *ab_special_label(ab_special_type type);
+const char *ab_criticality_name(ab_criticality crit);
+
+/* One computed point of a branch. */
+typedef struct {
+    double kappa, beta;
+    double r, S, entropy, free_energy; /* free_energy NaN for SA */
+    int n_unstable;                    /* stability eigenvalues with re > 0, with multiplicity */
+    ab_special_type label;             /* AB_SP_NONE except on special rows */
+    int special;                       /* index into ab_diagram.special, or -1 */
+} ab_branch_point;
+
+typedef struct {
+    int id;              /* 1-based, as written to branches.csv */
+    int parent_special;  /* special point this branch was switched from, or -1 */
+    int n_points, cap;
+    ab_branch_point *points;
+    char end_reason[200];
+} ab_branch;
+
+typedef struct {
+    ab_special_type type;
+    double kappa, beta;
+    int branch, point;         /* branch id and index of its row in that branch */
+    int sector;                /* sector whose eigenvalue crosses (-1 for end points) */
+    int l;                     /* degree l for branch points on the uniform branch, else -1 */
+    ab_criticality criticality;
+    int criticality_checked;   /* 1: the switched branch left on the predicted side; 0: not checked; -1: contradicts */
+    double r, S;
+    char note[200];            /* why a branch ended, "non-zonal branch not followed", ... */
+    char profile[64];          /* file name under profiles/ ("" if none) */
+    ab_profile nodes;          /* density at the discretisation nodes (owned) */
+} ab_special_point;
+
+typedef struct {
+    const ab_spec *spec;
+    ab_param_id parameter; /* continuation parameter */
+    int n_branches, cap_branches;
+    ab_branch *branches;
+    int n_special, cap_special;
+    ab_special_point *special;
+    int n_warnings;
+    char warnings[8][256];
+} ab_diagram;
+
+void ab_diagram_init(ab_diagram *diagram, const ab_spec *spec, ab_param_id parameter);
+void ab_diagram_free(ab_diagram *diagram);
+/* Append a branch (returns it, NULL on allocation failure) / a point / a special point. */
+ab_branch *ab_diagram_add_branch(ab_diagram *diagram, int parent_special);
+ab_status ab_branch_add_point(ab_branch *branch, const ab_branch_point *point, ab_error *err);
+int ab_diagram_add_special(ab_diagram *diagram, const ab_special_point *sp); /* index or -1 */
+
+/* Write branches.csv, special_points.csv, profiles/<label>.csv, diagram.svg, diagram.gp
+ * and summary.json (last) into dir. */
+ab_status ab_write_diagram(const char *dir, const ab_diagram *diagram, ab_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
