@@ -59,6 +59,18 @@ ab_params ab_disc_params(const ab_disc *disc);
 /* Change kappa and/or beta (beta changes rebuild the kernel tables). */
 ab_status ab_disc_set_params(ab_disc *disc, ab_params params, ab_error *err);
 
+/* The discretisation's inner product on unknowns (quadrature-weighted L^2 for zonal). */
+double ab_disc_dot(const ab_disc *disc, const double *x, const double *y);
+/* The image of u under the reflection x -> -x (zonal: t -> -t); in != out. */
+void ab_disc_reflect(const ab_disc *disc, const double *in, double *out);
+/* How well u is resolved: *tail = size of the highest-degree modes of rho relative to its
+ * mean; *nodes_needed = estimated node count for a tail of 1e-12 (from the decay rate). */
+ab_status ab_disc_resolution(ab_disc *disc, const double *u, double *tail, int *nodes_needed, ab_error *err);
+/* Initial guess from density samples (t_k, rho_k), e.g. a saved profile: log rho
+ * interpolated onto the discretisation (t need not be sorted). */
+ab_status ab_disc_guess_from_samples(ab_disc *disc, int n, const double *t, const double *rho, double *u,
+                                     ab_error *err);
+
 /* Stationary residual F(u) and its Jacobian dF/du (dim x dim, column-major). */
 ab_status ab_disc_residual(ab_disc *disc, const double *u, double *F, ab_error *err);
 ab_status ab_disc_jacobian(ab_disc *disc, const double *u, double *J, ab_error *err);

@@ -29,6 +29,12 @@ ab_status ab_mkdir_p(const char *dir, ab_error *err);
 /* Join dir and name into out (cap bytes); error if it does not fit. */
 ab_status ab_path_join(char *out, size_t cap, const char *dir, const char *name, ab_error *err);
 
+/* Read a density profile CSV (state.csv of `solve`, or profiles/<label>.csv of `run`):
+ * lines starting with '#' are comments, then the header grid,t,theta,rho. Returns the
+ * `node` rows if there are any, else the `plot` rows; *t and *rho are allocated (free()).
+ * Errors name the file and line. */
+ab_status ab_read_profile(const char *path, int *n, double **t, double **rho, ab_error *err);
+
 /* Streaming JSON writer with indentation. Numbers are written with 17 significant digits
  * (round-trip exact); NaN and Inf become null. Keys are written with ab_json_key before a
  * value inside an object. Calls on a writer in error state do nothing. */

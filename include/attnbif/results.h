@@ -32,6 +32,9 @@ ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, do
                            void *progress_ctx, ab_solve_result *res, ab_error *err);
 void ab_solve_result_free(ab_solve_result *res);
 
+/* Initial guess for the spec's state section, including saved profiles (type: file). */
+ab_status ab_initial_state(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err);
+
 /* Write state.csv, spectrum.csv and summary.json into dir (created). summary.json is
  * written last, so its presence marks a complete result. */
 ab_status ab_write_solve_result(const char *dir, const ab_solve_result *result, ab_error *err);

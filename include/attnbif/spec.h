@@ -19,14 +19,28 @@ typedef enum {
     AB_STATE_UNIFORM = 0, /* rho = 1 */
     AB_STATE_CLUSTER,     /* one cluster at the pole */
     AB_STATE_ANTIPODAL,   /* two antipodal clusters at +-pole */
-    AB_STATE_PERTURB      /* 1 + amplitude * degree-l zonal harmonic (P_l(1) = 1) */
+    AB_STATE_PERTURB,     /* 1 + amplitude * degree-l zonal harmonic (P_l(1) = 1) */
+    AB_STATE_FILE         /* a saved density profile (e.g. DIR/profiles/BP1.csv) */
 } ab_state_type;
 
 typedef struct {
     ab_state_type type;
     int l;            /* perturb only */
     double amplitude; /* perturb only */
+    char path[AB_PATH_MAX]; /* file only */
 } ab_state_spec;
+
+/* The `continuation:` section (attnbif run). */
+typedef struct {
+    int present;
+    int parameter;        /* 0: kappa, 1: beta (same values as ab_param_id) */
+    double min, max;      /* window of the continuation parameter */
+    int direction;        /* +1 or -1: initial direction of the parameter */
+    double ds, ds_min, ds_max;
+    int max_steps;        /* per branch */
+    int switch_branches;  /* follow branches born at branch points */
+    int max_branches;
+} ab_continuation_spec;
 
 typedef enum { AB_DISC_ZONAL = 0 } ab_disc_type;
 
@@ -52,6 +66,7 @@ typedef struct {
     int sectors[AB_MAX_SECTORS];
     ab_newton_spec newton;
     char output_dir[AB_PATH_MAX];
+    ab_continuation_spec continuation;
     int has_simulation;
     ab_sim_spec simulation;
 } ab_spec;

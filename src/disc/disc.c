@@ -51,6 +51,18 @@ ab_status ab_disc_dparam(ab_disc *disc, const double *u, ab_param_id which, doub
     return disc->ops->dparam(disc, u, which, dF, err);
 }
 
+double ab_disc_dot(const ab_disc *disc, const double *x, const double *y) { return disc->ops->dot(disc, x, y); }
+void ab_disc_reflect(const ab_disc *disc, const double *in, double *out) { disc->ops->reflect(disc, in, out); }
+ab_status ab_disc_resolution(ab_disc *disc, const double *u, double *tail, int *nodes_needed, ab_error *err)
+{
+    return disc->ops->resolution(disc, u, tail, nodes_needed, err);
+}
+ab_status ab_disc_guess_from_samples(ab_disc *disc, int n, const double *t, const double *rho, double *u,
+                                     ab_error *err)
+{
+    return disc->ops->guess_from_samples(disc, n, t, rho, u, err);
+}
+
 double ab_disc_residual_scale(const ab_disc *disc) { return disc->ops->residual_scale(disc); }
 
 ab_status ab_disc_observables(ab_disc *disc, const double *u, ab_observables *obs, ab_error *err)

@@ -12,6 +12,10 @@ typedef struct {
     ab_status (*jacobian)(ab_disc *, const double *, double *, ab_error *);
     ab_status (*dparam)(ab_disc *, const double *, ab_param_id, double *, ab_error *);
     double (*residual_scale)(const ab_disc *);
+    double (*dot)(const ab_disc *, const double *, const double *);
+    void (*reflect)(const ab_disc *, const double *, double *);
+    ab_status (*resolution)(ab_disc *, const double *, double *, int *, ab_error *);
+    ab_status (*guess_from_samples)(ab_disc *, int, const double *, const double *, double *, ab_error *);
     ab_status (*observables)(ab_disc *, const double *, ab_observables *, ab_error *);
     ab_status (*initial_guess)(ab_disc *, const ab_state_spec *, double *, ab_error *);
     int (*max_sector)(const ab_disc *);

@@ -231,6 +231,67 @@ static double zonal_residual_scale(const ab_disc *d)
     return 1.0 + gmax / z->base.params.kappa;
 }
 
+static void normalise(const zonal *z, double *u);
+
+static double zonal_dot(const ab_disc *d, const double *x, const double *y)
+{
+    const zonal *z = (const zonal *)d;
+    double s = 0.0;
+    for (int i = 0; i < z->N; i++) s += z->W[i] * x[i] * y[i];
+    return s;
+}
+
+/* The Gauss-Jacobi nodes are symmetric (t_{N-1-i} = -t_i), so reflection reverses them. */
+static void zonal_reflect(const ab_disc *d, const double *in, double *out)
+{
+    const zonal *z = (const zonal *)d;
+    for (int i = 0; i < z->N; i++) out[i] = in[z->N - 1 - i];
+}
+
+static ab_status zonal_resolution(ab_disc *d, const double *u, double *tail, int *nodes_needed, ab_error *err)
+{
+    zonal *z = Z(d);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    const int N = z->N, k0 = N - (N / 8 > 2 ? N / 8 : 2);
+    double top = 0.0, mid = 0.0;
+    for (int l = k0; l < N; l++) top = fmax(top, fabs(z->c[l]));
+    for (int l = N / 2 - 2; l < N / 2 + 2; l++) mid = fmax(mid, fabs(z->c[l]));
+    *tail = top / z->c0;
+    /* geometric decay rate between the middle and the top of the spectrum */
+    double rate = (top > 0.0 && mid > top) ? log(mid / top) / (k0 - N / 2) : 0.0;
+    if (*tail <= 1e-12) *nodes_needed = N;
+    else if (rate > 1e-3) *nodes_needed = N + (int)ceil(log(*tail / 1e-12) / rate);
+    else *nodes_needed = 2 * N;
+    return AB_OK;
+}
+
+static ab_status zonal_guess_from_samples(ab_disc *d, int n, const double *t, const double *rho, double *u,
+                                          ab_error *err)
+{
+    zonal *z = Z(d);
+    if (n < 2) return ab_error_set(err, AB_EINVAL, "a density profile needs at least 2 samples (got %d)", n);
+    for (int k = 0; k < n; k++)
+        if (!(rho[k] > 0.0) || !(t[k] >= -1.0 && t[k] <= 1.0))
+            return ab_error_set(err, AB_EINVAL, "profile sample %d is invalid (t = %g, rho = %g): need -1 <= t <= 1, rho > 0", k, t[k], rho[k]);
+    /* Piecewise-linear interpolation of log rho in t (Newton then restores full accuracy);
+     * exact when the samples are this discretisation's own nodes. */
+    for (int i = 0; i < z->N; i++) {
+        double ti = z->t[i];
+        int lo = -1, hi = -1;
+        for (int k = 0; k < n; k++) {
+            if (t[k] <= ti && (lo < 0 || t[k] > t[lo])) lo = k;
+            if (t[k] >= ti && (hi < 0 || t[k] < t[hi])) hi = k;
+        }
+        if (lo < 0) lo = hi;
+        if (hi < 0) hi = lo;
+        double a = log(rho[lo]), b = log(rho[hi]);
+        u[i] = t[hi] > t[lo] ? a + (b - a) * (ti - t[lo]) / (t[hi] - t[lo]) : a;
+    }
+    normalise(z, u);
+    return AB_OK;
+}
+
 static ab_status zonal_observables(ab_disc *d, const double *u, ab_observables *obs, ab_error *err)
 {
     zonal *z = Z(d);
@@ -295,6 +356,8 @@ static ab_status zonal_initial_guess(ab_disc *d, const ab_state_spec *state, dou
     case AB_STATE_UNIFORM:
         for (int i = 0; i < N; i++) u[i] = 0.0;
         return AB_OK;
+    case AB_STATE_FILE:
+        return ab_error_set(err, AB_EINVAL, "a file state is read with ab_read_profile + ab_disc_guess_from_samples");
     case AB_STATE_CLUSTER:
         for (int i = 0; i < N; i++) u[i] = b * z->t[i];
         break;
@@ -590,7 +653,8 @@ static ab_status zonal_profile(ab_disc *d, const double *u, int n_fine, ab_profi
 
 static const ab_disc_ops zonal_ops = {
     zonal_name, zonal_destroy, zonal_set_params, zonal_residual, zonal_jacobian, zonal_dparam,
-    zonal_residual_scale, zonal_observables, zonal_initial_guess, zonal_max_sector, zonal_sector_operator, zonal_profile,
+    zonal_residual_scale, zonal_dot, zonal_reflect, zonal_resolution, zonal_guess_from_samples,
+    zonal_observables, zonal_initial_guess, zonal_max_sector, zonal_sector_operator, zonal_profile,
     zonal_density_at,
 };
 

@@ -12,6 +12,19 @@ static int looks_uniform(const ab_observables *obs)
     return fabs(obs->r) < 1e-6 && fabs(obs->S) < 1e-6;
 }
 
+ab_status ab_initial_state(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err)
+{
+    if (state->type != AB_STATE_FILE) return ab_disc_initial_guess(disc, state, u, err);
+    int n;
+    double *t, *rho;
+    ab_status st = ab_read_profile(state->path, &n, &t, &rho, err);
+    if (st) return st;
+    st = ab_disc_guess_from_samples(disc, n, t, rho, u, err);
+    free(t);
+    free(rho);
+    return st;
+}
+
 void ab_solve_result_free(ab_solve_result *res)
 {
     ab_spectrum_free(&res->spectrum);
@@ -34,7 +47,7 @@ ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, do
     u = malloc(sizeof(double) * n);
     if (!u) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); goto done; }
     if ((st = ab_newton_create(n, &newton, err))) goto done;
-    if ((st = ab_disc_initial_guess(disc, &spec->state, u, err))) goto done;
+    if ((st = ab_initial_state(disc, &spec->state, u, err))) goto done;
     ab_newton_opts opts = {spec->newton.tol, spec->newton.max_iter, progress, progress_ctx};
     if ((st = ab_newton_solve(newton, disc, u, &opts, &res->newton, err))) goto done;
     if ((st = ab_disc_observables(disc, u, &res->obs, err))) goto done;

@@ -20,8 +20,8 @@ static const ab_range NONNEGATIVE = {0.0, INFINITY, 0, 0};
 
 const char *ab_state_type_name(ab_state_type type)
 {
-    static const char *const names[] = {"uniform", "cluster", "antipodal", "perturb"};
-    return (unsigned)type < 4 ? names[type] : "?";
+    static const char *const names[] = {"uniform", "cluster", "antipodal", "perturb", "file"};
+    return (unsigned)type < 5 ? names[type] : "?";
 }
 
 /* A required key: fail naming the mapping where it is missing. */
@@ -55,9 +55,9 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     spec->state.l = 0;
     spec->state.amplitude = 0.0;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "l", "amplitude", NULL};
-    static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", NULL};
-    int type, has_l, has_amp;
+    static const char *const keys[] = {"type", "l", "amplitude", "path", NULL};
+    static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", "file", NULL};
+    int type, has_l, has_amp, has_path;
     long l;
     double amp;
     ab_status st = ab_y_check_map(ctx, node, "state", keys);
@@ -66,7 +66,11 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     if (!st) st = ab_y_int(ctx, node, "l", "state.l", 0, 1, spec->disc.nodes - 1, &l, &has_l);
     if (!st) st = ab_y_double(ctx, node, "amplitude", "state.amplitude", 0.0,
                               (ab_range){-1.0, 1.0, 1, 1}, &amp, &has_amp);
+    if (!st) st = ab_y_string(ctx, node, "path", "state.path", "", spec->state.path, sizeof spec->state.path, &has_path);
     if (st) return st;
+    if (type == AB_STATE_FILE && !has_path) return ab_y_fail(ctx, node, "state.path", "required with type: file");
+    if (type != AB_STATE_FILE && has_path)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "path"), "state.path", "only allowed with type: file");
     spec->state.type = (ab_state_type)type;
     if (type == AB_STATE_PERTURB) {
         if (!has_l) return ab_y_fail(ctx, node, "state.l", "required with type: perturb");
@@ -131,6 +135,47 @@ static ab_status parse_newton(ab_yctx *ctx, const yaml_node_t *node, ab_spec *sp
     return st;
 }
 
+static ab_status parse_continuation(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    ab_continuation_spec *c = &spec->continuation;
+    memset(c, 0, sizeof *c);
+    if (!node) return AB_OK;
+    static const char *const keys[] = {"parameter", "min", "max", "direction", "ds", "ds_min", "ds_max",
+                                       "max_steps", "switch_branches", "max_branches", NULL};
+    static const char *const params[] = {"kappa", "beta", NULL};
+    const ab_range any = {-INFINITY, INFINITY, 0, 0};
+    long dir, steps, branches;
+    ab_status st = ab_y_check_map(ctx, node, "continuation", keys);
+    if (!st) st = ab_y_enum(ctx, node, "parameter", "continuation.parameter", 0, params, &c->parameter, NULL);
+    if (!st) st = require(ctx, node, "min", "continuation.min");
+    if (!st) st = require(ctx, node, "max", "continuation.max");
+    if (!st) st = ab_y_double(ctx, node, "min", "continuation.min", 0.0,
+                              c->parameter == 0 ? POSITIVE : NONNEGATIVE, &c->min, NULL);
+    if (!st) st = ab_y_double(ctx, node, "max", "continuation.max", 0.0, any, &c->max, NULL);
+    if (!st) st = ab_y_int(ctx, node, "direction", "continuation.direction", -1, -1, 1, &dir, NULL);
+    if (!st) st = ab_y_double(ctx, node, "ds", "continuation.ds", 0.01, POSITIVE, &c->ds, NULL);
+    if (!st) st = ab_y_double(ctx, node, "ds_min", "continuation.ds_min", 1e-8, POSITIVE, &c->ds_min, NULL);
+    if (!st) st = ab_y_double(ctx, node, "ds_max", "continuation.ds_max", 0.05, POSITIVE, &c->ds_max, NULL);
+    if (!st) st = ab_y_int(ctx, node, "max_steps", "continuation.max_steps", 2000, 1, 10000000, &steps, NULL);
+    if (!st) st = ab_y_bool(ctx, node, "switch_branches", "continuation.switch_branches", 1, &c->switch_branches, NULL);
+    if (!st) st = ab_y_int(ctx, node, "max_branches", "continuation.max_branches", 10, 1, 10000, &branches, NULL);
+    if (st) return st;
+    if (dir == 0) return ab_y_fail(ctx, ab_y_get(ctx, node, "direction"), "continuation.direction", "must be -1 or 1");
+    if (!(c->max > c->min))
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "max"), "continuation.max", "must be > continuation.min (%g)", c->min);
+    double start = c->parameter == 0 ? spec->kappa : spec->model.beta;
+    if (start < c->min || start > c->max)
+        return ab_y_fail(ctx, node, "continuation", "the starting %s = %g (top-level key) is outside [min, max] = [%g, %g]",
+                         params[c->parameter], start, c->min, c->max);
+    if (!(c->ds_min <= c->ds && c->ds <= c->ds_max))
+        return ab_y_fail(ctx, node, "continuation.ds", "need ds_min <= ds <= ds_max (got %g, %g, %g)", c->ds_min, c->ds, c->ds_max);
+    c->present = 1;
+    c->direction = (int)dir;
+    c->max_steps = (int)steps;
+    c->max_branches = (int)branches;
+    return AB_OK;
+}
+
 static ab_status parse_output(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
 {
     char def[AB_PATH_MAX];
@@ -158,7 +203,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     if (!root) return ab_y_fail(ctx, NULL, "(top level)", "the file is empty");
     static const char *const keys[] = {"version", "name", "model", "d", "beta", "kappa",
                                        "discretization", "state", "eigen", "newton",
-                                       "output", "simulation", NULL};
+                                       "output", "continuation", "simulation", NULL};
     static const char *const models[] = {"SA", "USA", NULL};
     ab_status st = ab_y_check_map(ctx, root, "", keys);
     if (st) return st;
@@ -188,6 +233,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     if ((st = parse_eigen(ctx, ab_y_get(ctx, root, "eigen"), spec))) return st;
     if ((st = parse_newton(ctx, ab_y_get(ctx, root, "newton"), spec))) return st;
     if ((st = parse_output(ctx, ab_y_get(ctx, root, "output"), spec))) return st;
+    if ((st = parse_continuation(ctx, ab_y_get(ctx, root, "continuation"), spec))) return st;
     yaml_node_t *sim = ab_y_get(ctx, root, "simulation");
     spec->has_simulation = sim != NULL;
     if (sim && (st = ab_spec_parse_simulation(ctx, sim, spec, &spec->simulation))) return st;
