@@ -494,8 +494,9 @@ static int add_special(cont *c, ab_branch *b, const double *x, ab_special_point 
     sp->S = bp.S;
     sp->branch = b->id;
     sp->point = b->n_points;
-    int idx_label = (int)sp->type;
-    snprintf(sp->profile, sizeof sp->profile, "%s%d.csv", ab_special_label(sp->type), ++c->label_count[idx_label]);
+    /* numbered per label (both kinds of branch point are BP) */
+    static const int label_slot[] = {0, 1, 2, 2, 3, 4};
+    snprintf(sp->profile, sizeof sp->profile, "%s%d.csv", ab_special_label(sp->type), ++c->label_count[label_slot[sp->type]]);
     ab_profile fine;
     ab_error scratch = {0};
     if (ab_disc_profile(c->disc, x, 2, &sp->nodes, &fine, &scratch) == AB_OK) ab_profile_free(&fine);
@@ -773,6 +774,15 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
         ab_status st = correct(c, pred, tau, xn, &iters, &scratch);
         if (st == AB_OK) st = tangent_at(c, xn, tau, taun, &scratch);
         if (st == AB_OK && xdot(c, tau, taun) < 0.8 && ds > 4 * cs->ds_min) st = AB_ENOCONV; /* too sharp a turn */
+        if (st == AB_OK && ds > 4 * cs->ds_min) {
+            /* The corrector must not move the state much further than the predictor did:
+             * a large correction means it jumped to a neighbouring branch. */
+            double *d1 = c->work, *d2v = c->work2;
+            for (int i = 0; i < c->n; i++) { d1[i] = pred[i] - x[i]; d2v[i] = xn[i] - pred[i]; }
+            double dpred = sqrt(ab_disc_dot(c->disc, d1, d1)), dcorr = sqrt(ab_disc_dot(c->disc, d2v, d2v));
+            double unorm = sqrt(ab_disc_dot(c->disc, x, x));
+            if (dcorr > 0.5 * dpred + 1e-3 * (1.0 + unorm)) st = AB_ENOCONV;
+        }
         if (st != AB_OK) {
             ds *= 0.5;
             if (ds < cs->ds_min) {
