@@ -306,7 +306,9 @@ static ab_status zonal_observables(ab_disc *d, const double *u, ab_observables *
         ent -= wr * u[i];
     }
     obs->r = fabs(r);
-    obs->S = S;
+    /* On the circle Q has eigenvalues +s and -s: the sign is a matter of orientation, and
+     * the rotation by pi/2 that flips it is a symmetry, so report |s|. */
+    obs->S = dim == 2 ? fabs(S) : S;
     obs->entropy = ent;
     obs->mass = z->c0;
     if (z->base.model.kind == AB_MODEL_USA) {

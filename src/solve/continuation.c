@@ -198,14 +198,16 @@ static ab_status stability_at(cont *c, const double *x, const int *sectors, int 
 
 typedef enum { EV_FOLD, EV_REAL, EV_HOPF } ev_kind;
 
-/* Continuous test function of an event at x: the tangent's p-component (fold), the real
- * eigenvalue of the sector nearest 0 (branch point), or the real part nearest 0 of a
- * complex eigenvalue of the sector (Hopf). */
-static ab_status test_function(cont *c, const double *x, const double *tau_prev, ev_kind kind, int sector,
+/* Continuous test function of an event at x: the tangent's p-component (fold), or the
+ * rank-th largest real eigenvalue of the sector (branch point) or real part of a complex
+ * one (Hopf), where rank is the larger of the two unstable counts across the step: that
+ * eigenvalue changes sign exactly where the count changes. */
+static ab_status test_function(cont *c, const double *x, const double *tau_prev, ev_kind kind, int sector, int rank,
                                double *psi, ab_error *err)
 {
     if (kind == EV_FOLD) {
         double *tau = c->xs[5];
+        (void)rank;
         ab_status st = tangent_at(c, x, tau_prev, tau, err);
         *psi = tau[c->n];
         return st;
@@ -214,15 +216,16 @@ static ab_status test_function(cont *c, const double *x, const double *tau_prev,
     ab_spectrum sp;
     if (!st) st = ab_spectrum_compute(c->eig, c->disc, x, &sector, 1, &sp, err);
     if (st) return st;
-    double best = INFINITY;
-    for (int i = 0; i < sp.count; i++) {
+    double best = NAN;
+    int seen = 0;
+    for (int i = 0; i < sp.count && seen < rank; i++) { /* values are sorted by re, descending */
         const ab_eigenvalue *e = &sp.values[i];
         if (e->kind != AB_EIG_STABILITY || (kind == EV_REAL) != (e->im == 0.0)) continue;
-        if (fabs(e->re) < fabs(best)) best = e->re;
+        if (++seen == rank) best = e->re;
     }
     ab_spectrum_free(&sp);
     *psi = best;
-    return isfinite(best) ? AB_OK : ab_error_set(err, AB_ENAN, "no eigenvalue for the test function in sector %d", sector);
+    return isfinite(best) ? AB_OK : ab_error_set(err, AB_ENAN, "no eigenvalue of rank %d for the test function in sector %d", rank, sector);
 }
 
 /* Point at arclength s from xk along tauk (corrected onto the branch) into x. */
@@ -238,7 +241,7 @@ static ab_status point_at(cont *c, const double *xk, const double *tauk, double 
  * Illinois variant of regula falsi, to ~1e-13 relative in the parameter. The located
  * point goes to xout. Returns psi at both ends for the caller (slope). */
 static ab_status locate(cont *c, const double *xk, const double *tauk, const double *x1, double s_hi, ev_kind kind,
-                        int sector, double f0, double f1, double *xout, ab_error *err)
+                        int sector, int rank, double f0, double f1, double *xout, ab_error *err)
 {
     (void)err; /* failures inside only stop the iteration early */
     double a = 0.0, b = s_hi, fa = f0, fb = f1, pa = xk[c->n], pb = x1[c->n];
@@ -251,7 +254,7 @@ static ab_status locate(cont *c, const double *xk, const double *tauk, const dou
         ab_error scratch = {0};
         ab_status st = point_at(c, xk, tauk, s, x, &scratch);
         double fs;
-        if (!st) st = test_function(c, x, tauk, kind, sector, &fs, &scratch);
+        if (!st) st = test_function(c, x, tauk, kind, sector, rank, &fs, &scratch);
         if (st) break; /* keep the best point so far: the bracket is already small */
         if ((fs > 0) != (fb > 0)) { a = b; fa = fb; pa = pb; }
         else fa *= 0.5;
@@ -589,7 +592,7 @@ static void log_step(cont *c, const ab_branch *b, const ab_branch_point *bp, dou
 
 typedef struct {
     ev_kind kind;
-    int sector;
+    int sector, rank;
     double f0, f1, s_loc, p_loc;
     double *x;
 } event;
@@ -601,12 +604,17 @@ static ab_status handle_events(cont *c, ab_branch *b, const double *xk, const do
     const int *sectors = c->spec->sectors, ns = c->spec->n_sectors;
     event ev[MAX_EVENTS];
     int ne = 0;
-    if (fold) ev[ne++] = (event){EV_FOLD, 0, tauk[c->n], tau1[c->n], 0, 0, NULL};
-    for (int k = 0; k < ns && ne < MAX_EVENTS - 1; k++) {
-        if (s0->real_pos[k] != s1->real_pos[k] && !(fold && sectors[k] == 0))
-            ev[ne++] = (event){EV_REAL, sectors[k], 0, 0, 0, 0, NULL};
-        if (s0->cplx_pos[k] != s1->cplx_pos[k] && ne < MAX_EVENTS)
-            ev[ne++] = (event){EV_HOPF, sectors[k], 0, 0, 0, 0, NULL};
+    if (fold) ev[ne++] = (event){EV_FOLD, 0, 0, tauk[c->n], tau1[c->n], 0, 0, NULL};
+    /* One event per eigenvalue that crossed: if a sector's count goes from c0 to c1, the
+     * eigenvalues of rank min(c0,c1)+1 .. max(c0,c1) each changed sign once. */
+    for (int k = 0; k < ns; k++) {
+        int lo = s0->real_pos[k] < s1->real_pos[k] ? s0->real_pos[k] : s1->real_pos[k];
+        int hi = s0->real_pos[k] + s1->real_pos[k] - lo;
+        if (fold && sectors[k] == 0 && hi > lo) hi--; /* the fold accounts for one */
+        for (int r = lo + 1; r <= hi && ne < MAX_EVENTS; r++) ev[ne++] = (event){EV_REAL, sectors[k], r, 0, 0, 0, 0, NULL};
+        lo = s0->cplx_pos[k] < s1->cplx_pos[k] ? s0->cplx_pos[k] : s1->cplx_pos[k];
+        hi = s0->cplx_pos[k] + s1->cplx_pos[k] - lo;
+        for (int r = lo + 2; r <= hi && ne < MAX_EVENTS; r += 2) ev[ne++] = (event){EV_HOPF, sectors[k], r, 0, 0, 0, 0, NULL};
     }
     if (ne == 0) return AB_OK;
     /* Locate each event (sector 0 first, so that a degenerate crossing on the uniform
@@ -616,15 +624,15 @@ static ab_status handle_events(cont *c, ab_branch *b, const double *xk, const do
         ev[e].x = malloc(sizeof(double) * c->np1);
         if (!ev[e].x) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
         if (ev[e].kind != EV_FOLD) {
-            st = test_function(c, xk, tauk, ev[e].kind, ev[e].sector, &ev[e].f0, err);
-            if (!st) st = test_function(c, x1, tauk, ev[e].kind, ev[e].sector, &ev[e].f1, err);
+            st = test_function(c, xk, tauk, ev[e].kind, ev[e].sector, ev[e].rank, &ev[e].f0, err);
+            if (!st) st = test_function(c, x1, tauk, ev[e].kind, ev[e].sector, ev[e].rank, &ev[e].f1, err);
         }
         if (st) break;
         if ((ev[e].f0 > 0) == (ev[e].f1 > 0)) {
             /* no sign change of the nearest eigenvalue: fall back to the end of the step */
             memcpy(ev[e].x, x1, sizeof(double) * c->np1);
         } else {
-            st = locate(c, xk, tauk, x1, ds, ev[e].kind, ev[e].sector, ev[e].f0, ev[e].f1, ev[e].x, err);
+            st = locate(c, xk, tauk, x1, ds, ev[e].kind, ev[e].sector, ev[e].rank, ev[e].f0, ev[e].f1, ev[e].x, err);
         }
         ev[e].p_loc = ev[e].x[c->n];
         ev[e].s_loc = fabs(ev[e].p_loc - xk[c->n]);
@@ -748,8 +756,12 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
             ab_newton_report rep;
             if (set_p(c, pe, &scratch) == AB_OK && ab_newton_solve(c->newton, c->disc, xn, &opts, &rep, &scratch) == AB_OK) {
                 stab_info s1;
-                ab_status st = stability_at(c, xn, c->spec->sectors, c->spec->n_sectors, &s1, NULL, err);
-                if (st) return st;
+                ab_status st = stability_at(c, xn, c->spec->sectors, c->spec->n_sectors, &s1, NULL, &scratch);
+                if (st) {
+                    char why[200];
+                    snprintf(why, sizeof why, "stability analysis failed at the window edge: %.120s", scratch.msg);
+                    return end_branch(c, b, x, si, why, err);
+                }
                 int fold = 0;
                 if (s1.n_unstable != si->n_unstable || memcmp(s1.real_pos, si->real_pos, sizeof s1.real_pos) ||
                     memcmp(s1.cplx_pos, si->cplx_pos, sizeof s1.cplx_pos)) {
@@ -794,12 +806,20 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
             continue;
         }
         stab_info s1;
-        if ((st = stability_at(c, xn, c->spec->sectors, c->spec->n_sectors, &s1, NULL, err))) return st;
         int fold = (tau[c->n] > 0) != (taun[c->n] > 0);
-        int changed = s1.n_unstable != si->n_unstable || memcmp(s1.real_pos, si->real_pos, sizeof s1.real_pos) ||
-                      memcmp(s1.cplx_pos, si->cplx_pos, sizeof s1.cplx_pos);
-        if (fold || changed)
-            if ((st = handle_events(c, b, x, tau, xn, taun, ds, si, &s1, fold, err))) return st;
+        st = stability_at(c, xn, c->spec->sectors, c->spec->n_sectors, &s1, NULL, &scratch);
+        if (!st) {
+            int changed = s1.n_unstable != si->n_unstable || memcmp(s1.real_pos, si->real_pos, sizeof s1.real_pos) ||
+                          memcmp(s1.cplx_pos, si->cplx_pos, sizeof s1.cplx_pos);
+            if (fold || changed) st = handle_events(c, b, x, tau, xn, taun, ds, si, &s1, fold, &scratch);
+        }
+        if (st == AB_ENOMEM) return ab_error_set(err, st, "%s", scratch.msg);
+        if (st) {
+            char why[200];
+            snprintf(why, sizeof why, "stability analysis failed at %s = %.10g: %.120s", c->par ? "beta" : "kappa", xn[c->n],
+                     scratch.msg);
+            return end_branch(c, b, x, si, why, err);
+        }
         ab_branch_point bp;
         observe(c, xn, &s1, &bp);
         if ((st = ab_branch_add_point(b, &bp, err))) return st;
