@@ -145,11 +145,12 @@ int main(void)
              fabs(f64 - f96));
 
     /* A branch that cannot go on ends with the reason, and the diagram is still complete:
-     * continuing USA in beta towards 800, the kernel coefficients overflow near beta = 710. */
+     * continuing USA in beta towards 800, kappa_l = lambda_l/beta ~ e^beta overflows double
+     * precision near beta = 710 (kappa = 1e300 keeps kappa_l/kappa representable until then). */
     ab_spec spec;
     ab_diagram dg;
     if (run(&t,
-            "model: USA\nd: 3\nbeta: 690\nkappa: 1\ndiscretization: {nodes: 16}\nstate: {type: uniform}\n"
+            "model: USA\nd: 3\nbeta: 690\nkappa: 1e300\ndiscretization: {nodes: 16}\nstate: {type: uniform}\n"
             "continuation: {parameter: beta, min: 600, max: 800, direction: 1, ds: 5, ds_min: 0.01, ds_max: 50, "
             "switch_branches: false}\n",
             &spec, &dg, "overflowing window")) {
