@@ -36,7 +36,7 @@ install_missing
 case "$1" in
   run)
     build build
-    ./build/attnbif solve problems/default.yaml
+    ./build/attnbif run problems/default.yaml
     ;;
   test)
     build build

@@ -31,6 +31,7 @@ const char *ab_cli_output_dir(const ab_cli_args *args, const ab_spec *spec);
 
 int ab_cmd_check(const ab_cli_args *args);
 int ab_cmd_solve(const ab_cli_args *args);
+int ab_cmd_run(const ab_cli_args *args);
 int ab_cmd_simulate(const ab_cli_args *args);
 
 #endif

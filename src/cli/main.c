@@ -13,6 +13,9 @@ static void usage(FILE *out)
             "  solve SPEC      stationary state by Newton's method + spectrum of the linearised\n"
             "                  Fokker-Planck operator per sector; writes state.csv, spectrum.csv,\n"
             "                  summary.json\n"
+            "  run SPEC        bifurcation diagram (spec section `continuation`): branches,\n"
+            "                  stability, folds and branch points, branch switching; writes\n"
+            "                  branches.csv, special_points.csv, profiles/, diagram.svg, summary.json\n"
             "  simulate SPEC   finite-n particle simulation (spec section `simulation`)\n"
             "  check SPEC      validate a spec and print it normalised; writes nothing\n"
             "\n"
@@ -66,6 +69,7 @@ int main(int argc, char **argv)
         return AB_EXIT_INPUT;
     }
     if (!strcmp(command, "solve")) return ab_cmd_solve(&args);
+    if (!strcmp(command, "run")) return ab_cmd_run(&args);
     if (!strcmp(command, "check")) return ab_cmd_check(&args);
     if (!strcmp(command, "simulate")) return ab_cmd_simulate(&args);
     fprintf(stderr, "attnbif: error: unknown command '%s' (see attnbif --help)\n", command);

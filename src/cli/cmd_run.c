@@ -1,0 +1,37 @@
+/* `attnbif run SPEC`: the bifurcation diagram of the spec's continuation section. */
+#include "cli/cli.h"
+
+#include "attnbif/continuation.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int ab_cmd_run(const ab_cli_args *args)
+{
+    ab_spec *spec = calloc(1, sizeof *spec);
+    ab_error err = {0};
+    if (!spec) return AB_EXIT_INTERNAL;
+    ab_status st = ab_spec_load(args->spec_path, spec, &err);
+    if (!st && !spec->continuation.present)
+        st = ab_error_set(&err, AB_ESPEC, "%s: `run` needs a `continuation` section (see docs/spec.md)", args->spec_path);
+    if (st) { free(spec); return ab_cli_fail(st, &err); }
+    const char *dir = ab_cli_output_dir(args, spec);
+    ab_run_opts opts = {args->quiet ? NULL : stderr};
+    ab_diagram diagram;
+    st = ab_run_diagram(spec, &opts, &diagram, &err);
+    if (!st) st = ab_write_diagram(dir, &diagram, &err);
+    if (!st) {
+        int n_bp = 0, n_lp = 0, n_hb = 0;
+        for (int i = 0; i < diagram.n_special; i++) {
+            n_bp += diagram.special[i].type == AB_SP_PITCHFORK || diagram.special[i].type == AB_SP_TRANSCRITICAL;
+            n_lp += diagram.special[i].type == AB_SP_FOLD;
+            n_hb += diagram.special[i].type == AB_SP_HOPF;
+        }
+        printf("%d branches, %d branch points, %d folds, %d Hopf points; results written to %s/ "
+               "(branches.csv, special_points.csv, profiles/, diagram.svg, summary.json)\n",
+               diagram.n_branches, n_bp, n_lp, n_hb, dir);
+    }
+    ab_diagram_free(&diagram);
+    free(spec);
+    return st ? ab_cli_fail(st, &err) : AB_EXIT_OK;
+}

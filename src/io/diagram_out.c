@@ -1,0 +1,363 @@
+/* Writers of a bifurcation diagram: branches.csv, special_points.csv, profiles/,
+ * diagram.svg, diagram.gp and summary.json (written last). */
+#include "attnbif/diagram.h"
+
+#include "attnbif/results.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static double param_of(const ab_diagram *d, double kappa, double beta)
+{
+    return d->parameter == AB_PARAM_KAPPA ? kappa : beta;
+}
+
+static const char *param_name(const ab_diagram *d) { return d->parameter == AB_PARAM_KAPPA ? "kappa" : "beta"; }
+
+static ab_status open_in(const char *dir, const char *name, ab_file **f, ab_error *err)
+{
+    char path[AB_PATH_MAX + 128];
+    ab_status st = ab_path_join(path, sizeof path, dir, name, err);
+    return st ? st : ab_file_open(path, f, err);
+}
+
+static void csv_number(FILE *out, double v)
+{
+    if (isfinite(v)) fprintf(out, "%.17g", v);
+}
+
+static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    ab_file *f;
+    ab_status st = open_in(dir, "branches.csv", &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    fprintf(out, "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label\n");
+    for (int b = 0; b < d->n_branches; b++) {
+        const ab_branch *br = &d->branches[b];
+        for (int i = 0; i < br->n_points; i++) {
+            const ab_branch_point *p = &br->points[i];
+            fprintf(out, "%d,%d,%.17g,%.17g,%.17g,%.17g,", br->id, i, p->kappa, p->beta, p->r, p->S);
+            csv_number(out, p->free_energy);
+            fprintf(out, ",%d,%d,%s\n", p->n_unstable, p->n_unstable == 0, ab_special_label(p->label));
+        }
+    }
+    return ab_file_commit(f, err);
+}
+
+/* CSV field with quotes doubled. */
+static void csv_text(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static ab_status write_special(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    ab_file *f;
+    ab_status st = open_in(dir, "special_points.csv", &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    fprintf(out, "type,kappa,beta,branch,point,criticality,sector,l,r,S,profile,note\n");
+    for (int i = 0; i < d->n_special; i++) {
+        const ab_special_point *s = &d->special[i];
+        fprintf(out, "%s,%.17g,%.17g,%d,%d,%s,", ab_special_type_name(s->type), s->kappa, s->beta, s->branch, s->point,
+                ab_criticality_name(s->criticality));
+        if (s->sector >= 0) fprintf(out, "%d", s->sector);
+        fputc(',', out);
+        if (s->l >= 0) fprintf(out, "%d", s->l);
+        fprintf(out, ",%.17g,%.17g,%s%s,", s->r, s->S, s->profile[0] ? "profiles/" : "", s->profile);
+        csv_text(out, s->note);
+        fputc('\n', out);
+    }
+    return ab_file_commit(f, err);
+}
+
+static ab_status write_profiles(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    char pdir[AB_PATH_MAX + 32];
+    ab_status st = ab_path_join(pdir, sizeof pdir, dir, "profiles", err);
+    if (!st) st = ab_mkdir_p(pdir, err);
+    for (int i = 0; i < d->n_special && !st; i++) {
+        const ab_special_point *s = &d->special[i];
+        if (!s->profile[0] || s->nodes.n == 0) continue;
+        ab_file *f;
+        if ((st = open_in(pdir, s->profile, &f, err))) break;
+        FILE *out = ab_file_stream(f);
+        fprintf(out, "# attnbif %s special point %s: %s\n", ab_version(), s->profile, ab_special_type_name(s->type));
+        fprintf(out, "# model = %s, d = %d\n", ab_model_kind_name(d->spec->model.kind), d->spec->model.d);
+        fprintf(out, "# kappa = %.17g\n# beta = %.17g\n# branch = %d, point = %d\n", s->kappa, s->beta, s->branch, s->point);
+        fprintf(out, "grid,t,theta,rho\n");
+        for (int k = 0; k < s->nodes.n; k++)
+            fprintf(out, "node,%.17g,%.17g,%.17g\n", s->nodes.t[k], s->nodes.theta[k], s->nodes.rho[k]);
+        st = ab_file_commit(f, err);
+    }
+    return st;
+}
+
+/* ---- SVG --------------------------------------------------------------------------- */
+
+typedef struct {
+    double x0, x1, y0, y1;    /* data range */
+    double left, top, w, h;   /* panel in pixels */
+} panel;
+
+static double px(const panel *p, double x) { return p->left + (x - p->x0) / (p->x1 - p->x0) * p->w; }
+static double py(const panel *p, double y) { return p->top + p->h - (y - p->y0) / (p->y1 - p->y0) * p->h; }
+
+/* A "nice" tick spacing (1, 2 or 5 times a power of 10) giving about n ticks. */
+static double tick_step(double span, int n)
+{
+    double raw = span / n, mag = pow(10.0, floor(log10(raw))), f = raw / mag;
+    return (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0) * mag;
+}
+
+static void axes(FILE *out, const panel *p, const char *xlabel, const char *ylabel)
+{
+    fprintf(out, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' stroke='#333'/>\n", p->left, p->top, p->w, p->h);
+    double sx = tick_step(p->x1 - p->x0, 6), sy = tick_step(p->y1 - p->y0, 5);
+    for (double x = ceil(p->x0 / sx) * sx; x <= p->x1 + 1e-9 * sx; x += sx) {
+        double X = px(p, x);
+        fprintf(out, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>\n", X, p->top + p->h, X, p->top + p->h + 5);
+        fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='11'>%.4g</text>\n", X, p->top + p->h + 18,
+                fabs(x) < 1e-12 * sx ? 0.0 : x);
+    }
+    for (double y = ceil(p->y0 / sy) * sy; y <= p->y1 + 1e-9 * sy; y += sy) {
+        double Y = py(p, y);
+        fprintf(out, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>\n", p->left - 5, Y, p->left, Y);
+        fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='end' font-size='11'>%.4g</text>\n", p->left - 8, Y + 4,
+                fabs(y) < 1e-12 * sy ? 0.0 : y);
+    }
+    fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='13'>%s</text>\n", p->left + p->w / 2,
+            p->top + p->h + 38, xlabel);
+    fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='13' transform='rotate(-90 %.1f %.1f)'>%s</text>\n",
+            p->left - 48, p->top + p->h / 2, p->left - 48, p->top + p->h / 2, ylabel);
+}
+
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+                                      "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+
+/* One panel: every branch as polylines, solid where stable and dashed where unstable;
+ * special points marked and labelled. which = 0: r, 1: S. */
+static void draw_panel(FILE *out, const ab_diagram *d, const panel *p, int which)
+{
+    for (int b = 0; b < d->n_branches; b++) {
+        const ab_branch *br = &d->branches[b];
+        const char *col = palette[b % 10];
+        int i = 0;
+        while (i + 1 < br->n_points) {
+            /* a run of segments with the same stability (a segment takes the stability of
+             * its end point) */
+            int stable = br->points[i + 1].n_unstable == 0, j = i + 1;
+            while (j + 1 < br->n_points && (br->points[j + 1].n_unstable == 0) == stable) j++;
+            fprintf(out, "<polyline fill='none' stroke='%s' stroke-width='1.8'%s points='", col,
+                    stable ? "" : " stroke-dasharray='6,4'");
+            for (int k = i; k <= j; k++) {
+                const ab_branch_point *q = &br->points[k];
+                fprintf(out, "%.2f,%.2f ", px(p, param_of(d, q->kappa, q->beta)), py(p, which ? q->S : q->r));
+            }
+            fprintf(out, "'/>\n");
+            i = j;
+        }
+    }
+    int count[6] = {0};
+    for (int s = 0; s < d->n_special; s++) {
+        const ab_special_point *sp = &d->special[s];
+        count[sp->type]++;
+        double X = px(p, param_of(d, sp->kappa, sp->beta)), Y = py(p, which ? sp->S : sp->r);
+        switch (sp->type) {
+        case AB_SP_FOLD: fprintf(out, "<rect x='%.1f' y='%.1f' width='8' height='8' fill='black'/>\n", X - 4, Y - 4); break;
+        case AB_SP_HOPF:
+            fprintf(out, "<polygon points='%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f' fill='purple'/>\n", X, Y - 6, X + 6, Y, X,
+                    Y + 6, X - 6, Y);
+            break;
+        case AB_SP_END:
+            fprintf(out, "<path d='M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f' stroke='#555'/>\n", X - 3, Y - 3, X + 3, Y + 3,
+                    X - 3, Y + 3, X + 3, Y - 3);
+            continue; /* end points are not labelled: they would clutter the window edge */
+        default: fprintf(out, "<circle cx='%.1f' cy='%.1f' r='4.5' fill='white' stroke='black' stroke-width='1.5'/>\n", X, Y);
+        }
+        /* the label is the profile's name without .csv (BP1, LP2, ...) */
+        char label[64];
+        snprintf(label, sizeof label, "%s", sp->profile);
+        char *dot = strrchr(label, '.');
+        if (dot) *dot = '\0';
+        fprintf(out, "<text x='%.1f' y='%.1f' font-size='11'>%s</text>\n", X + 6, Y - 6, label);
+    }
+}
+
+static ab_status write_svg(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    double x0 = INFINITY, x1 = -INFINITY, r1 = 0.0, s0 = 0.0, s1 = 0.0;
+    int nematic = 0;
+    for (int b = 0; b < d->n_branches; b++)
+        for (int i = 0; i < d->branches[b].n_points; i++) {
+            const ab_branch_point *q = &d->branches[b].points[i];
+            double x = param_of(d, q->kappa, q->beta);
+            x0 = fmin(x0, x); x1 = fmax(x1, x);
+            r1 = fmax(r1, q->r);
+            s0 = fmin(s0, q->S); s1 = fmax(s1, q->S);
+            nematic |= fabs(q->S) > 0.05 && q->r < 0.05;
+        }
+    if (!(x1 > x0)) { x0 -= 0.5; x1 += 0.5; }
+    if (!(r1 > 0.0)) r1 = 1.0;
+    if (!(s1 > s0)) { s0 -= 0.5; s1 += 0.5; }
+    const double W = 760, H1 = 340, gap = 70;
+    double H = 60 + H1 + 60 + (nematic ? H1 + gap : 0);
+    ab_file *f;
+    ab_status st = open_in(dir, "diagram.svg", &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    fprintf(out, "<?xml version='1.0' encoding='UTF-8'?>\n");
+    fprintf(out, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' viewBox='0 0 %.0f %.0f' font-family='sans-serif'>\n",
+            W, H, W, H);
+    fprintf(out, "<rect width='100%%' height='100%%' fill='white'/>\n");
+    const ab_spec *sp = d->spec;
+    fprintf(out, "<text x='%.0f' y='24' text-anchor='middle' font-size='15'>%s, d = %d, %s = %g: bifurcation diagram "
+                 "(solid: stable, dashed: unstable)</text>\n",
+            W / 2, ab_model_kind_name(sp->model.kind), sp->model.d, d->parameter == AB_PARAM_KAPPA ? "beta" : "kappa",
+            d->parameter == AB_PARAM_KAPPA ? sp->model.beta : sp->kappa);
+    panel pr = {x0, x1, 0.0, r1 * 1.05, 80, 50, W - 200, H1};
+    axes(out, &pr, param_name(d), "r (polar order)");
+    draw_panel(out, d, &pr, 0);
+    if (nematic) {
+        double pad = 0.05 * (s1 - s0);
+        panel ps = {x0, x1, s0 - pad, s1 + pad, 80, 50 + H1 + gap, W - 200, H1};
+        axes(out, &ps, param_name(d), "S (nematic order)");
+        draw_panel(out, d, &ps, 1);
+    }
+    for (int b = 0; b < d->n_branches; b++) {
+        double y = 60 + 18 * b;
+        fprintf(out, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='%s' stroke-width='2'/>\n", W - 105, y, W - 80, y,
+                palette[b % 10]);
+        fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>branch %d</text>\n", W - 75, y + 4, d->branches[b].id);
+    }
+    fprintf(out, "</svg>\n");
+    return ab_file_commit(f, err);
+}
+
+static ab_status write_gnuplot(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    ab_file *f;
+    ab_status st = open_in(dir, "diagram.gp", &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    int xcol = d->parameter == AB_PARAM_KAPPA ? 3 : 4;
+    fprintf(out,
+            "# Redraw the bifurcation diagram from branches.csv: gnuplot diagram.gp (writes diagram.png).\n"
+            "# branches.csv columns: 1 branch, 2 point, 3 kappa, 4 beta, 5 r, 6 S, 7 free_energy,\n"
+            "# 8 n_unstable, 9 stable (1/0), 10 label (LP, BP, HB, EP on special rows).\n"
+            "set datafile separator ','\n"
+            "set terminal pngcairo size 900,600\n"
+            "set output 'diagram.png'\n"
+            "set xlabel '%s'\nset ylabel 'r'\nset key outside\n"
+            "nb = %d\n"
+            "stable(b)   = sprintf(\"< awk -F, '$1==%%d && $9==1' branches.csv\", b)\n"
+            "unstable(b) = sprintf(\"< awk -F, '$1==%%d && $9==0' branches.csv\", b)\n"
+            "plot for [b=1:nb] stable(b) using %d:5 with points pt 7 ps 0.4 lc b title sprintf('branch %%d stable', b), \\\n"
+            "     for [b=1:nb] unstable(b) using %d:5 with points pt 6 ps 0.4 lc b title sprintf('branch %%d unstable', b), \\\n"
+            "     \"< awk -F, 'NR>1 && $10!=\\\"\\\"' branches.csv\" using %d:5:10 with labels offset 1,1 notitle\n",
+            param_name(d), d->n_branches, xcol, xcol, xcol);
+    return ab_file_commit(f, err);
+}
+
+static void json_opt_int(ab_json *j, const char *key, int v)
+{
+    ab_json_key(j, key);
+    if (v >= 0) ab_json_int(j, v);
+    else ab_json_null(j);
+}
+
+static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    ab_file *f;
+    ab_status st = open_in(dir, "summary.json", &f, err);
+    if (st) return st;
+    ab_json *j = ab_json_create(ab_file_stream(f));
+    if (!j) { ab_file_abort(f); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
+    ab_json_begin_object(j);
+    ab_json_kv_string(j, "program", "attnbif");
+    ab_json_kv_string(j, "version", ab_version());
+    ab_json_kv_string(j, "command", "run");
+    ab_json_key(j, "spec");
+    ab_json_spec(j, d->spec);
+    ab_json_kv_string(j, "parameter", param_name(d));
+    ab_json_key(j, "special_points");
+    ab_json_begin_array(j);
+    for (int i = 0; i < d->n_special; i++) {
+        const ab_special_point *s = &d->special[i];
+        ab_json_begin_object(j);
+        ab_json_kv_string(j, "type", ab_special_type_name(s->type));
+        ab_json_kv_number(j, "kappa", s->kappa);
+        ab_json_kv_number(j, "beta", s->beta);
+        ab_json_kv_int(j, "branch", s->branch);
+        ab_json_kv_int(j, "point", s->point);
+        ab_json_key(j, "criticality");
+        if (s->criticality != AB_CRIT_NONE) ab_json_string(j, ab_criticality_name(s->criticality));
+        else ab_json_null(j);
+        ab_json_key(j, "criticality_checked");
+        if (s->criticality_checked) ab_json_bool(j, s->criticality_checked > 0);
+        else ab_json_null(j);
+        json_opt_int(j, "sector", s->sector);
+        json_opt_int(j, "l", s->l);
+        ab_json_kv_number(j, "r", s->r);
+        ab_json_kv_number(j, "S", s->S);
+        ab_json_key(j, "profile");
+        if (s->profile[0]) {
+            char p[96];
+            snprintf(p, sizeof p, "profiles/%s", s->profile);
+            ab_json_string(j, p);
+        } else {
+            ab_json_null(j);
+        }
+        ab_json_kv_string(j, "note", s->note);
+        ab_json_end_object(j);
+    }
+    ab_json_end_array(j);
+    ab_json_key(j, "branches");
+    ab_json_begin_array(j);
+    for (int b = 0; b < d->n_branches; b++) {
+        const ab_branch *br = &d->branches[b];
+        ab_json_begin_object(j);
+        ab_json_kv_int(j, "id", br->id);
+        json_opt_int(j, "parent_special", br->parent_special);
+        ab_json_kv_int(j, "n_points", br->n_points);
+        for (int e = 0; e < 2 && br->n_points > 0; e++) {
+            const ab_branch_point *q = &br->points[e ? br->n_points - 1 : 0];
+            ab_json_key(j, e ? "end" : "start");
+            ab_json_begin_object(j);
+            ab_json_kv_number(j, "kappa", q->kappa);
+            ab_json_kv_number(j, "beta", q->beta);
+            ab_json_kv_number(j, "r", q->r);
+            ab_json_kv_number(j, "S", q->S);
+            ab_json_end_object(j);
+        }
+        ab_json_kv_string(j, "end_reason", br->end_reason);
+        ab_json_end_object(j);
+    }
+    ab_json_end_array(j);
+    ab_json_key(j, "warnings");
+    ab_json_begin_array(j);
+    for (int i = 0; i < d->n_warnings; i++) ab_json_string(j, d->warnings[i]);
+    ab_json_end_array(j);
+    ab_json_end_object(j);
+    ab_json_destroy(j);
+    return ab_file_commit(f, err);
+}
+
+ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    ab_status st = ab_mkdir_p(dir, err);
+    if (!st) st = write_branches(dir, d, err);
+    if (!st) st = write_special(dir, d, err);
+    if (!st) st = write_profiles(dir, d, err);
+    if (!st) st = write_svg(dir, d, err);
+    if (!st) st = write_gnuplot(dir, d, err);
+    if (!st) st = write_summary(dir, d, err);
+    return st;
+}
