@@ -107,7 +107,7 @@ int main(void)
         ab_check(&t, exists(p), "%s written", files[i]);
     }
     ab_check(&t, count_entries(out) == 3, "exactly the three result files, no temp files (%d entries)", count_entries(out));
-    char path[512];
+    char path[1024];
     snprintf(path, sizeof path, "%s/summary.json", out);
     slurp(path, msg, sizeof msg);
     ab_check(&t, strstr(msg, "\"stable\": true") && strstr(msg, "\"converged\": true") && strstr(msg, "\"kind\": \"symmetry\""),
@@ -137,6 +137,63 @@ int main(void)
     ab_check(&t, code == 3 && strstr(msg, "converged to the uniform state") && strstr(msg, "kappa_1 ="),
              "cluster guess above kappa_1 is reported, exit 3: %s", msg);
     ab_check(&t, count_entries(out2) <= 0, "no results written on failure");
+
+    /* run: the default problem's diagram, complete. */
+    char out3[512];
+    snprintf(out3, sizeof out3, "%s/run", tmp);
+    snprintf(args, sizeof args, "run problems/default.yaml -q -o %s", out3);
+    code = run(args, errfile);
+    ab_check(&t, code == 0, "run problems/default.yaml exits 0 (got %d)", code);
+    const char *run_files[] = {"branches.csv", "special_points.csv", "diagram.svg", "diagram.gp", "summary.json",
+                               "profiles/BP1.csv", "profiles/EP2.csv"};
+    for (int i = 0; i < 7; i++) {
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", out3, run_files[i]);
+        ab_check(&t, exists(p), "run wrote %s", run_files[i]);
+    }
+    snprintf(path, sizeof path, "%s/branches.csv", out3);
+    slurp(path, msg, sizeof msg);
+    const char *header = "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label\n";
+    ab_check(&t, strncmp(msg, header, strlen(header)) == 0,
+             "branches.csv has the documented header");
+    snprintf(path, sizeof path, "%s/summary.json", out3);
+    static char big[1 << 16];
+    slurp(path, big, sizeof big);
+    ab_check(&t, strstr(big, "\"type\": \"pitchfork\"") && strstr(big, "\"criticality\": \"supercritical\"") &&
+                     strstr(big, "\"type\": \"transcritical\"") && strstr(big, "\"type\": \"fold\""),
+             "summary.json lists a supercritical pitchfork, a transcritical point and a fold");
+
+    /* Restart from a saved special point: the end of the 1-cluster branch (EP2, kappa = 0.04). */
+    snprintf(spec, sizeof spec, "%s/restart.yaml", tmp);
+    f = fopen(spec, "w");
+    fprintf(f, "model: SA\nd: 3\nbeta: 4\nkappa: 0.04\ndiscretization: {nodes: 64}\nstate: {type: file, path: %s/profiles/EP2.csv}\n",
+            out3);
+    fclose(f);
+    snprintf(out2, sizeof out2, "%s/restart", tmp);
+    snprintf(args, sizeof args, "solve %s -q -o %s", spec, out2);
+    code = run(args, errfile);
+    snprintf(path, sizeof path, "%s/summary.json", out2);
+    slurp(path, msg, sizeof msg);
+    ab_check(&t, code == 0 && strstr(msg, "\"r\": 0.95069"), "restart from profiles/EP2.csv solves to the same cluster (r = 0.95069...)");
+
+    /* A branch that fails still gives a complete, valid output, with the reason. */
+    f = fopen(spec, "w");
+    fprintf(f, "model: USA\nd: 3\nbeta: 690\nkappa: 1e300\ndiscretization: {nodes: 16}\nstate: {type: uniform}\n"
+               "continuation: {parameter: beta, min: 600, max: 800, direction: 1, ds: 5, ds_min: 0.01, ds_max: 50, "
+               "switch_branches: false}\n");
+    fclose(f);
+    snprintf(out2, sizeof out2, "%s/failing", tmp);
+    snprintf(args, sizeof args, "run %s -q -o %s", spec, out2);
+    code = run(args, errfile);
+    snprintf(path, sizeof path, "%s/summary.json", out2);
+    slurp(path, big, sizeof big);
+    ab_check(&t, code == 0 && strstr(big, "\"end_reason\": \"stability analysis failed") && strstr(big, "\"warnings\""),
+             "a failing branch ends with its reason in a complete summary.json");
+    snprintf(path, sizeof path, "%s/diagram.svg", out2);
+    ab_check(&t, exists(path), "and the diagram is still drawn");
+
+    /* run without a continuation section: exit 2. */
+    ab_check(&t, run("run problems/sa-d3-beta4-cluster.yaml -q", errfile) == 2, "run needs a continuation section (exit 2)");
 
     snprintf(args, sizeof args, "rm -rf %s", tmp);
     if (system(args) != 0) fprintf(stderr, "could not remove %s\n", tmp);
