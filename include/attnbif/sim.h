@@ -1,19 +1,92 @@
-/* Finite-n particle simulator (MATH.md sections 1, 6, 7). Placeholder: owned by the
- * simulator work (issue 4), which fills in this struct and the API. */
+/* Finite-n particle simulator (MATH.md 1, 6, 7): n tokens on S^{d-1} moved by the exact
+ * SA/USA attention drift, independent Brownian motions of strength kappa and, optionally,
+ * a common random-quadratic-form noise; stationary statistics with error bars, finite-n
+ * estimates of kappa_c, and the top Lyapunov exponent. */
 #ifndef ATTNBIF_SIM_H
 #define ATTNBIF_SIM_H
 
 #include "attnbif/error.h"
 #include "attnbif/model.h"
 
+#include <stdio.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The `simulation:` section of a spec. */
+#define AB_SIM_MAX_SWEEP 64
+
+/* The `simulation:` section of a spec (docs/spec-simulation.md). */
 typedef struct {
-    int n; /* tokens */
+    int n;                 /* tokens */
+    int replicas;          /* independent replicas */
+    unsigned long seed;
+    double dt;             /* time step; 0 = chosen by the program */
+    double t_burn;         /* burn-in time (not measured) */
+    double t_measure;      /* measured time */
+    double sample_every;   /* time between samples */
+    int bins;              /* histogram bins */
+    int attention;         /* attention drift on/off */
+    int independent_noise; /* independent Brownian motions (strength kappa) on/off */
+    double common_noise;   /* strength s of the common RQF noise (0: none) */
+    int lyapunov;          /* estimate the top Lyapunov exponent */
+    int timeseries;        /* write the sample time series of replica 0 */
+    /* sweep (n_kappa = 0: no sweep) */
+    int n_kappa;
+    double kappa[AB_SIM_MAX_SWEEP];
+    int n_sizes;
+    int sizes[AB_SIM_MAX_SWEEP];
 } ab_sim_spec;
+
+/* A statistic's mean and standard error. */
+typedef struct {
+    double mean, err;
+} ab_estimate;
+
+/* Everything measured in one simulation (one kappa, one n). */
+typedef struct {
+    int n, d, replicas, samples_per_replica;
+    double kappa, beta, dt;
+    ab_estimate r, r2, r4, S, q, abs_q, binder, chi, lyapunov;
+    ab_estimate mean_x_norm;     /* |replica mean of x| averaged: one-point law check */
+    ab_estimate second_moment;   /* largest |eigenvalue| of E[x x^T] - I/d */
+    int bins;
+    double *hist_q, *hist_r;     /* normalised densities on [-1,1] and [0,1] (bins each) */
+    int n_series;
+    double *series;              /* replica 0: rows (t, r, S, q) */
+} ab_sim_result;
+
+void ab_sim_result_free(ab_sim_result *res);
+
+/* The integrator's rate scale: max of the attention drift's Lipschitz bound, kappa (d-1)
+ * and the common noise's s^2 d; dt * rate must stay small (docs/simulation.md). */
+double ab_sim_rate(ab_model_kind kind, int d, double beta, double kappa, const ab_sim_spec *sim);
+/* dt the program uses for a spec (sim->dt if set, else 0.01 / rate capped at 0.01); fails
+ * with a message when a user dt is too large (dt * rate > 0.1). */
+ab_status ab_sim_choose_dt(ab_model_kind kind, int d, double beta, double kappa, const ab_sim_spec *sim, double *dt,
+                           ab_error *err);
+
+/* Progress callback: fraction done in [0, 1]. */
+typedef void (*ab_sim_progress)(void *ctx, double fraction);
+
+/* Run all replicas of one (model, kappa, n) in parallel (OpenMP). Replica k draws from its
+ * own generator seeded from (seed, k, n, kappa index) so results do not depend on the
+ * number of threads. */
+ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_spec *sim, unsigned long stream,
+                     ab_sim_progress progress, void *progress_ctx, ab_sim_result *res, ab_error *err);
+
+/* Finite-n critical noise from a kappa sweep: the maximum of the susceptibility
+ * chi = n (<r^2> - <r>^2), located by a parabola through the largest value and its two
+ * neighbours; the error combines the propagated errors of chi with the grid spacing.
+ * kappa must be increasing. */
+ab_status ab_kappa_c_estimate(int count, const double *kappa, const double *chi, const double *chi_err,
+                              double *kappa_c, double *error, ab_error *err);
+
+/* The exact n = 2 overlap law (MATH.md 6): density p(q) prop. to
+ * (1-q^2)^{(d-3)/2} exp(W(q)/kappa). Its mean, and the probabilities of bins equal-width
+ * bins of [-1, 1]. */
+ab_status ab_pair_overlap_law(ab_model_kind kind, int d, double beta, double kappa, int bins, double *mean,
+                              double *bin_prob, ab_error *err);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #include "attnbif/diagram.h"
 
 #include "attnbif/results.h"
+#include "io/svg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -102,53 +103,13 @@ static ab_status write_profiles(const char *dir, const ab_diagram *d, ab_error *
 
 /* ---- SVG --------------------------------------------------------------------------- */
 
-typedef struct {
-    double x0, x1, y0, y1;    /* data range */
-    double left, top, w, h;   /* panel in pixels */
-} panel;
-
-static double px(const panel *p, double x) { return p->left + (x - p->x0) / (p->x1 - p->x0) * p->w; }
-static double py(const panel *p, double y) { return p->top + p->h - (y - p->y0) / (p->y1 - p->y0) * p->h; }
-
-/* A "nice" tick spacing (1, 2 or 5 times a power of 10) giving about n ticks. */
-static double tick_step(double span, int n)
-{
-    double raw = span / n, mag = pow(10.0, floor(log10(raw))), f = raw / mag;
-    return (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0) * mag;
-}
-
-static void axes(FILE *out, const panel *p, const char *xlabel, const char *ylabel)
-{
-    fprintf(out, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' stroke='#333'/>\n", p->left, p->top, p->w, p->h);
-    double sx = tick_step(p->x1 - p->x0, 6), sy = tick_step(p->y1 - p->y0, 5);
-    for (double x = ceil(p->x0 / sx) * sx; x <= p->x1 + 1e-9 * sx; x += sx) {
-        double X = px(p, x);
-        fprintf(out, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>\n", X, p->top + p->h, X, p->top + p->h + 5);
-        fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='11'>%.4g</text>\n", X, p->top + p->h + 18,
-                fabs(x) < 1e-12 * sx ? 0.0 : x);
-    }
-    for (double y = ceil(p->y0 / sy) * sy; y <= p->y1 + 1e-9 * sy; y += sy) {
-        double Y = py(p, y);
-        fprintf(out, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#333'/>\n", p->left - 5, Y, p->left, Y);
-        fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='end' font-size='11'>%.4g</text>\n", p->left - 8, Y + 4,
-                fabs(y) < 1e-12 * sy ? 0.0 : y);
-    }
-    fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='13'>%s</text>\n", p->left + p->w / 2,
-            p->top + p->h + 38, xlabel);
-    fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle' font-size='13' transform='rotate(-90 %.1f %.1f)'>%s</text>\n",
-            p->left - 48, p->top + p->h / 2, p->left - 48, p->top + p->h / 2, ylabel);
-}
-
-static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
-                                      "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
-
 /* One panel: every branch as polylines, solid where stable and dashed where unstable;
  * special points marked and labelled. which = 0: r, 1: S. */
-static void draw_panel(FILE *out, const ab_diagram *d, const panel *p, int which)
+static void draw_panel(FILE *out, const ab_diagram *d, const ab_svg_panel *p, int which)
 {
     for (int b = 0; b < d->n_branches; b++) {
         const ab_branch *br = &d->branches[b];
-        const char *col = palette[b % 10];
+        const char *col = ab_svg_colour(b);
         int i = 0;
         while (i + 1 < br->n_points) {
             /* a run of segments with the same stability (a segment takes the stability of
@@ -159,7 +120,7 @@ static void draw_panel(FILE *out, const ab_diagram *d, const panel *p, int which
                     stable ? "" : " stroke-dasharray='6,4'");
             for (int k = i; k <= j; k++) {
                 const ab_branch_point *q = &br->points[k];
-                fprintf(out, "%.2f,%.2f ", px(p, param_of(d, q->kappa, q->beta)), py(p, which ? q->S : q->r));
+                fprintf(out, "%.2f,%.2f ", ab_svg_x(p, param_of(d, q->kappa, q->beta)), ab_svg_y(p, which ? q->S : q->r));
             }
             fprintf(out, "'/>\n");
             i = j;
@@ -169,7 +130,7 @@ static void draw_panel(FILE *out, const ab_diagram *d, const panel *p, int which
     for (int s = 0; s < d->n_special; s++) {
         const ab_special_point *sp = &d->special[s];
         count[sp->type]++;
-        double X = px(p, param_of(d, sp->kappa, sp->beta)), Y = py(p, which ? sp->S : sp->r);
+        double X = ab_svg_x(p, param_of(d, sp->kappa, sp->beta)), Y = ab_svg_y(p, which ? sp->S : sp->r);
         switch (sp->type) {
         case AB_SP_FOLD: fprintf(out, "<rect x='%.1f' y='%.1f' width='8' height='8' fill='black'/>\n", X - 4, Y - 4); break;
         case AB_SP_HOPF:
@@ -213,31 +174,28 @@ static ab_status write_svg(const char *dir, const ab_diagram *d, ab_error *err)
     ab_status st = open_in(dir, "diagram.svg", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
-    fprintf(out, "<?xml version='1.0' encoding='UTF-8'?>\n");
-    fprintf(out, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' viewBox='0 0 %.0f %.0f' font-family='sans-serif'>\n",
-            W, H, W, H);
-    fprintf(out, "<rect width='100%%' height='100%%' fill='white'/>\n");
+    ab_svg_begin(out, W, H);
     const ab_spec *sp = d->spec;
     fprintf(out, "<text x='%.0f' y='24' text-anchor='middle' font-size='15'>%s, d = %d, %s = %g: bifurcation diagram "
                  "(solid: stable, dashed: unstable)</text>\n",
             W / 2, ab_model_kind_name(sp->model.kind), sp->model.d, d->parameter == AB_PARAM_KAPPA ? "beta" : "kappa",
             d->parameter == AB_PARAM_KAPPA ? sp->model.beta : sp->kappa);
-    panel pr = {x0, x1, 0.0, r1 * 1.05, 80, 50, W - 200, H1};
-    axes(out, &pr, param_name(d), "r (polar order)");
+    ab_svg_panel pr = {x0, x1, 0.0, r1 * 1.05, 80, 50, W - 200, H1};
+    ab_svg_axes(out, &pr, param_name(d), "r (polar order)");
     draw_panel(out, d, &pr, 0);
     if (nematic) {
         double pad = 0.05 * (s1 - s0);
-        panel ps = {x0, x1, s0 - pad, s1 + pad, 80, 50 + H1 + gap, W - 200, H1};
-        axes(out, &ps, param_name(d), "S (nematic order)");
+        ab_svg_panel ps = {x0, x1, s0 - pad, s1 + pad, 80, 50 + H1 + gap, W - 200, H1};
+        ab_svg_axes(out, &ps, param_name(d), "S (nematic order)");
         draw_panel(out, d, &ps, 1);
     }
     for (int b = 0; b < d->n_branches; b++) {
         double y = 60 + 18 * b;
         fprintf(out, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='%s' stroke-width='2'/>\n", W - 105, y, W - 80, y,
-                palette[b % 10]);
+                ab_svg_colour(b));
         fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>branch %d</text>\n", W - 75, y + 4, d->branches[b].id);
     }
-    fprintf(out, "</svg>\n");
+    ab_svg_end(out);
     return ab_file_commit(f, err);
 }
 

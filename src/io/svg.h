@@ -1,0 +1,21 @@
+/* Internal: the few SVG plotting pieces the writers share (panels, axes, colours). */
+#ifndef AB_IO_SVG_H
+#define AB_IO_SVG_H
+
+#include <stdio.h>
+
+typedef struct {
+    double x0, x1, y0, y1;  /* data range */
+    double left, top, w, h; /* panel in pixels */
+} ab_svg_panel;
+
+double ab_svg_x(const ab_svg_panel *p, double x);
+double ab_svg_y(const ab_svg_panel *p, double y);
+/* Frame, ticks at round values, tick labels and axis titles. */
+void ab_svg_axes(FILE *out, const ab_svg_panel *p, const char *xlabel, const char *ylabel);
+/* Colour k of a 10-colour palette (cycled). */
+const char *ab_svg_colour(int k);
+void ab_svg_begin(FILE *out, double width, double height);
+void ab_svg_end(FILE *out);
+
+#endif

@@ -1,0 +1,336 @@
+/* Replicas in parallel, stationary statistics with error bars from independent replicas,
+ * the time-step rule, the finite-n kappa_c estimator and the exact n = 2 law. */
+#include "sim/particles.h"
+
+#include <gsl/gsl_integration.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ab_sim_result_free(ab_sim_result *res)
+{
+    free(res->hist_q);
+    free(res->hist_r);
+    free(res->series);
+    res->hist_q = res->hist_r = res->series = NULL;
+}
+
+double ab_sim_rate(ab_model_kind kind, int d, double beta, double kappa, const ab_sim_spec *sim)
+{
+    double rate = 0.0;
+    if (sim->attention) /* Lipschitz bound of the drift: SA 1 + 2 beta, USA e^beta (1 + beta) */
+        rate = fmax(rate, kind == AB_MODEL_SA ? 1.0 + 2.0 * beta : exp(beta) * (1.0 + beta));
+    if (sim->independent_noise) rate = fmax(rate, kappa * (d - 1));
+    if (sim->common_noise > 0.0) rate = fmax(rate, sim->common_noise * sim->common_noise * d);
+    return fmax(rate, 1e-12);
+}
+
+ab_status ab_sim_choose_dt(ab_model_kind kind, int d, double beta, double kappa, const ab_sim_spec *sim, double *dt,
+                           ab_error *err)
+{
+    double rate = ab_sim_rate(kind, d, beta, kappa, sim);
+    if (sim->dt > 0.0) {
+        if (sim->dt * rate > 0.1)
+            return ab_error_set(err, AB_EINVAL,
+                                "simulation.dt = %g is too large for these parameters: dt * rate = %.3g > 0.1 "
+                                "(rate = %.3g from the drift, kappa (d-1) and s^2 d); use dt <= %.3g or omit dt",
+                                sim->dt, sim->dt * rate, rate, 0.1 / rate);
+        *dt = sim->dt;
+    } else {
+        /* weak error ~ C dt * rate; 0.01 / rate keeps it at the 1e-3 level (docs/simulation.md) */
+        *dt = fmin(0.01, 0.01 / rate);
+    }
+    return AB_OK;
+}
+
+/* Per-replica accumulators. */
+typedef struct {
+    double r, r2, r4, S, q, abs_q, lyap;
+    long pairs;
+    double mean[32], second[32 * 32];
+    int samples;
+} replica_acc;
+
+static unsigned long mix_seed(unsigned long seed, unsigned long stream, unsigned long replica)
+{
+    /* splitmix64 of the three numbers: independent-looking streams, fixed by the spec */
+    unsigned long long z = (unsigned long long)seed * 0x9E3779B97F4A7C15ULL + stream * 0xBF58476D1CE4E5B9ULL +
+                           replica * 0x94D049BB133111EBULL + 1;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return (unsigned long)(z ^ (z >> 31));
+}
+
+static ab_estimate estimate(const double *v, int count)
+{
+    ab_estimate e = {0.0, NAN};
+    for (int i = 0; i < count; i++) e.mean += v[i];
+    e.mean /= count;
+    if (count > 1) {
+        double ss = 0.0;
+        for (int i = 0; i < count; i++) ss += (v[i] - e.mean) * (v[i] - e.mean);
+        e.err = sqrt(ss / (count - 1) / count);
+    }
+    return e;
+}
+
+/* Jackknife over replicas of a function of (<r>, <r^2>, <r^4>). */
+static ab_estimate jackknife(const replica_acc *acc, int R, int n, int d, int which)
+{
+    double *vals = calloc((size_t)R + 1, sizeof(double));
+    ab_estimate e = {NAN, NAN};
+    if (!vals) return e;
+    for (int leave = -1; leave < R; leave++) {
+        double r = 0, r2 = 0, r4 = 0;
+        int m = 0;
+        for (int k = 0; k < R; k++)
+            if (k != leave) { r += acc[k].r; r2 += acc[k].r2; r4 += acc[k].r4; m++; }
+        r /= m; r2 /= m; r4 /= m;
+        double v = which == 0 ? 0.5 * (d + 2) - 0.5 * d * r4 / (r2 * r2) : n * (r2 - r * r);
+        vals[leave + 1] = v;
+    }
+    e.mean = vals[0];
+    if (R > 1) {
+        double mean = 0.0, ss = 0.0;
+        for (int k = 1; k <= R; k++) mean += vals[k];
+        mean /= R;
+        for (int k = 1; k <= R; k++) ss += (vals[k] - mean) * (vals[k] - mean);
+        e.err = sqrt((R - 1.0) / R * ss);
+    }
+    free(vals);
+    return e;
+}
+
+ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_spec *sim, unsigned long stream,
+                     ab_sim_progress progress, void *progress_ctx, ab_sim_result *res, ab_error *err)
+{
+    memset(res, 0, sizeof *res);
+    const int d = model->d, R = sim->replicas, bins = sim->bins;
+    if (d > 32) return ab_error_set(err, AB_EINVAL, "the simulator supports d <= 32 (got %d)", d);
+    double dt;
+    ab_status st = ab_sim_choose_dt(model->kind, d, model->beta, kappa, sim, &dt, err);
+    if (st) return st;
+    const long burn = (long)ceil(sim->t_burn / dt), every = (long)fmax(1.0, floor(sim->sample_every / dt + 0.5));
+    const long samples = (long)fmax(1.0, floor(sim->t_measure / (every * dt)));
+    const long total = burn + samples * every;
+    replica_acc *acc = calloc((size_t)R, sizeof *acc);
+    double *hq = calloc((size_t)bins * R, sizeof(double)), *hr = calloc((size_t)bins * R, sizeof(double));
+    res->series = sim->timeseries ? malloc(sizeof(double) * 4 * (size_t)samples) : NULL;
+    if (!acc || !hq || !hr || (sim->timeseries && !res->series)) {
+        free(acc); free(hq); free(hr); ab_sim_result_free(res);
+        return ab_error_set(err, AB_ENOMEM, "out of memory for %d replicas", R);
+    }
+    long done = 0;
+    int failed = 0;
+    ab_error first_err = {0};
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int k = 0; k < R; k++) {
+        ab_particles p;
+        ab_error e = {0};
+        if (ab_particles_init(&p, model, kappa, n, sim, dt, mix_seed(sim->seed, stream, (unsigned long)k), &e)) {
+#pragma omp critical
+            { failed = 1; first_err = e; }
+            continue;
+        }
+        replica_acc *a = &acc[k];
+        ab_sample s;
+        for (long step = 1; step <= total; step++) {
+            double growth = ab_particles_step(&p);
+            if (step > burn) a->lyap += growth;
+            if (step > burn && (step - burn) % every == 0) {
+                ab_particles_sample(&p, &s);
+                a->r += s.r; a->r2 += s.r * s.r; a->r4 += s.r * s.r * s.r * s.r; a->S += s.S; a->q += s.q;
+                for (int c = 0; c < d; c++) a->mean[c] += s.mean[c];
+                for (int c = 0; c < d * d; c++) a->second[c] += s.second[c];
+                ab_particles_pair_histogram(&p, bins, hq + (size_t)k * bins, &a->abs_q, &a->pairs);
+                int rb = (int)floor(s.r * bins);
+                hr[(size_t)k * bins + (rb < bins ? rb : bins - 1)] += 1.0;
+                if (k == 0 && res->series) {
+                    double *row = res->series + 4 * (size_t)a->samples;
+                    row[0] = (step - burn) * dt; row[1] = s.r; row[2] = s.S; row[3] = s.q;
+                }
+                a->samples++;
+            }
+            if (step % 256 == 0) {
+#pragma omp atomic
+                done += 256;
+#ifdef _OPENMP
+                if (progress && omp_get_thread_num() == 0) progress(progress_ctx, (double)done / ((double)total * R));
+#else
+                if (progress) progress(progress_ctx, (double)done / ((double)total * R));
+#endif
+            }
+        }
+        ab_particles_free(&p);
+    }
+    if (failed) {
+        free(acc); free(hq); free(hr); ab_sim_result_free(res);
+        *err = first_err;
+        return first_err.code ? first_err.code : AB_ENOMEM;
+    }
+    if (progress) progress(progress_ctx, 1.0);
+    /* Replica averages, then mean +- standard error across replicas. */
+    double *v[7];
+    for (int i = 0; i < 7; i++) v[i] = malloc(sizeof(double) * R);
+    for (int k = 0; k < R; k++) {
+        replica_acc *a = &acc[k];
+        double m = a->samples;
+        a->r /= m; a->r2 /= m; a->r4 /= m; a->S /= m; a->q /= m;
+        a->abs_q = a->pairs ? a->abs_q / a->pairs : NAN;
+        for (int c = 0; c < d; c++) a->mean[c] /= m;
+        for (int c = 0; c < d * d; c++) a->second[c] /= m;
+        v[0][k] = a->r; v[1][k] = a->r2; v[2][k] = a->r4; v[3][k] = a->S; v[4][k] = a->q; v[5][k] = a->abs_q;
+        v[6][k] = a->lyap / (samples * every * dt);
+    }
+    res->n = n; res->d = d; res->replicas = R; res->samples_per_replica = (int)samples;
+    res->kappa = kappa; res->beta = model->beta; res->dt = dt;
+    res->r = estimate(v[0], R); res->r2 = estimate(v[1], R); res->r4 = estimate(v[2], R);
+    res->S = estimate(v[3], R); res->q = estimate(v[4], R); res->abs_q = estimate(v[5], R);
+    res->lyapunov = sim->lyapunov ? estimate(v[6], R) : (ab_estimate){NAN, NAN};
+    res->binder = jackknife(acc, R, n, d, 0);
+    res->chi = jackknife(acc, R, n, d, 1);
+    /* One-point law: the mean position and the deviation of E[x x^T] from I/d, with their
+     * replica standard errors combined into a norm. */
+    double mnorm = 0.0, merr = 0.0, dev = 0.0, deverr = 0.0;
+    for (int c = 0; c < d; c++) {
+        for (int k = 0; k < R; k++) v[0][k] = acc[k].mean[c];
+        ab_estimate e = estimate(v[0], R);
+        mnorm += e.mean * e.mean; merr += e.err * e.err;
+        for (int c2 = 0; c2 < d; c2++) {
+            for (int k = 0; k < R; k++) v[0][k] = acc[k].second[c + c2 * d] - (c == c2 ? 1.0 / d : 0.0);
+            e = estimate(v[0], R);
+            if (fabs(e.mean) / fmax(e.err, 1e-300) > dev / fmax(deverr, 1e-300)) { dev = fabs(e.mean); deverr = e.err; }
+        }
+    }
+    res->mean_x_norm = (ab_estimate){sqrt(mnorm), sqrt(merr)};
+    res->second_moment = (ab_estimate){dev, deverr};
+    for (int i = 0; i < 7; i++) free(v[i]);
+    /* Histograms as densities. */
+    res->bins = bins;
+    res->hist_q = calloc((size_t)bins, sizeof(double));
+    res->hist_r = calloc((size_t)bins, sizeof(double));
+    if (!res->hist_q || !res->hist_r) { free(acc); free(hq); free(hr); ab_sim_result_free(res); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
+    double tq = 0.0, tr = 0.0;
+    for (int b = 0; b < bins; b++)
+        for (int k = 0; k < R; k++) { res->hist_q[b] += hq[(size_t)k * bins + b]; res->hist_r[b] += hr[(size_t)k * bins + b]; }
+    for (int b = 0; b < bins; b++) { tq += res->hist_q[b]; tr += res->hist_r[b]; }
+    for (int b = 0; b < bins; b++) {
+        res->hist_q[b] /= tq * (2.0 / bins);
+        res->hist_r[b] /= tr * (1.0 / bins);
+    }
+    res->n_series = res->series ? acc[0].samples : 0;
+    free(acc); free(hq); free(hr);
+    return AB_OK;
+}
+
+ab_status ab_kappa_c_estimate(int count, const double *kappa, const double *chi, const double *chi_err,
+                              double *kappa_c, double *error, ab_error *err)
+{
+    if (count < 3) return ab_error_set(err, AB_EINVAL, "kappa_c needs at least 3 kappa values (got %d)", count);
+    int m = 0;
+    for (int i = 1; i < count; i++) {
+        if (!(kappa[i] > kappa[i - 1])) return ab_error_set(err, AB_EINVAL, "kappa values must increase");
+        if (chi[i] > chi[m]) m = i;
+    }
+    if (m == 0 || m == count - 1) {
+        *kappa_c = kappa[m];
+        *error = 0.5 * (kappa[count - 1] - kappa[0]) / (count - 1);
+        return ab_error_set(err, AB_ENOCONV,
+                            "the susceptibility peaks at the edge of the sweep (kappa = %g): widen the kappa range",
+                            kappa[m]);
+    }
+    /* Vertex of the parabola through (k_{m-1}, c_{m-1}), (k_m, c_m), (k_{m+1}, c_{m+1}). */
+    double x0 = kappa[m - 1], x1 = kappa[m], x2 = kappa[m + 1], y0 = chi[m - 1], y1 = chi[m], y2 = chi[m + 1];
+    double den = (x0 - x1) * (x0 - x2) * (x1 - x2);
+    double A = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / den;
+    double B = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / den;
+    double vertex = A < 0 ? -B / (2 * A) : x1;
+    if (vertex < x0 || vertex > x2) vertex = x1;
+    /* Error: shift of the vertex under +-1 sigma of each of the three chi values, in
+     * quadrature, plus a quarter of the grid spacing for the model (parabola) error. */
+    double var = 0.0;
+    const double xs[3] = {x0, x1, x2};
+    double ys[3] = {y0, y1, y2};
+    for (int j = 0; j < 3; j++) {
+        double save = ys[j];
+        ys[j] = save + (isfinite(chi_err[m - 1 + j]) ? chi_err[m - 1 + j] : 0.0);
+        double a = (xs[2] * (ys[1] - ys[0]) + xs[1] * (ys[0] - ys[2]) + xs[0] * (ys[2] - ys[1])) / den;
+        double b = (xs[2] * xs[2] * (ys[0] - ys[1]) + xs[1] * xs[1] * (ys[2] - ys[0]) + xs[0] * xs[0] * (ys[1] - ys[2])) / den;
+        double v2 = a < 0 ? -b / (2 * a) : x1;
+        if (v2 < x0 || v2 > x2) v2 = x1;
+        var += (v2 - vertex) * (v2 - vertex);
+        ys[j] = save;
+    }
+    double h = 0.5 * (x2 - x0);
+    *kappa_c = vertex;
+    *error = sqrt(var + 0.0625 * h * h);
+    return AB_OK;
+}
+
+typedef struct {
+    ab_model_kind kind;
+    double beta, kappa, shift;
+    int moment;
+} law_args;
+
+/* W(q)/kappa - shift, W' = w (MATH.md 6), in forms without overflow. */
+static double law_exponent(const law_args *a, double q)
+{
+    double W;
+    if (a->beta == 0.0) W = 0.5 * q;
+    else if (a->kind == AB_MODEL_SA) W = (a->beta + log1p(exp(a->beta * (q - 1.0)))) / a->beta; /* log(e^b + e^{bq})/b */
+    else W = exp(a->beta * q) / (2.0 * a->beta);
+    return W / a->kappa - a->shift;
+}
+
+static double law_integrand(double q, void *vp)
+{
+    const law_args *a = vp;
+    return exp(law_exponent(a, q)) * (a->moment ? q : 1.0);
+}
+
+ab_status ab_pair_overlap_law(ab_model_kind kind, int d, double beta, double kappa, int bins, double *mean,
+                              double *bin_prob, ab_error *err)
+{
+    law_args a = {kind, beta, kappa, 0.0, 0};
+    a.shift = fmax(law_exponent(&a, 1.0), law_exponent(&a, -1.0));
+    double alpha = 0.5 * (d - 3);
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+    gsl_integration_qaws_table *tab = gsl_integration_qaws_table_alloc(alpha, alpha, 0, 0);
+    if (!ws || !tab) {
+        if (ws) gsl_integration_workspace_free(ws);
+        if (tab) gsl_integration_qaws_table_free(tab);
+        return ab_error_set(err, AB_ENOMEM, "out of memory");
+    }
+    gsl_function f = {law_integrand, &a};
+    double Z, M, abserr;
+    int s1 = gsl_integration_qaws(&f, -1.0, 1.0, tab, 0.0, 1e-12, 1000, ws, &Z, &abserr);
+    a.moment = 1;
+    int s2 = gsl_integration_qaws(&f, -1.0, 1.0, tab, 0.0, 1e-12, 1000, ws, &M, &abserr);
+    a.moment = 0;
+    ab_status st = (s1 || s2) ? ab_error_set(err, AB_ENOCONV, "quadrature of the n = 2 law failed") : AB_OK;
+    if (!st) *mean = M / Z;
+    /* Bins by 64-point Gauss rules: Gauss-Jacobi on the two end bins, where the weight
+     * (1-q^2)^alpha is singular (d = 2) or not smooth, Gauss-Legendre inside. */
+    for (int b = 0; b < bins && !st && bin_prob; b++) {
+        const double lo = -1.0 + 2.0 * b / bins, hi = -1.0 + 2.0 * (b + 1) / bins;
+        const int m = 64, left = b == 0, right = b == bins - 1;
+        gsl_integration_fixed_workspace *fw =
+            (left || right) ? gsl_integration_fixed_alloc(gsl_integration_fixed_jacobi, m, lo, hi, right ? alpha : 0.0,
+                                                          left ? alpha : 0.0)
+                            : gsl_integration_fixed_alloc(gsl_integration_fixed_legendre, m, lo, hi, 0.0, 0.0);
+        if (!fw) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
+        const double *x = gsl_integration_fixed_nodes(fw), *w = gsl_integration_fixed_weights(fw);
+        double sum = 0.0;
+        for (int i = 0; i < m; i++) {
+            /* the part of (1 - q)^alpha (1 + q)^alpha not in the rule's weight */
+            double rest = (right ? 1.0 : pow(1.0 - x[i], alpha)) * (left ? 1.0 : pow(1.0 + x[i], alpha));
+            sum += w[i] * exp(law_exponent(&a, x[i])) * rest;
+        }
+        gsl_integration_fixed_free(fw);
+        bin_prob[b] = sum / Z;
+    }
+    gsl_integration_qaws_table_free(tab);
+    gsl_integration_workspace_free(ws);
+    return st;
+}
