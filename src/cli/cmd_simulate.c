@@ -1,11 +1,86 @@
-/* `attnbif simulate`: placeholder until the particle simulator lands. */
+/* `attnbif simulate SPEC`: finite-n particle simulation, one point or a (kappa, n) sweep
+ * with finite-n kappa_c estimates. */
 #include "cli/cli.h"
 
+#include "attnbif/progress.h"
+#include "attnbif/sim_out.h"
+
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void on_progress(void *ctx, double fraction) { ab_progress_update(ctx, fraction); }
 
 int ab_cmd_simulate(const ab_cli_args *args)
 {
-    (void)args;
-    fprintf(stderr, "attnbif: error: simulate is not implemented yet\n");
-    return AB_EXIT_INTERNAL;
+    ab_spec *spec = calloc(1, sizeof *spec);
+    ab_error err = {0};
+    if (!spec) return AB_EXIT_INTERNAL;
+    ab_status st = ab_spec_load(args->spec_path, spec, &err);
+    if (!st && !spec->has_simulation)
+        st = ab_error_set(&err, AB_ESPEC, "%s: `simulate` needs a `simulation` section (see docs/spec-simulation.md)",
+                          args->spec_path);
+    if (st) { free(spec); return ab_cli_fail(st, &err); }
+    const ab_sim_spec *sim = &spec->simulation;
+    const int sweep = sim->n_kappa > 0, n_k = sweep ? sim->n_kappa : 1, n_n = sweep ? sim->n_sizes : 1;
+    const int count = n_k * n_n;
+    /* Check every time step before any work: a bad dt is an input error. */
+    for (int a = 0; a < n_k && !st; a++) {
+        double dt, kappa = sweep ? sim->kappa[a] : spec->kappa;
+        st = ab_sim_choose_dt(spec->model.kind, spec->model.d, spec->model.beta, kappa, sim, &dt, &err);
+        if (!st && !args->quiet && a == 0)
+            fprintf(stderr, "attnbif simulate: %s model, d = %d, beta = %g, dt = %.3g (%s)\n",
+                    ab_model_kind_name(spec->model.kind), spec->model.d, spec->model.beta, dt,
+                    sim->dt > 0 ? "from the spec, checked" : "chosen from the rate bound");
+    }
+    if (st) { free(spec); return ab_cli_fail(st, &err); }
+    ab_sim_result *res = calloc((size_t)count, sizeof *res);
+    ab_kappa_c_row *kc = calloc((size_t)n_n, sizeof *kc);
+    if (!res || !kc) { free(res); free(kc); free(spec); return AB_EXIT_INTERNAL; }
+    int done = 0;
+    for (int b = 0; b < n_n && !st; b++)
+        for (int a = 0; a < n_k && !st; a++, done++) {
+            int n = sweep ? sim->sizes[b] : sim->n;
+            double kappa = sweep ? sim->kappa[a] : spec->kappa;
+            char label[128];
+            snprintf(label, sizeof label, "simulate %d/%d (n = %d, kappa = %.4g)", done + 1, count, n, kappa);
+            ab_progress *prog = ab_progress_create(label, args->quiet ? NULL : stderr);
+            st = ab_sim_run(&spec->model, kappa, n, sim, (unsigned long)(1000 * b + a), prog ? on_progress : NULL, prog,
+                            &res[done], &err);
+            ab_progress_finish(prog);
+        }
+    int n_kc = 0;
+    if (!st && sweep && n_k >= 3) {
+        double *kap = malloc(sizeof(double) * n_k), *chi = malloc(sizeof(double) * n_k), *chie = malloc(sizeof(double) * n_k);
+        for (int b = 0; b < n_n && kap && chi && chie; b++) {
+            for (int a = 0; a < n_k; a++) {
+                kap[a] = res[b * n_k + a].kappa;
+                chi[a] = res[b * n_k + a].chi.mean;
+                chie[a] = res[b * n_k + a].chi.err;
+            }
+            ab_kappa_c_row *row = &kc[n_kc++];
+            row->n = sim->sizes[b];
+            row->method = "susceptibility_peak";
+            ab_error kerr = {0};
+            if (ab_kappa_c_estimate(n_k, kap, chi, chie, &row->kappa_c, &row->error, &kerr))
+                snprintf(row->note, sizeof row->note, "%.150s", kerr.msg);
+        }
+        free(kap); free(chi); free(chie);
+    }
+    const char *dir = ab_cli_output_dir(args, spec);
+    if (!st) st = ab_write_sim(dir, spec, res, count, kc, n_kc, &err);
+    if (!st) {
+        if (count == 1)
+            printf("r = %.6f +- %.2g, q = %.6f +- %.2g; results written to %s/ (summary.json, histograms.csv, timeseries.csv)\n",
+                   res[0].r.mean, res[0].r.err, res[0].q.mean, res[0].q.err, dir);
+        else
+            printf("%d simulations; results written to %s/ (sweep.csv, kappa_c_n.csv, sweep.svg, summary.json)\n", count, dir);
+        for (int i = 0; i < n_kc; i++)
+            if (kc[i].note[0]) fprintf(stderr, "attnbif simulate: warning: n = %d: %s\n", kc[i].n, kc[i].note);
+    }
+    for (int i = 0; i < count; i++) ab_sim_result_free(&res[i]);
+    free(res);
+    free(kc);
+    free(spec);
+    return st ? ab_cli_fail(st, &err) : AB_EXIT_OK;
 }

@@ -74,27 +74,36 @@ void ab_particles_free(ab_particles *p)
  *   SA:  v_i = sum_j e^{beta(<x_i,x_j> - 1)} x_j / sum_j e^{beta(<x_i,x_j> - 1)}
  *   USA: v_i = (1/n) sum_j e^{beta <x_i,x_j>} x_j
  * (the SA shift by 1 cancels and keeps the exponentials <= 1). */
-void ab_attention_drift(ab_model_kind kind, int n, int d, double beta, const double *X, double *V)
+/* Row i of the drift (see ab_attention_drift). */
+static inline void drift_row(ab_model_kind kind, int n, int d, double beta, const double *X, double *V, int i)
 {
     const double inv_n = 1.0 / n;
-#pragma omp parallel for schedule(static) if (n >= 256 && !omp_in_parallel())
-    for (int i = 0; i < n; i++) {
-        const double *xi = X + (size_t)i * d;
-        double acc[AB_SIM_D_STACK], wsum = 0.0;
-        double *a = acc;
-        for (int k = 0; k < d; k++) a[k] = 0.0;
-        for (int j = 0; j < n; j++) {
-            const double *xj = X + (size_t)j * d;
-            double g = 0.0;
-            for (int k = 0; k < d; k++) g += xi[k] * xj[k];
-            double w = kind == AB_MODEL_SA ? exp(beta * (g - 1.0)) : exp(beta * g) * inv_n;
-            wsum += w;
-            for (int k = 0; k < d; k++) a[k] += w * xj[k];
-        }
-        double *vi = V + (size_t)i * d, dot = 0.0;
-        double scale = kind == AB_MODEL_SA ? 1.0 / wsum : 1.0;
-        for (int k = 0; k < d; k++) { vi[k] = a[k] * scale; dot += vi[k] * xi[k]; }
-        for (int k = 0; k < d; k++) vi[k] -= dot * xi[k];
+    const double *xi = X + (size_t)i * d;
+    double a[AB_SIM_D_STACK], wsum = 0.0;
+    for (int k = 0; k < d; k++) a[k] = 0.0;
+    for (int j = 0; j < n; j++) {
+        const double *xj = X + (size_t)j * d;
+        double g = 0.0;
+        for (int k = 0; k < d; k++) g += xi[k] * xj[k];
+        double w = kind == AB_MODEL_SA ? exp(beta * (g - 1.0)) : exp(beta * g) * inv_n;
+        wsum += w;
+        for (int k = 0; k < d; k++) a[k] += w * xj[k];
+    }
+    double *vi = V + (size_t)i * d, dot = 0.0;
+    double scale = kind == AB_MODEL_SA ? 1.0 / wsum : 1.0;
+    for (int k = 0; k < d; k++) { vi[k] = a[k] * scale; dot += vi[k] * xi[k]; }
+    for (int k = 0; k < d; k++) vi[k] -= dot * xi[k];
+}
+
+void ab_attention_drift(ab_model_kind kind, int n, int d, double beta, const double *X, double *V)
+{
+    /* Threads only for large n and outside the replica loop: opening a parallel region
+     * costs more than a small drift (and even an if(false) region is not free). */
+    if (n >= 256 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < n; i++) drift_row(kind, n, d, beta, X, V, i);
+    } else {
+        for (int i = 0; i < n; i++) drift_row(kind, n, d, beta, X, V, i);
     }
 }
 

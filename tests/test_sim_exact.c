@@ -1,0 +1,76 @@
+/* The particle simulator against the exact n = 2 overlap law (MATH.md 6): mean and
+ * histogram (chi-square) for SA and USA in two dimensions; and the exact law itself
+ * against a closed form. */
+#include "attnbif/sim.h"
+#include "testutil.h"
+
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static ab_sim_spec pair_spec(void)
+{
+    ab_sim_spec s;
+    memset(&s, 0, sizeof s);
+    s.n = 2;
+    s.replicas = 64;
+    s.seed = 12345;
+    s.t_burn = 5.0;
+    s.t_measure = 200.0;
+    s.sample_every = 2.0; /* several relaxation times 1/(2 kappa (d-1)): nearly independent samples */
+    s.bins = 16;
+    s.attention = 1;
+    s.independent_noise = 1;
+    return s;
+}
+
+static void check_pair(ab_tally *t, ab_model_kind kind, int d, double beta, double kappa)
+{
+    ab_sim_spec s = pair_spec();
+    ab_model m = {kind, d, beta};
+    ab_sim_result res;
+    ab_error err = {0};
+    char what[96];
+    snprintf(what, sizeof what, "%s d=%d beta=%g kappa=%g n=2", ab_model_kind_name(kind), d, beta, kappa);
+    if (!ab_check(t, ab_sim_run(&m, kappa, 2, &s, 7, NULL, NULL, &res, &err) == AB_OK, "%s: simulation runs %s", what, err.msg))
+        return;
+    double exact_mean, prob[16];
+    ab_pair_overlap_law(kind, d, beta, kappa, s.bins, &exact_mean, prob, &err);
+    /* mean within 4 standard errors (replica spread; the dt bias is ~1e-3, well below) */
+    ab_check(t, fabs(res.q.mean - exact_mean) <= 4.0 * res.q.err, "%s: <q> = %.5f +- %.5f vs exact %.5f (%.1f sigma)", what,
+             res.q.mean, res.q.err, exact_mean, fabs(res.q.mean - exact_mean) / res.q.err);
+    /* chi-square of the histogram against the exact bin probabilities */
+    double total = (double)res.replicas * res.samples_per_replica, chi2 = 0.0;
+    for (int b = 0; b < s.bins; b++) {
+        double observed = res.hist_q[b] * total * (2.0 / s.bins), expected = total * prob[b];
+        chi2 += (observed - expected) * (observed - expected) / expected;
+    }
+    double p = gsl_cdf_chisq_Q(chi2, s.bins - 1);
+    ab_check(t, p > 1e-3, "%s: histogram chi^2 = %.1f for %d dof, p = %.3g > 1e-3", what, chi2, s.bins - 1, p);
+    ab_sim_result_free(&res);
+}
+
+int main(void)
+{
+    ab_init();
+    ab_tally t = {0};
+    /* The exact law: for USA at beta = 0 and d = 3, p(q) ~ e^{q/(2 kappa)}, whose mean is the
+     * Langevin function coth(a) - 1/a, a = 1/(2 kappa). */
+    double mean, prob[20], sum = 0.0;
+    ab_error err = {0};
+    ab_pair_overlap_law(AB_MODEL_USA, 3, 0.0, 0.25, 20, &mean, prob, &err);
+    for (int b = 0; b < 20; b++) sum += prob[b];
+    ab_check_rel(&t, mean, 1.0 / tanh(2.0) - 0.5, 1e-10, 0.0, "exact n=2 mean at beta=0, d=3 vs the Langevin function");
+    ab_check_rel(&t, sum, 1.0, 1e-10, 0.0, "exact n=2 bin probabilities sum to 1");
+    ab_pair_overlap_law(AB_MODEL_SA, 2, 1.0, 0.4, 20, &mean, prob, &err);
+    sum = 0.0;
+    for (int b = 0; b < 20; b++) sum += prob[b];
+    ab_check_rel(&t, sum, 1.0, 1e-8, 0.0, "exact n=2 bin probabilities sum to 1 with the d=2 endpoint singularity");
+
+    check_pair(&t, AB_MODEL_SA, 3, 2.0, 0.5);
+    check_pair(&t, AB_MODEL_USA, 3, 1.0, 0.5);
+    check_pair(&t, AB_MODEL_SA, 5, 1.5, 0.3);
+    check_pair(&t, AB_MODEL_USA, 5, 1.0, 0.3);
+    return ab_finish(&t);
+}
