@@ -1,0 +1,123 @@
+/* attnbif simulate end to end (single run, sweep with kappa_c_n.csv, bad input) and the
+ * kappa_c estimator on data with a known answer. */
+#define _POSIX_C_SOURCE 200809L
+#include "attnbif/sim.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int run(const char *args, const char *errfile)
+{
+    char cmd[2048];
+    const char *bin = getenv("AB_BINARY") ? getenv("AB_BINARY") : "build/attnbif";
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>%s", bin, args, errfile);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int main(void)
+{
+    ab_init();
+    ab_tally t = {0};
+    /* kappa_c of an exact parabola is its vertex; a peak at the edge is refused. */
+    double kappa[7], chi[7], err_chi[7], kc, kerr;
+    for (int i = 0; i < 7; i++) {
+        kappa[i] = 0.2 + 0.03 * i;
+        chi[i] = 10.0 - 100.0 * (kappa[i] - 0.2913) * (kappa[i] - 0.2913);
+        err_chi[i] = 0.01;
+    }
+    ab_error err = {0};
+    ab_check(&t, ab_kappa_c_estimate(7, kappa, chi, err_chi, &kc, &kerr, &err) == AB_OK, "kappa_c estimate runs");
+    ab_check_rel(&t, kc, 0.2913, 1e-12, 0.0, "kappa_c of an exact parabola is its vertex");
+    ab_check(&t, kerr > 0.0 && kerr < 0.03, "its error (%.2g) is positive and below the grid spacing", kerr);
+    for (int i = 0; i < 7; i++) chi[i] = kappa[i];
+    ab_check(&t, ab_kappa_c_estimate(7, kappa, chi, err_chi, &kc, &kerr, &err) == AB_ENOCONV,
+             "a peak at the edge of the sweep is reported: %s", err.msg);
+
+    char tmp[] = "/tmp/attnbif-sim-XXXXXX", spec[512], out[512], args[2048], errfile[512], path[1024];
+    static char buf[1 << 16];
+    if (!mkdtemp(tmp)) return 1;
+    snprintf(errfile, sizeof errfile, "%s/err.txt", tmp);
+    snprintf(spec, sizeof spec, "%s/sweep.yaml", tmp);
+    snprintf(out, sizeof out, "%s/sweep", tmp);
+    FILE *f = fopen(spec, "w");
+    fprintf(f, "model: SA\nd: 3\nbeta: 1\nkappa: 0.3\nsimulation:\n  replicas: 2\n  t_burn: 1\n  t_measure: 2\n"
+               "  sweep: {kappa: {min: 0.2, max: 0.5, count: 4}, n: [8, 16]}\n");
+    fclose(f);
+    snprintf(args, sizeof args, "simulate %s -q -o %s", spec, out);
+    ab_check(&t, run(args, errfile) == 0, "a small sweep runs");
+    const char *files[] = {"sweep.csv", "kappa_c_n.csv", "sweep.svg", "summary.json"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", out, files[i]);
+        ab_check(&t, exists(path), "sweep wrote %s", files[i]);
+    }
+    snprintf(path, sizeof path, "%s/kappa_c_n.csv", out);
+    slurp(path, buf, sizeof buf);
+    int lines = 0;
+    for (char *c = buf; *c; c++) lines += *c == '\n';
+    ab_check(&t, strncmp(buf, "model,d,beta,n,kappa_c,error,method,kappa_1_mean_field\n", 55) == 0 && lines == 3 &&
+                     strstr(buf, "SA,3,1,8,") && strstr(buf, "susceptibility_peak"),
+             "kappa_c_n.csv: header and one row per n");
+
+    snprintf(spec, sizeof spec, "%s/one.yaml", tmp);
+    snprintf(out, sizeof out, "%s/one", tmp);
+    f = fopen(spec, "w");
+    fprintf(f, "model: USA\nd: 2\nbeta: 1\nkappa: 0.5\nsimulation: {n: 8, replicas: 2, t_burn: 1, t_measure: 2}\n");
+    fclose(f);
+    snprintf(args, sizeof args, "simulate %s -q -o %s", spec, out);
+    ab_check(&t, run(args, errfile) == 0, "a single simulation runs");
+    snprintf(path, sizeof path, "%s/summary.json", out);
+    slurp(path, buf, sizeof buf);
+    ab_check(&t, strstr(buf, "\"q_mean\"") && strstr(buf, "\"q_err\"") && strstr(buf, "\"r_mean\"") && strstr(buf, "\"r_err\""),
+             "summary.json has stats with means and standard errors");
+    snprintf(path, sizeof path, "%s/histograms.csv", out);
+    ab_check(&t, exists(path), "histograms.csv written");
+
+    /* bad input: exit 2, the field named, nothing written */
+    struct {
+        const char *yaml, *needle;
+    } bad[] = {
+        {"model: SA\nd: 3\nbeta: 1\nkappa: 0.3\nsimulation: {n: 8, replica: 2}\n", "simulation.replica: unknown key"},
+        {"model: SA\nd: 3\nbeta: 1\nkappa: 0.3\nsimulation: {n: 1}\n", "simulation.n: must be an integer in [2, 100000]"},
+        {"model: SA\nd: 3\nbeta: 4\nkappa: 0.3\nsimulation: {n: 8, dt: 0.5}\n", "simulation.dt = 0.5 is too large"},
+        {"model: SA\nd: 3\nbeta: 1\nkappa: 0.3\nsimulation: {common_noise: {type: gaussian, strength: 1}}\n",
+         "simulation.common_noise.type: must be one of rqf"},
+        {"model: SA\nd: 3\nbeta: 1\nkappa: 0.3\n", "needs a `simulation` section"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(spec, sizeof spec, "%s/bad%zu.yaml", tmp, i);
+        snprintf(out, sizeof out, "%s/bad%zu", tmp, i);
+        f = fopen(spec, "w");
+        fputs(bad[i].yaml, f);
+        fclose(f);
+        snprintf(args, sizeof args, "simulate %s -q -o %s", spec, out);
+        int code = run(args, errfile);
+        slurp(errfile, buf, sizeof buf);
+        ab_check(&t, code == 2 && strstr(buf, bad[i].needle) && !exists(out), "bad simulation spec %zu: exit %d, %s", i, code, buf);
+    }
+    snprintf(args, sizeof args, "rm -rf %s", tmp);
+    if (system(args) != 0) fprintf(stderr, "could not remove %s\n", tmp);
+    return ab_finish(&t);
+}
