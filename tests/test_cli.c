@@ -11,37 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *binary(void)
-{
-    const char *b = getenv("AB_BINARY");
-    return b ? b : "build/attnbif";
-}
-
-/* Run the program with args, stderr into errfile; return its exit code. */
-static int run(const char *args, const char *errfile)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>%s", binary(), args, errfile);
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 /* Number of entries in dir other than . and .. (-1 if it does not exist). */
 static int count_entries(const char *dir)
 {
@@ -84,32 +53,32 @@ int main(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         for (int cmd = 0; cmd < 2; cmd++) {
             snprintf(args, sizeof args, "%s tests/data/bad_specs/%s -o %s", cmd ? "check" : "solve", bad[i].file, out);
-            int code = run(args, errfile);
-            slurp(errfile, msg, sizeof msg);
+            int code = ab_run_program(args, errfile);
+            ab_slurp(errfile, msg, sizeof msg);
             ab_check(&t, code == 2, "%s %s exits 2 (got %d)", cmd ? "check" : "solve", bad[i].file, code);
             ab_check(&t, strstr(msg, bad[i].needle) != NULL, "%s message names file:line:col and field: %s", bad[i].file,
                      msg);
-            ab_check(&t, !exists(out), "%s: nothing written", bad[i].file);
+            ab_check(&t, !ab_exists(out), "%s: nothing written", bad[i].file);
         }
     }
     /* Bad command lines. */
-    ab_check(&t, run("frobnicate problems/default.yaml", errfile) == 2, "unknown command exits 2");
-    ab_check(&t, run("solve", errfile) == 2, "missing SPEC exits 2");
-    ab_check(&t, run("solve problems/default.yaml --bogus", errfile) == 2, "unknown option exits 2");
+    ab_check(&t, ab_run_program("frobnicate problems/default.yaml", errfile) == 2, "unknown command exits 2");
+    ab_check(&t, ab_run_program("solve", errfile) == 2, "missing SPEC exits 2");
+    ab_check(&t, ab_run_program("solve problems/default.yaml --bogus", errfile) == 2, "unknown option exits 2");
 
     /* A good solve: three files, no temp files left, the 1-cluster of problems/sa-d3-beta4-cluster.yaml is stable. */
     snprintf(args, sizeof args, "solve problems/sa-d3-beta4-cluster.yaml -q -o %s", out);
-    ab_check(&t, run(args, errfile) == 0, "solve problems/sa-d3-beta4-cluster.yaml exits 0");
+    ab_check(&t, ab_run_program(args, errfile) == 0, "solve problems/sa-d3-beta4-cluster.yaml exits 0");
     const char *files[] = {"state.csv", "spectrum.csv", "summary.json"};
     for (int i = 0; i < 3; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/%s", out, files[i]);
-        ab_check(&t, exists(p), "%s written", files[i]);
+        ab_check(&t, ab_exists(p), "%s written", files[i]);
     }
     ab_check(&t, count_entries(out) == 3, "exactly the three result files, no temp files (%d entries)", count_entries(out));
     char path[1024];
     snprintf(path, sizeof path, "%s/summary.json", out);
-    slurp(path, msg, sizeof msg);
+    ab_slurp(path, msg, sizeof msg);
     ab_check(&t, strstr(msg, "\"stable\": true") && strstr(msg, "\"converged\": true") && strstr(msg, "\"kind\": \"symmetry\""),
              "summary.json: stable, converged, a symmetry mode");
 
@@ -121,8 +90,8 @@ int main(void)
     fprintf(f, "model: SA\nd: 3\nbeta: 4\nkappa: 0.1\nstate: {type: cluster}\nnewton: {max_iter: 1, tol: 1e-14}\n");
     fclose(f);
     snprintf(args, sizeof args, "solve %s -q -o %s", spec, out2);
-    int code = run(args, errfile);
-    slurp(errfile, msg, sizeof msg);
+    int code = ab_run_program(args, errfile);
+    ab_slurp(errfile, msg, sizeof msg);
     ab_check(&t, code == 3, "non-convergence exits 3 (got %d)", code);
     ab_check(&t, strstr(msg, "Newton did not converge") && strstr(msg, "newton.max_iter"), "message says what to change: %s", msg);
     ab_check(&t, count_entries(out2) <= 0, "no results written on failure");
@@ -132,8 +101,8 @@ int main(void)
     f = fopen(spec, "w");
     fprintf(f, "model: SA\nd: 3\nbeta: 1\nkappa: 0.5\nstate: {type: cluster}\n");
     fclose(f);
-    code = run(args, errfile);
-    slurp(errfile, msg, sizeof msg);
+    code = ab_run_program(args, errfile);
+    ab_slurp(errfile, msg, sizeof msg);
     ab_check(&t, code == 3 && strstr(msg, "converged to the uniform state") && strstr(msg, "kappa_1 ="),
              "cluster guess above kappa_1 is reported, exit 3: %s", msg);
     ab_check(&t, count_entries(out2) <= 0, "no results written on failure");
@@ -142,23 +111,23 @@ int main(void)
     char out3[512];
     snprintf(out3, sizeof out3, "%s/run", tmp);
     snprintf(args, sizeof args, "run problems/default.yaml -q -o %s", out3);
-    code = run(args, errfile);
+    code = ab_run_program(args, errfile);
     ab_check(&t, code == 0, "run problems/default.yaml exits 0 (got %d)", code);
     const char *run_files[] = {"branches.csv", "special_points.csv", "diagram.svg", "diagram.gp", "summary.json",
                                "profiles/BP1.csv", "profiles/EP2.csv"};
     for (int i = 0; i < 7; i++) {
         char p[600];
         snprintf(p, sizeof p, "%s/%s", out3, run_files[i]);
-        ab_check(&t, exists(p), "run wrote %s", run_files[i]);
+        ab_check(&t, ab_exists(p), "run wrote %s", run_files[i]);
     }
     snprintf(path, sizeof path, "%s/branches.csv", out3);
-    slurp(path, msg, sizeof msg);
+    ab_slurp(path, msg, sizeof msg);
     const char *header = "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label\n";
     ab_check(&t, strncmp(msg, header, strlen(header)) == 0,
              "branches.csv has the documented header");
     snprintf(path, sizeof path, "%s/summary.json", out3);
     static char big[1 << 16];
-    slurp(path, big, sizeof big);
+    ab_slurp(path, big, sizeof big);
     ab_check(&t, strstr(big, "\"type\": \"pitchfork\"") && strstr(big, "\"criticality\": \"supercritical\"") &&
                      strstr(big, "\"type\": \"transcritical\"") && strstr(big, "\"type\": \"fold\""),
              "summary.json lists a supercritical pitchfork, a transcritical point and a fold");
@@ -171,9 +140,9 @@ int main(void)
     fclose(f);
     snprintf(out2, sizeof out2, "%s/restart", tmp);
     snprintf(args, sizeof args, "solve %s -q -o %s", spec, out2);
-    code = run(args, errfile);
+    code = ab_run_program(args, errfile);
     snprintf(path, sizeof path, "%s/summary.json", out2);
-    slurp(path, msg, sizeof msg);
+    ab_slurp(path, msg, sizeof msg);
     ab_check(&t, code == 0 && strstr(msg, "\"r\": 0.95069"), "restart from profiles/EP2.csv solves to the same cluster (r = 0.95069...)");
 
     /* A branch that fails still gives a complete, valid output, with the reason. */
@@ -184,16 +153,16 @@ int main(void)
     fclose(f);
     snprintf(out2, sizeof out2, "%s/failing", tmp);
     snprintf(args, sizeof args, "run %s -q -o %s", spec, out2);
-    code = run(args, errfile);
+    code = ab_run_program(args, errfile);
     snprintf(path, sizeof path, "%s/summary.json", out2);
-    slurp(path, big, sizeof big);
+    ab_slurp(path, big, sizeof big);
     ab_check(&t, code == 0 && strstr(big, "\"end_reason\": \"stability analysis failed") && strstr(big, "\"warnings\""),
              "a failing branch ends with its reason in a complete summary.json");
     snprintf(path, sizeof path, "%s/diagram.svg", out2);
-    ab_check(&t, exists(path), "and the diagram is still drawn");
+    ab_check(&t, ab_exists(path), "and the diagram is still drawn");
 
     /* run without a continuation section: exit 2. */
-    ab_check(&t, run("run problems/sa-d3-beta4-cluster.yaml -q", errfile) == 2, "run needs a continuation section (exit 2)");
+    ab_check(&t, ab_run_program("run problems/sa-d3-beta4-cluster.yaml -q", errfile) == 2, "run needs a continuation section (exit 2)");
 
     snprintf(args, sizeof args, "rm -rf %s", tmp);
     if (system(args) != 0) fprintf(stderr, "could not remove %s\n", tmp);

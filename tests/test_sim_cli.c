@@ -12,31 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int run(const char *args, const char *errfile)
-{
-    char cmd[2048];
-    const char *bin = getenv("AB_BINARY") ? getenv("AB_BINARY") : "build/attnbif";
-    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>%s", bin, args, errfile);
-    int status = system(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 int main(void)
 {
     ab_init();
@@ -67,14 +42,14 @@ int main(void)
                "  sweep: {kappa: {min: 0.2, max: 0.5, count: 4}, n: [8, 16]}\n");
     fclose(f);
     snprintf(args, sizeof args, "simulate %s -q -o %s", spec, out);
-    ab_check(&t, run(args, errfile) == 0, "a small sweep runs");
+    ab_check(&t, ab_run_program(args, errfile) == 0, "a small sweep runs");
     const char *files[] = {"sweep.csv", "kappa_c_n.csv", "sweep.svg", "summary.json"};
     for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/%s", out, files[i]);
-        ab_check(&t, exists(path), "sweep wrote %s", files[i]);
+        ab_check(&t, ab_exists(path), "sweep wrote %s", files[i]);
     }
     snprintf(path, sizeof path, "%s/kappa_c_n.csv", out);
-    slurp(path, buf, sizeof buf);
+    ab_slurp(path, buf, sizeof buf);
     int lines = 0;
     for (char *c = buf; *c; c++) lines += *c == '\n';
     ab_check(&t, strncmp(buf, "model,d,beta,n,kappa_c,error,method,kappa_1_mean_field\n", 55) == 0 && lines == 3 &&
@@ -87,13 +62,13 @@ int main(void)
     fprintf(f, "model: USA\nd: 2\nbeta: 1\nkappa: 0.5\nsimulation: {n: 8, replicas: 2, t_burn: 1, t_measure: 2}\n");
     fclose(f);
     snprintf(args, sizeof args, "simulate %s -q -o %s", spec, out);
-    ab_check(&t, run(args, errfile) == 0, "a single simulation runs");
+    ab_check(&t, ab_run_program(args, errfile) == 0, "a single simulation runs");
     snprintf(path, sizeof path, "%s/summary.json", out);
-    slurp(path, buf, sizeof buf);
+    ab_slurp(path, buf, sizeof buf);
     ab_check(&t, strstr(buf, "\"q_mean\"") && strstr(buf, "\"q_err\"") && strstr(buf, "\"r_mean\"") && strstr(buf, "\"r_err\""),
              "summary.json has stats with means and standard errors");
     snprintf(path, sizeof path, "%s/histograms.csv", out);
-    ab_check(&t, exists(path), "histograms.csv written");
+    ab_check(&t, ab_exists(path), "histograms.csv written");
 
     /* bad input: exit 2, the field named, nothing written */
     struct {
@@ -113,9 +88,9 @@ int main(void)
         fputs(bad[i].yaml, f);
         fclose(f);
         snprintf(args, sizeof args, "simulate %s -q -o %s", spec, out);
-        int code = run(args, errfile);
-        slurp(errfile, buf, sizeof buf);
-        ab_check(&t, code == 2 && strstr(buf, bad[i].needle) && !exists(out), "bad simulation spec %zu: exit %d, %s", i, code, buf);
+        int code = ab_run_program(args, errfile);
+        ab_slurp(errfile, buf, sizeof buf);
+        ab_check(&t, code == 2 && strstr(buf, bad[i].needle) && !ab_exists(out), "bad simulation spec %zu: exit %d, %s", i, code, buf);
     }
     snprintf(args, sizeof args, "rm -rf %s", tmp);
     if (system(args) != 0) fprintf(stderr, "could not remove %s\n", tmp);

@@ -23,6 +23,9 @@ ab_status ab_file_commit(ab_file *file, ab_error *err);
 /* Close and delete the temp file; frees file. NULL is allowed. */
 void ab_file_abort(ab_file *file);
 
+/* ab_file_open on dir/name. */
+ab_status ab_file_open_in(const char *dir, const char *name, ab_file **out, ab_error *err);
+
 /* mkdir -p. */
 ab_status ab_mkdir_p(const char *dir, ab_error *err);
 

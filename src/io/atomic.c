@@ -105,3 +105,10 @@ ab_status ab_mkdir_p(const char *dir, ab_error *err)
         return ab_error_set(err, AB_EIO, "%s exists and is not a directory", dir);
     return AB_OK;
 }
+
+ab_status ab_file_open_in(const char *dir, const char *name, ab_file **out, ab_error *err)
+{
+    char path[4096];
+    ab_status st = ab_path_join(path, sizeof path, dir, name, err);
+    return st ? st : ab_file_open(path, out, err);
+}

@@ -16,13 +16,6 @@ static double param_of(const ab_diagram *d, double kappa, double beta)
 
 static const char *param_name(const ab_diagram *d) { return d->parameter == AB_PARAM_KAPPA ? "kappa" : "beta"; }
 
-static ab_status open_in(const char *dir, const char *name, ab_file **f, ab_error *err)
-{
-    char path[AB_PATH_MAX + 128];
-    ab_status st = ab_path_join(path, sizeof path, dir, name, err);
-    return st ? st : ab_file_open(path, f, err);
-}
-
 static void csv_number(FILE *out, double v)
 {
     if (isfinite(v)) fprintf(out, "%.17g", v);
@@ -31,7 +24,7 @@ static void csv_number(FILE *out, double v)
 static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *err)
 {
     ab_file *f;
-    ab_status st = open_in(dir, "branches.csv", &f, err);
+    ab_status st = ab_file_open_in(dir, "branches.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     fprintf(out, "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label\n");
@@ -61,7 +54,7 @@ static void csv_text(FILE *out, const char *s)
 static ab_status write_special(const char *dir, const ab_diagram *d, ab_error *err)
 {
     ab_file *f;
-    ab_status st = open_in(dir, "special_points.csv", &f, err);
+    ab_status st = ab_file_open_in(dir, "special_points.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     fprintf(out, "type,kappa,beta,branch,point,criticality,sector,l,r,S,profile,note\n");
@@ -88,7 +81,7 @@ static ab_status write_profiles(const char *dir, const ab_diagram *d, ab_error *
         const ab_special_point *s = &d->special[i];
         if (!s->profile[0] || s->nodes.n == 0) continue;
         ab_file *f;
-        if ((st = open_in(pdir, s->profile, &f, err))) break;
+        if ((st = ab_file_open_in(pdir, s->profile, &f, err))) break;
         FILE *out = ab_file_stream(f);
         fprintf(out, "# attnbif %s special point %s: %s\n", ab_version(), s->profile, ab_special_type_name(s->type));
         fprintf(out, "# model = %s, d = %d\n", ab_model_kind_name(d->spec->model.kind), d->spec->model.d);
@@ -171,7 +164,7 @@ static ab_status write_svg(const char *dir, const ab_diagram *d, ab_error *err)
     const double W = 760, H1 = 340, gap = 70;
     double H = 60 + H1 + 60 + (nematic ? H1 + gap : 0);
     ab_file *f;
-    ab_status st = open_in(dir, "diagram.svg", &f, err);
+    ab_status st = ab_file_open_in(dir, "diagram.svg", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     ab_svg_begin(out, W, H);
@@ -202,7 +195,7 @@ static ab_status write_svg(const char *dir, const ab_diagram *d, ab_error *err)
 static ab_status write_gnuplot(const char *dir, const ab_diagram *d, ab_error *err)
 {
     ab_file *f;
-    ab_status st = open_in(dir, "diagram.gp", &f, err);
+    ab_status st = ab_file_open_in(dir, "diagram.gp", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     int xcol = d->parameter == AB_PARAM_KAPPA ? 3 : 4;
@@ -234,7 +227,7 @@ static void json_opt_int(ab_json *j, const char *key, int v)
 static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *err)
 {
     ab_file *f;
-    ab_status st = open_in(dir, "summary.json", &f, err);
+    ab_status st = ab_file_open_in(dir, "summary.json", &f, err);
     if (st) return st;
     ab_json *j = ab_json_create(ab_file_stream(f));
     if (!j) { ab_file_abort(f); return ab_error_set(err, AB_ENOMEM, "out of memory"); }

@@ -48,10 +48,8 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
 
 static ab_status write_state(const char *dir, const ab_solve_result *res, ab_error *err)
 {
-    char path[AB_PATH_MAX + 32];
     ab_file *f;
-    ab_status st = ab_path_join(path, sizeof path, dir, "state.csv", err);
-    if (!st) st = ab_file_open(path, &f, err);
+    ab_status st = ab_file_open_in(dir, "state.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     /* grid = node: the discretisation's own Gauss-Jacobi nodes (exact values);
@@ -66,10 +64,8 @@ static ab_status write_state(const char *dir, const ab_solve_result *res, ab_err
 
 static ab_status write_spectrum_csv(const char *dir, const ab_spectrum *sp, ab_error *err)
 {
-    char path[AB_PATH_MAX + 32];
     ab_file *f;
-    ab_status st = ab_path_join(path, sizeof path, dir, "spectrum.csv", err);
-    if (!st) st = ab_file_open(path, &f, err);
+    ab_status st = ab_file_open_in(dir, "spectrum.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     fprintf(out, "sector,re,im,multiplicity,kind\n");
@@ -82,10 +78,8 @@ static ab_status write_spectrum_csv(const char *dir, const ab_spectrum *sp, ab_e
 
 static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_error *err)
 {
-    char path[AB_PATH_MAX + 32];
     ab_file *f;
-    ab_status st = ab_path_join(path, sizeof path, dir, "summary.json", err);
-    if (!st) st = ab_file_open(path, &f, err);
+    ab_status st = ab_file_open_in(dir, "summary.json", &f, err);
     if (st) return st;
     ab_json *j = ab_json_create(ab_file_stream(f));
     if (!j) { ab_file_abort(f); return ab_error_set(err, AB_ENOMEM, "out of memory"); }

@@ -7,13 +7,6 @@
 #include <math.h>
 #include <stdio.h>
 
-static ab_status open_in(const char *dir, const char *name, ab_file **f, ab_error *err)
-{
-    char path[AB_PATH_MAX + 64];
-    ab_status st = ab_path_join(path, sizeof path, dir, name, err);
-    return st ? st : ab_file_open(path, f, err);
-}
-
 static void kv_est(ab_json *j, const char *name, ab_estimate e)
 {
     char key[64];
@@ -67,7 +60,7 @@ static ab_status write_summary(const char *dir, const ab_spec *spec, const ab_si
                                const ab_kappa_c_row *kc, int n_kc, ab_error *err)
 {
     ab_file *f;
-    ab_status st = open_in(dir, "summary.json", &f, err);
+    ab_status st = ab_file_open_in(dir, "summary.json", &f, err);
     if (st) return st;
     ab_json *j = ab_json_create(ab_file_stream(f));
     if (!j) { ab_file_abort(f); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
@@ -110,7 +103,7 @@ static ab_status write_summary(const char *dir, const ab_spec *spec, const ab_si
 static ab_status write_histograms(const char *dir, const ab_sim_result *r, ab_error *err)
 {
     ab_file *f;
-    ab_status st = open_in(dir, "histograms.csv", &f, err);
+    ab_status st = ab_file_open_in(dir, "histograms.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     fprintf(out, "bin,q_lo,q_hi,q_density,r_lo,r_hi,r_density\n");
@@ -123,7 +116,7 @@ static ab_status write_histograms(const char *dir, const ab_sim_result *r, ab_er
 static ab_status write_series(const char *dir, const ab_sim_result *r, ab_error *err)
 {
     ab_file *f;
-    ab_status st = open_in(dir, "timeseries.csv", &f, err);
+    ab_status st = ab_file_open_in(dir, "timeseries.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     fprintf(out, "t,r,S,q\n");
@@ -137,7 +130,7 @@ static ab_status write_series(const char *dir, const ab_sim_result *r, ab_error 
 static ab_status write_sweep_csv(const char *dir, const ab_spec *spec, const ab_sim_result *res, int count, ab_error *err)
 {
     ab_file *f;
-    ab_status st = open_in(dir, "sweep.csv", &f, err);
+    ab_status st = ab_file_open_in(dir, "sweep.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     fprintf(out, "model,d,beta,n,kappa,r,r_err,S,S_err,q,q_err,binder,binder_err,chi,chi_err,lyapunov,lyapunov_err\n");
@@ -176,7 +169,7 @@ static ab_status write_sweep_svg(const char *dir, const ab_spec *spec, const ab_
         if (isfinite(res[i].binder.mean)) { bmin = fmin(bmin, res[i].binder.mean); bmax = fmax(bmax, res[i].binder.mean); }
     }
     ab_file *f;
-    ab_status st = open_in(dir, "sweep.svg", &f, err);
+    ab_status st = ab_file_open_in(dir, "sweep.svg", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
     const double W = 760, H = 820;
