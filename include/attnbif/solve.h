@@ -58,12 +58,19 @@ typedef struct {
     ab_eigenvalue *values; /* sorted by re descending */
     int n_unstable;        /* stability eigenvalues with re > 0, counted with multiplicity */
     int stable;            /* n_unstable == 0 */
+    int partial;           /* sectors computed by ARPACK: only their rightmost eigenvalues are listed */
 } ab_spectrum;
 
 /* Workspace for dense eigen-decompositions of sector operators up to dim max_dim. */
 typedef struct ab_eigensolver ab_eigensolver;
 ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err);
 void ab_eigensolver_destroy(ab_eigensolver *solver);
+/* Sectors larger than dense_max (default AB_DENSE_MAX) are not fully decomposed: ARPACK
+ * returns their AB_ARNOLDI_EIGS rightmost eigenvalues (Cayley transform), which is all the
+ * stability analysis needs as long as fewer eigenvalues than that are unstable (checked). */
+#define AB_DENSE_MAX 400
+#define AB_ARNOLDI_EIGS 12
+void ab_eigensolver_set_dense_max(ab_eigensolver *solver, int dense_max);
 
 /* Full spectrum of the requested sectors at the stationary state u (LAPACK dgeev). The mass
  * eigenvalue is reported as exactly 0 with kind mass; in sectors with a known symmetry

@@ -2,13 +2,15 @@
  * with the mass and symmetry modes identified by construction, not by size. */
 #include "attnbif/solve.h"
 
+#include "solve/arnoldi.h"
+
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct ab_eigensolver {
-    int max_dim;
+    int max_dim, dense_max;
     double *A, *wr, *wi, *VR, *work;
     lapack_int lwork;
 };
@@ -29,6 +31,7 @@ ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err
     if (!s) return ab_error_set(err, AB_ENOMEM, "out of memory");
     size_t nn = (size_t)max_dim * max_dim;
     s->max_dim = max_dim;
+    s->dense_max = AB_DENSE_MAX;
     s->A = malloc(sizeof(double) * nn);
     s->VR = malloc(sizeof(double) * nn);
     s->wr = malloc(sizeof(double) * max_dim);
@@ -59,6 +62,8 @@ void ab_eigensolver_destroy(ab_eigensolver *s)
     free(s);
 }
 
+void ab_eigensolver_set_dense_max(ab_eigensolver *solver, int dense_max) { solver->dense_max = dense_max; }
+
 void ab_spectrum_free(ab_spectrum *spectrum)
 {
     if (!spectrum) return;
@@ -74,14 +79,15 @@ static int by_re_desc(const void *pa, const void *pb)
     return a->im < b->im ? 1 : (a->im > b->im ? -1 : 0);
 }
 
-/* Index of the real eigenvalue whose eigenvector is most parallel to sym. */
-static int most_aligned(const ab_eigensolver *s, int n, const double *sym)
+/* Index (among the first count) of the real eigenvalue whose eigenvector (length n) is most
+ * parallel to sym. */
+static int most_aligned(const ab_eigensolver *s, int count, int n, const double *sym)
 {
     double snorm = 0.0, best = -1.0;
     int best_i = -1;
     for (int k = 0; k < n; k++) snorm += sym[k] * sym[k];
     snorm = sqrt(snorm);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < count; i++) {
         if (s->wi[i] != 0.0) continue;
         const double *v = s->VR + (size_t)i * n;
         double dot = 0.0, vn = 0.0;
@@ -109,17 +115,35 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
             return ab_error_set(err, AB_EINVAL, "sector %d has dimension %d > eigensolver size %d", op.sector, op.dim, s->max_dim);
         }
         const int n = op.dim;
-        memcpy(s->A, op.matrix, sizeof(double) * (size_t)n * n);
-        char jobvr = op.n_symmetry > 0 ? 'V' : 'N';
-        lapack_int info = LAPACKE_dgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, s->A, n, s->wr, s->wi, NULL, 1,
-                                             s->VR, n, s->work, s->lwork);
-        if (info != 0) {
-            ab_spectrum_free(spectrum);
-            return ab_error_set(err, AB_ELINALG, "eigenvalues of sector %d did not converge (LAPACK dgeev info %d)",
-                                op.sector, (int)info);
+        int listed = n;
+        if (n > s->dense_max && n > AB_ARNOLDI_EIGS + 2) {
+            /* large sector: the rightmost eigenvalues only (eigenvectors land in VR in the
+             * same real storage as dgeev's, so the symmetry tagging below is unchanged) */
+            st = ab_rightmost_eigs(op.matrix, n, AB_ARNOLDI_EIGS, s->wr, s->wi, op.n_symmetry > 0 ? s->VR : NULL, &listed, err);
+            if (st) { ab_spectrum_free(spectrum); return st; }
+            double lowest = INFINITY;
+            for (int i = 0; i < listed; i++) lowest = fmin(lowest, s->wr[i]);
+            if (!(lowest < 0.0)) {
+                ab_spectrum_free(spectrum);
+                return ab_error_set(err, AB_ENOCONV,
+                                    "sector %d has at least %d unstable eigenvalues: more than ARPACK was asked for "
+                                    "(AB_ARNOLDI_EIGS); the stability count would be incomplete",
+                                    op.sector, listed);
+            }
+            spectrum->partial++;
+        } else {
+            memcpy(s->A, op.matrix, sizeof(double) * (size_t)n * n);
+            char jobvr = op.n_symmetry > 0 ? 'V' : 'N';
+            lapack_int info = LAPACKE_dgeev_work(LAPACK_COL_MAJOR, 'N', jobvr, n, s->A, n, s->wr, s->wi, NULL, 1,
+                                                 s->VR, n, s->work, s->lwork);
+            if (info != 0) {
+                ab_spectrum_free(spectrum);
+                return ab_error_set(err, AB_ELINALG, "eigenvalues of sector %d did not converge (LAPACK dgeev info %d)",
+                                    op.sector, (int)info);
+            }
         }
-        int sym_index = op.n_symmetry > 0 ? most_aligned(s, n, op.symmetry) : -1;
-        for (int i = 0; i < n; i++) {
+        int sym_index = op.n_symmetry > 0 ? most_aligned(s, listed, n, op.symmetry) : -1;
+        for (int i = 0; i < listed; i++) {
             ab_eigenvalue *e = &spectrum->values[spectrum->count++];
             e->sector = op.sector;
             e->re = s->wr[i];
