@@ -31,6 +31,7 @@ typedef struct {
     double common_noise;   /* strength s of the common RQF noise (0: none) */
     int lyapunov;          /* estimate the top Lyapunov exponent */
     int timeseries;        /* write the sample time series of replica 0 */
+    int initial_cluster;   /* start all tokens near one pole instead of uniformly */
     /* sweep (n_kappa = 0: no sweep) */
     int n_kappa;
     double kappa[AB_SIM_MAX_SWEEP];

@@ -53,6 +53,7 @@ static void json_sim_spec(ab_json *j, const ab_sim_spec *s)
     ab_json_kv_bool(j, "independent_noise", s->independent_noise);
     ab_json_kv_number(j, "common_noise_strength", s->common_noise);
     ab_json_kv_bool(j, "lyapunov", s->lyapunov);
+    ab_json_kv_string(j, "initial", s->initial_cluster ? "cluster" : "uniform");
     ab_json_end_object(j);
 }
 

@@ -40,10 +40,15 @@ ab_status ab_particles_init(ab_particles *p, const ab_model *model, double kappa
         return ab_error_set(err, AB_ENOMEM, "out of memory for %d tokens", n);
     }
     gsl_rng_set(p->rng, seed);
-    /* Uniform initial positions (normalised Gaussians), and a random tangent perturbation. */
+    /* Uniform initial positions (normalised Gaussians) or, to skip the slow coarsening of
+     * many clusters into one at large n, positions near the pole e_0; and a random tangent
+     * perturbation. */
     for (int i = 0; i < n; i++) {
         double *x = p->X + (size_t)i * p->d, nrm = 0.0;
-        for (int k = 0; k < p->d; k++) { x[k] = gsl_ran_gaussian_ziggurat(p->rng, 1.0); nrm += x[k] * x[k]; }
+        for (int k = 0; k < p->d; k++) {
+            x[k] = gsl_ran_gaussian_ziggurat(p->rng, sim->initial_cluster ? 0.3 : 1.0) + (sim->initial_cluster && k == 0);
+            nrm += x[k] * x[k];
+        }
         nrm = sqrt(nrm);
         for (int k = 0; k < p->d; k++) x[k] /= nrm;
     }

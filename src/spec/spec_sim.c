@@ -81,7 +81,8 @@ ab_status ab_spec_parse_simulation(ab_yctx *ctx, const yaml_node_t *node, const 
 {
     static const char *const keys[] = {"n", "replicas", "seed", "dt", "t_burn", "t_measure", "sample_every", "bins",
                                        "attention", "independent_noise", "common_noise", "lyapunov", "timeseries",
-                                       "sweep", NULL};
+                                       "initial", "sweep", NULL};
+    static const char *const initials[] = {"uniform", "cluster", NULL};
     memset(out, 0, sizeof *out);
     ab_status st = ab_y_check_map(ctx, node, "simulation", keys);
     long n, replicas, seed, bins;
@@ -96,6 +97,7 @@ ab_status ab_spec_parse_simulation(ab_yctx *ctx, const yaml_node_t *node, const 
     if (!st) st = ab_y_bool(ctx, node, "attention", "simulation.attention", 1, &out->attention, NULL);
     if (!st) st = ab_y_bool(ctx, node, "independent_noise", "simulation.independent_noise", 1, &out->independent_noise, NULL);
     if (!st) st = ab_y_bool(ctx, node, "timeseries", "simulation.timeseries", 1, &out->timeseries, NULL);
+    if (!st) st = ab_y_enum(ctx, node, "initial", "simulation.initial", 0, initials, &out->initial_cluster, NULL);
     if (st) return st;
     out->n = (int)n;
     out->replicas = (int)replicas;
