@@ -144,6 +144,41 @@ int main(void)
     ab_check(&t, fabs(f64 - f96) <= 1e-8, "fold at 64 and 96 nodes agrees to 1e-8: %.14f vs %.14f (diff %.1e)", f64, f96,
              fabs(f64 - f96));
 
+    /* Continuation in beta: kappa_2(beta) = kappa has two roots (kappa_2 rises from 0 and
+     * decays like 1/(2 beta)); both are branch points of the uniform branch, found to 1e-10
+     * against a bisection on kappa_2 itself; the transcritical loop that joins them ends at
+     * the known branch point instead of circling. */
+    {
+        ab_spec sb;
+        ab_diagram db;
+        if (run(&t,
+                "model: SA\nd: 3\nbeta: 0.5\nkappa: 0.1\ndiscretization: {nodes: 48}\nstate: {type: uniform}\n"
+                "continuation: {parameter: beta, min: 0.0, max: 8, direction: 1, ds: 0.1, ds_max: 0.5, max_branches: 3}\n",
+                &sb, &db, "SA d=3 kappa=0.1 in beta")) {
+            double roots[2], brackets[2][2] = {{0.5, 3.5}, {3.5, 8.0}};
+            for (int k = 0; k < 2; k++) {
+                double lo = brackets[k][0], hi = brackets[k][1];
+                int rising = ab_kappa_l(AB_MODEL_SA, 3, lo, 2) < 0.1;
+                for (int i = 0; i < 200; i++) {
+                    double mid = 0.5 * (lo + hi);
+                    if ((ab_kappa_l(AB_MODEL_SA, 3, mid, 2) < 0.1) == rising) lo = mid;
+                    else hi = mid;
+                }
+                roots[k] = 0.5 * (lo + hi);
+                int found = 0;
+                for (int i = 0; i < db.n_special; i++)
+                    if (db.special[i].branch == 1 && db.special[i].l == 2 && fabs(db.special[i].beta - roots[k]) <= 1e-10 * roots[k])
+                        found = 1;
+                ab_check(&t, found, "beta continuation: branch point at the root beta = %.12f of kappa_2(beta) = 0.1", roots[k]);
+            }
+            int closed = 0;
+            for (int k = 0; k < db.n_branches; k++) closed += strstr(db.branches[k].end_reason, "known branch point") != NULL;
+            ab_check(&t, closed >= 1 && db.n_branches == 3, "the loop between them ends at the known branch point (%d branches)",
+                     db.n_branches);
+        }
+        ab_diagram_free(&db);
+    }
+
     /* A branch that cannot go on ends with the reason, and the diagram is still complete:
      * continuing USA in beta towards 800, kappa_l = lambda_l/beta ~ e^beta overflows double
      * precision near beta = 710 (kappa = 1e300 keeps kappa_l/kappa representable until then). */

@@ -562,6 +562,22 @@ static int known_special(const cont *c, const ab_special_point *sp)
     return 0;
 }
 
+/* Is sp close to a branch point already in the diagram? Looser than known_special: a branch
+ * that runs through a known branch point transversally is located there less precisely
+ * (the extended system is singular at the point itself). */
+static int near_known_branch_point(const cont *c, const ab_special_point *sp)
+{
+    for (int i = 0; i < c->diag->n_special; i++) {
+        const ab_special_point *o = &c->diag->special[i];
+        /* only points of other branches: one branch's own branch points (e.g. the uniform
+         * branch's kappa_l) can lie close together */
+        if (o == sp || o->branch == sp->branch || (o->type != AB_SP_PITCHFORK && o->type != AB_SP_TRANSCRITICAL)) continue;
+        double po = c->par ? o->beta : o->kappa, ps = c->par ? sp->beta : sp->kappa;
+        if (fabs(po - ps) <= 5e-3 * fmax(1.0, fabs(ps)) && fabs(o->r - sp->r) + fabs(o->S - sp->S) <= 0.05) return 1;
+    }
+    return 0;
+}
+
 /* Does the state with observables bp lie on an existing branch (up to symmetry: r and S
  * are invariant under rotations and reflections)? */
 static int on_known_branch(const cont *c, const ab_branch_point *bp)
@@ -597,10 +613,14 @@ typedef struct {
     double *x;
 } event;
 
+/* Locate and record the special points between xk and x1. *stop_at is set to the index of
+ * a branch point that was already in the diagram (the branch has reached a known part of
+ * the diagram, e.g. closed a loop), or -1. */
 static ab_status handle_events(cont *c, ab_branch *b, const double *xk, const double *tauk, const double *x1,
                                const double *tau1, double ds, const stab_info *s0, const stab_info *s1, int fold,
-                               ab_error *err)
+                               int *stop_at, ab_error *err)
 {
+    *stop_at = -1;
     const int *sectors = c->spec->sectors, ns = c->spec->n_sectors;
     event ev[MAX_EVENTS];
     int ne = 0;
@@ -703,6 +723,7 @@ static ab_status handle_events(cont *c, ab_branch *b, const double *xk, const do
                     c->diag->n_special--; /* look for a repeat among the others */
                     int repeat = known_special(c, &c->diag->special[idx]);
                     c->diag->n_special++;
+                    if ((repeat || near_known_branch_point(c, &c->diag->special[idx])) && *stop_at < 0) *stop_at = idx;
                     if (pd.phi && c->cs->switch_branches && !repeat) {
                         pd.special = idx;
                         if ((st = push_pending(c, ev[e].x, &pd, err))) { free(pd.phi); break; }
@@ -715,7 +736,9 @@ static ab_status handle_events(cont *c, ab_branch *b, const double *xk, const do
                     sp.type = AB_SP_PITCHFORK;
                     sp.criticality = AB_CRIT_UNKNOWN;
                     snprintf(sp.note, sizeof sp.note, "bifurcating branch is not zonal (sector %d): not followed", ev[e].sector);
-                    if (add_special(c, b, ev[e].x, &sp, &si, err) < 0) { st = AB_ENOMEM; break; }
+                    int idx = add_special(c, b, ev[e].x, &sp, &si, err);
+                    if (idx < 0) { st = AB_ENOMEM; break; }
+                    if (near_known_branch_point(c, &c->diag->special[idx]) && *stop_at < 0) *stop_at = idx;
                 }
             } else {
                 if (add_special(c, b, ev[e].x, &sp, &si, err) < 0) { st = AB_ENOMEM; break; }
@@ -765,7 +788,8 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
                 int fold = 0;
                 if (s1.n_unstable != si->n_unstable || memcmp(s1.real_pos, si->real_pos, sizeof s1.real_pos) ||
                     memcmp(s1.cplx_pos, si->cplx_pos, sizeof s1.cplx_pos)) {
-                    if ((st = handle_events(c, b, x, tau, xn, tau, fabs(th) * ds, si, &s1, fold, err))) return st;
+                    int stop_at;
+                    if ((st = handle_events(c, b, x, tau, xn, tau, fabs(th) * ds, si, &s1, fold, &stop_at, err))) return st;
                 }
                 char why[160];
                 snprintf(why, sizeof why, "reached the window edge %s = %g", c->par ? "beta" : "kappa", pe);
@@ -806,12 +830,12 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
             continue;
         }
         stab_info s1;
-        int fold = (tau[c->n] > 0) != (taun[c->n] > 0);
+        int fold = (tau[c->n] > 0) != (taun[c->n] > 0), stop_at = -1;
         st = stability_at(c, xn, c->spec->sectors, c->spec->n_sectors, &s1, NULL, &scratch);
         if (!st) {
             int changed = s1.n_unstable != si->n_unstable || memcmp(s1.real_pos, si->real_pos, sizeof s1.real_pos) ||
                           memcmp(s1.cplx_pos, si->cplx_pos, sizeof s1.cplx_pos);
-            if (fold || changed) st = handle_events(c, b, x, tau, xn, taun, ds, si, &s1, fold, &scratch);
+            if (fold || changed) st = handle_events(c, b, x, tau, xn, taun, ds, si, &s1, fold, &stop_at, &scratch);
         }
         if (st == AB_ENOMEM) return ab_error_set(err, st, "%s", scratch.msg);
         if (st) {
@@ -819,6 +843,16 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
             snprintf(why, sizeof why, "stability analysis failed at %s = %.10g: %.120s", c->par ? "beta" : "kappa", xn[c->n],
                      scratch.msg);
             return end_branch(c, b, x, si, why, err);
+        }
+        if (stop_at >= 0) {
+            /* The branch has run into a branch point that is already in the diagram (a loop
+             * closing, or a branch met from its other end): what lies beyond is known. */
+            const ab_special_point *sp = &c->diag->special[stop_at];
+            char why[200];
+            snprintf(why, sizeof why, "reached a known branch point at %s = %.10g: the continuation beyond it is already in the diagram",
+                     c->par ? "beta" : "kappa", c->par ? sp->beta : sp->kappa);
+            snprintf(b->end_reason, sizeof b->end_reason, "%s", why);
+            return AB_OK;
         }
         ab_branch_point bp;
         observe(c, xn, &s1, &bp);
