@@ -232,11 +232,7 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
     ab_json *j = ab_json_create(ab_file_stream(f));
     if (!j) { ab_file_abort(f); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     ab_json_begin_object(j);
-    ab_json_kv_string(j, "program", "attnbif");
-    ab_json_kv_string(j, "version", ab_version());
-    ab_json_kv_string(j, "command", "run");
-    ab_json_key(j, "spec");
-    ab_json_spec(j, d->spec);
+    ab_json_summary_header(j, "run", d->spec);
     ab_json_kv_string(j, "parameter", param_name(d));
     ab_json_key(j, "special_points");
     ab_json_begin_array(j);

@@ -46,6 +46,15 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
     ab_json_end_object(j);
 }
 
+void ab_json_summary_header(ab_json *j, const char *command, const ab_spec *spec)
+{
+    ab_json_kv_string(j, "program", "attnbif");
+    ab_json_kv_string(j, "version", ab_version());
+    ab_json_kv_string(j, "command", command);
+    ab_json_key(j, "spec");
+    ab_json_spec(j, spec);
+}
+
 static ab_status write_state(const char *dir, const ab_solve_result *res, ab_error *err)
 {
     ab_file *f;
@@ -85,11 +94,7 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
     if (!j) { ab_file_abort(f); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     const ab_model *m = &res->spec->model;
     ab_json_begin_object(j);
-    ab_json_kv_string(j, "program", "attnbif");
-    ab_json_kv_string(j, "version", ab_version());
-    ab_json_kv_string(j, "command", "solve");
-    ab_json_key(j, "spec");
-    ab_json_spec(j, res->spec);
+    ab_json_summary_header(j, "solve", res->spec);
     ab_json_kv_string(j, "discretization", res->disc_name);
     ab_json_kv_number(j, "kappa", res->params.kappa);
     ab_json_kv_number(j, "beta", res->params.beta);

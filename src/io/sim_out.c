@@ -67,11 +67,7 @@ static ab_status write_summary(const char *dir, const ab_spec *spec, const ab_si
     if (!j) { ab_file_abort(f); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     const ab_model *m = &spec->model;
     ab_json_begin_object(j);
-    ab_json_kv_string(j, "program", "attnbif");
-    ab_json_kv_string(j, "version", ab_version());
-    ab_json_kv_string(j, "command", "simulate");
-    ab_json_key(j, "spec");
-    ab_json_spec(j, spec);
+    ab_json_summary_header(j, "simulate", spec);
     ab_json_key(j, "simulation");
     json_sim_spec(j, &spec->simulation);
     ab_json_kv_number(j, "mean_field_kappa_1", ab_kappa_l(m->kind, m->d, m->beta, 1));
