@@ -49,6 +49,9 @@ int main(void)
         {"sector_range.yaml", "sector_range.yaml:6:22: eigen.sectors: sector 70 out of range"},
         {"state_extra_key.yaml", "state_extra_key.yaml:5:35: state.amplitude: only allowed with type: perturb"},
         {"does_not_exist.yaml", "does_not_exist.yaml: cannot open spec file: No such file or directory"},
+        {"continuation_window.yaml", "continuation_window.yaml:5:15: continuation: the starting kappa = 0.1 (top-level key) is outside [min, max] = [0.2, 0.5]"},
+        {"continuation_max.yaml", "continuation_max.yaml:5:50: continuation.max: must be > continuation.min (0.05)"},
+        {"state_file_path.yaml", "state_file_path.yaml:5:8: state.path: required with type: file"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         for (int cmd = 0; cmd < 2; cmd++) {
