@@ -44,6 +44,24 @@ static void join_field(char *out, size_t cap, const char *prefix, const char *ke
     else snprintf(out, cap, "%s", key);
 }
 
+/* Edit distance (insertions, deletions, substitutions) between two short keys, capped. */
+static int edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 63 || lb > 63) return 99;
+    int prev[64], cur[64];
+    for (int j = 0; j <= lb; j++) prev[j] = j;
+    for (int i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (int j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]), del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+    }
+    return prev[lb];
+}
+
 ab_status ab_y_check_map(ab_yctx *ctx, const yaml_node_t *node, const char *prefix,
                          const char *const *allowed)
 {
@@ -65,6 +83,14 @@ ab_status ab_y_check_map(ab_yctx *ctx, const yaml_node_t *node, const char *pref
                 strncat(list, *a, sizeof list - strlen(list) - 1);
                 if (a[1]) strncat(list, ", ", sizeof list - strlen(list) - 1);
             }
+            /* a likely typo gets a suggestion */
+            const char *best = NULL;
+            int best_d = 3;
+            for (const char *const *c = allowed; *c; c++) {
+                int dist = edit_distance(k, *c);
+                if (dist < best_d) { best_d = dist; best = *c; }
+            }
+            if (best) return ab_y_fail(ctx, knode, field, "unknown key; did you mean '%s'? (allowed here: %s)", best, list);
             return ab_y_fail(ctx, knode, field, "unknown key (allowed here: %s)", list);
         }
         for (yaml_node_pair_t *q = node->data.mapping.pairs.start; q < p; q++) {
