@@ -411,11 +411,17 @@ static double *alloc_d(size_t n, int *ok)
     return p;
 }
 
+/* Nodes of the sector quadrature rules: N would be exact at the uniform state, but at a
+ * clustered state the integrands carry rho^(1/2) and u', and products of the highest basis
+ * functions are then under-integrated (an independent h-space Galerkin showed spurious
+ * eigenvalues from exactly this); 3N/2 oversamples them. */
+static int sector_nodes(int N) { return N + N / 2; }
+
 /* Quadrature rules and basis tables of sector m. */
 static ab_status build_sector(zonal *z, int m, ab_error *err)
 {
     sector_data *s = &z->sec[m];
-    const int N = z->N, nq = N, nb = N - m;
+    const int N = z->N, nq = sector_nodes(N), nb = N - m;
     const double a = z->a, am = a + m, as = m >= 1 ? a + m - 1 : a;
     int ok = 1;
     size_t qN = (size_t)nq * N, qb = (size_t)nq * nb, bb = (size_t)nb * nb;
@@ -487,7 +493,7 @@ static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_se
     if (st) return st;
     sector_data *s = &z->sec[m];
     if (!s->built && (st = build_sector(z, m, err))) return st;
-    const int N = z->N, nq = N, nb = s->nb, dim = z->base.model.d;
+    const int N = z->N, nq = sector_nodes(N), nb = s->nb, dim = z->base.model.d;
     const int sa = z->base.model.kind == AB_MODEL_SA;
     const double kappa = z->base.params.kappa;
     double *sbuf = s->Wq; /* 2 nq scratch before Wq is used */
