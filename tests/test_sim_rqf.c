@@ -50,6 +50,26 @@ int main(void)
         ab_sim_result_free(&res);
     }
 
+    /* The pure RQF exponent is known exactly: lambda = -2 s^2 in every dimension
+     * (docs/simulation.md derives it from the Stratonovich tangent flow). The log growth
+     * fluctuates with variance 4 s^2 per unit time, so 64 replicas x 100 time units give a
+     * standard error of about 2 s / 80 = 0.02: the tolerance is 4 standard errors. Two
+     * tokens suffice (each token's tangent grows at the same rate). */
+    s = base();
+    s.n = 2;
+    s.replicas = 64;
+    s.t_burn = 1.0;
+    s.t_measure = 100.0;
+    s.common_noise = 0.8;
+    ab_model m4 = {AB_MODEL_SA, 4, 0.0};
+    if (ab_check(&t, ab_sim_run(&m4, 0.0, s.n, &s, 11, NULL, NULL, &res, &err) == AB_OK, "pure RQF d=4 runs %s", err.msg)) {
+        const double exact = -2.0 * 0.8 * 0.8;
+        ab_check(&t, fabs(res.lyapunov.mean - exact) <= 4.0 * res.lyapunov.err && res.lyapunov.err < 0.03,
+                 "pure RQF d=4 s=0.8: Lyapunov %.4f +- %.4f vs exact -2 s^2 = %.4f (%.1f sigma, tolerance 4)",
+                 res.lyapunov.mean, res.lyapunov.err, exact, fabs(res.lyapunov.mean - exact) / res.lyapunov.err);
+        ab_sim_result_free(&res);
+    }
+
     /* Attention (USA, d=3, beta=4, mean-field kappa_1 = 1.28) + common noise s = 0.5 +
      * independent noise: negative exponent in the clustered phase (the attention pulls
      * perturbations back), positive where the independent noise dominates and the tokens
