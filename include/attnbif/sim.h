@@ -83,6 +83,17 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
 ab_status ab_kappa_c_estimate(int count, const double *kappa, const double *chi, const double *chi_err,
                               double *kappa_c, double *error, ab_error *err);
 
+/* Finite-n critical noise from the Binder cumulants U = (d+2)/2 - (d/2)<r^4>/<r^2>^2 of two
+ * sizes n_small < n_large on the same increasing kappa grid: where U_large - U_small changes
+ * sign (the larger system is more ordered below kappa_c, less ordered above), by linear
+ * interpolation between the two bracketing grid points. The error propagates the two
+ * cumulants' errors (u_*_err, may be NAN) through the interpolation. With no sign change,
+ * or several significant ones, returns AB_ENOCONV with a message (kappa_c is then the
+ * grid point of smallest |U_large - U_small| and error the whole sweep's half-width). */
+ab_status ab_kappa_c_binder_crossing(int count, const double *kappa, const double *u_small, const double *u_small_err,
+                                     const double *u_large, const double *u_large_err, double *kappa_c, double *error,
+                                     ab_error *err);
+
 /* The exact n = 2 overlap law (MATH.md 6): density p(q) prop. to
  * (1-q^2)^{(d-3)/2} exp(W(q)/kappa). Its mean, and the probabilities of bins equal-width
  * bins of [-1, 1]. */

@@ -35,7 +35,7 @@ int ab_cmd_simulate(const ab_cli_args *args)
     }
     if (st) { free(spec); return ab_cli_fail(st, &err); }
     ab_sim_result *res = calloc((size_t)count, sizeof *res);
-    ab_kappa_c_row *kc = calloc((size_t)n_n, sizeof *kc);
+    ab_kappa_c_row *kc = calloc(2 * (size_t)n_n, sizeof *kc);
     if (!res || !kc) { free(res); free(kc); free(spec); return AB_EXIT_INTERNAL; }
     int done = 0;
     for (int b = 0; b < n_n && !st; b++)
@@ -49,10 +49,15 @@ int ab_cmd_simulate(const ab_cli_args *args)
                             &res[done], &err);
             ab_progress_finish(prog);
         }
+    /* kappa_c_n.csv: the susceptibility peak of every n, and the Binder-cumulant crossing of
+     * every n with the next smaller n of the sweep (its row carries the larger n). */
     int n_kc = 0;
     if (!st && sweep && n_k >= 3) {
-        double *kap = malloc(sizeof(double) * n_k), *chi = malloc(sizeof(double) * n_k), *chie = malloc(sizeof(double) * n_k);
-        for (int b = 0; b < n_n && kap && chi && chie; b++) {
+        double *buf = malloc(sizeof(double) * 6 * (size_t)n_k);
+        int *order = malloc(sizeof(int) * (size_t)n_n);
+        if (!buf || !order) st = ab_error_set(&err, AB_ENOMEM, "out of memory");
+        for (int b = 0; b < n_n && !st; b++) {
+            double *kap = buf, *chi = buf + n_k, *chie = buf + 2 * n_k;
             for (int a = 0; a < n_k; a++) {
                 kap[a] = res[b * n_k + a].kappa;
                 chi[a] = res[b * n_k + a].chi.mean;
@@ -65,7 +70,33 @@ int ab_cmd_simulate(const ab_cli_args *args)
             if (ab_kappa_c_estimate(n_k, kap, chi, chie, &row->kappa_c, &row->error, &kerr))
                 snprintf(row->note, sizeof row->note, "%.150s", kerr.msg);
         }
-        free(kap); free(chi); free(chie);
+        for (int b = 0; b < n_n && !st; b++) order[b] = b;
+        for (int b = 1; b < n_n && !st; b++) /* insertion sort by n: few sizes */
+            for (int c = b; c > 0 && sim->sizes[order[c]] < sim->sizes[order[c - 1]]; c--) {
+                int tmp = order[c]; order[c] = order[c - 1]; order[c - 1] = tmp;
+            }
+        for (int c = 1; c < n_n && !st; c++) {
+            const int lo = order[c - 1], hi = order[c];
+            if (sim->sizes[lo] == sim->sizes[hi]) continue;
+            double *kap = buf, *us = buf + n_k, *use = buf + 2 * n_k, *ul = buf + 3 * n_k, *ule = buf + 4 * n_k;
+            for (int a = 0; a < n_k; a++) {
+                kap[a] = res[lo * n_k + a].kappa;
+                us[a] = res[lo * n_k + a].binder.mean;
+                use[a] = res[lo * n_k + a].binder.err;
+                ul[a] = res[hi * n_k + a].binder.mean;
+                ule[a] = res[hi * n_k + a].binder.err;
+            }
+            ab_kappa_c_row *row = &kc[n_kc++];
+            row->n = sim->sizes[hi];
+            row->method = "binder_crossing";
+            ab_error kerr = {0};
+            if (ab_kappa_c_binder_crossing(n_k, kap, us, use, ul, ule, &row->kappa_c, &row->error, &kerr))
+                snprintf(row->note, sizeof row->note, "with n = %d: %.120s", sim->sizes[lo], kerr.msg);
+            else
+                snprintf(row->note, sizeof row->note, "crossing of n = %d and n = %d", sim->sizes[lo], sim->sizes[hi]);
+        }
+        free(buf);
+        free(order);
     }
     const char *dir = ab_cli_output_dir(args, spec);
     if (!st) st = ab_write_sim(dir, spec, res, count, kc, n_kc, &err);
@@ -76,7 +107,7 @@ int ab_cmd_simulate(const ab_cli_args *args)
         else
             printf("%d simulations; results written to %s/ (sweep.csv, kappa_c_n.csv, sweep.svg, summary.json)\n", count, dir);
         for (int i = 0; i < n_kc; i++)
-            if (kc[i].note[0]) fprintf(stderr, "attnbif simulate: warning: n = %d: %s\n", kc[i].n, kc[i].note);
+            if (kc[i].note[0] && strncmp(kc[i].note, "crossing of", 11) != 0) fprintf(stderr, "attnbif simulate: warning: n = %d: %s\n", kc[i].n, kc[i].note);
     }
     for (int i = 0; i < count; i++) ab_sim_result_free(&res[i]);
     free(res);

@@ -267,6 +267,49 @@ ab_status ab_kappa_c_estimate(int count, const double *kappa, const double *chi,
     return AB_OK;
 }
 
+ab_status ab_kappa_c_binder_crossing(int count, const double *kappa, const double *u_small, const double *u_small_err,
+                                     const double *u_large, const double *u_large_err, double *kappa_c, double *error,
+                                     ab_error *err)
+{
+    if (count < 2) return ab_error_set(err, AB_EINVAL, "a Binder crossing needs at least 2 kappa values (got %d)", count);
+    for (int i = 1; i < count; i++)
+        if (!(kappa[i] > kappa[i - 1])) return ab_error_set(err, AB_EINVAL, "kappa values must increase");
+    int found = 0, closest = 0;
+    double best_kc = NAN, best_err = NAN, best_signif = -1.0;
+    for (int i = 0; i < count; i++) {
+        double di = u_large[i] - u_small[i], dc = u_large[closest] - u_small[closest];
+        if (isfinite(di) && (!isfinite(dc) || fabs(di) < fabs(dc))) closest = i;
+        if (i + 1 == count) break;
+        double d0 = di, d1 = u_large[i + 1] - u_small[i + 1];
+        if (!isfinite(d0) || !isfinite(d1) || !(d0 > 0.0 && d1 <= 0.0)) continue;
+        /* Variances of the two differences (replica errors of the two sizes are independent). */
+        double v0 = 0.0, v1 = 0.0;
+        if (isfinite(u_small_err[i])) v0 += u_small_err[i] * u_small_err[i];
+        if (isfinite(u_large_err[i])) v0 += u_large_err[i] * u_large_err[i];
+        if (isfinite(u_small_err[i + 1])) v1 += u_small_err[i + 1] * u_small_err[i + 1];
+        if (isfinite(u_large_err[i + 1])) v1 += u_large_err[i + 1] * u_large_err[i + 1];
+        const double h = kappa[i + 1] - kappa[i], den = d0 - d1;
+        const double kc = kappa[i] + h * d0 / den;
+        /* d kc / d d0 = -h d1 / den^2, d kc / d d1 = h d0 / den^2; the interpolation cannot
+         * leave its interval, so the error is capped at the interval's width. */
+        const double e = fmin(h, sqrt(v0 * d1 * d1 + v1 * d0 * d0) * h / (den * den));
+        const double signif = den / sqrt(fmax(v0 + v1, 1e-300));
+        if (signif > 2.0) found++;
+        if (signif > best_signif) { best_signif = signif; best_kc = kc; best_err = e; }
+    }
+    if (best_signif < 0.0 || found > 1) {
+        *kappa_c = best_signif < 0.0 ? kappa[closest] : best_kc;
+        *error = 0.5 * (kappa[count - 1] - kappa[0]);
+        if (found > 1)
+            return ab_error_set(err, AB_ENOCONV,
+                                "the Binder cumulants cross %d times significantly: more replicas or a narrower sweep", found);
+        return ab_error_set(err, AB_ENOCONV, "the Binder cumulants do not cross in the sweep: widen the kappa range");
+    }
+    *kappa_c = best_kc;
+    *error = best_err;
+    return AB_OK;
+}
+
 typedef struct {
     ab_model_kind kind;
     double beta, kappa, shift;
