@@ -90,7 +90,7 @@ int main(int argc, char **argv)
             omp_set_num_threads(threads);
             int reps = n <= 1024 ? 20 : 3;
             double t0 = now();
-            for (int k = 0; k < reps; k++) ab_attention_drift(AB_MODEL_SA, n, d, beta, p.X, p.V);
+            for (int k = 0; k < reps; k++) ab_attention_drift(AB_MODEL_SA, n, d, beta, p.X, p.XT, p.V);
             double t_ours = (now() - t0) / reps;
             t0 = now();
             for (int k = 0; k < reps; k++) ref_sim_drift(1, n, d, beta, p.X, V2, G);

@@ -19,6 +19,7 @@ typedef struct {
     double beta, kappa, dt;
     const ab_sim_spec *sim;
     double *X, *V, *Y;          /* positions, drift, next positions (n x d, row-major) */
+    double *XT;                 /* X transposed (d x n): the drift's unit-stride copy */
     double *skew, *dW, *dW2;    /* this step's noise */
     double *small;              /* d x d + 4 d scratch */
     double *delta, *X2, *Y2;    /* tangent vector and perturbed copy (Lyapunov) */
@@ -38,6 +39,7 @@ void ab_particles_free(ab_particles *p);
 double ab_particles_step(ab_particles *p);
 void ab_particles_sample(const ab_particles *p, ab_sample *s);
 void ab_particles_pair_histogram(const ab_particles *p, int bins, double *counts, double *abs_q_sum, long *pairs);
-void ab_attention_drift(ab_model_kind kind, int n, int d, double beta, const double *X, double *V);
+/* V = P_X(v(X)) for positions X (n x d); XT is n x d scratch (X transposed). */
+void ab_attention_drift(ab_model_kind kind, int n, int d, double beta, const double *X, double *XT, double *V);
 
 #endif
