@@ -9,7 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void on_progress(void *ctx, double fraction) { ab_progress_update(ctx, fraction); }
+/* One progress bar for the whole job: simulation i covers [base, base + share) of it. */
+typedef struct {
+    ab_progress *bar;
+    double base, share;
+} job_progress;
+
+static void on_progress(void *ctx, double fraction)
+{
+    const job_progress *job = ctx;
+    ab_progress_update(job->bar, job->base + job->share * fraction);
+}
+
+/* Relative cost of one simulation (for the progress bar's ETA only). */
+static double sim_work(const ab_spec *spec, int n, double kappa)
+{
+    double dt = 0.01;
+    ab_error ignored = {0};
+    if (ab_sim_choose_dt(spec->model.kind, spec->model.d, spec->model.beta, kappa, &spec->simulation, &dt, &ignored)) dt = 0.01;
+    const ab_sim_spec *sim = &spec->simulation;
+    return ((double)n * n + 50.0 * n) * (sim->t_burn + sim->t_measure) / dt * (sim->lyapunov ? 2.0 : 1.0);
+}
 
 int ab_cmd_simulate(const ab_cli_args *args)
 {
@@ -37,18 +57,24 @@ int ab_cmd_simulate(const ab_cli_args *args)
     ab_sim_result *res = calloc((size_t)count, sizeof *res);
     ab_kappa_c_row *kc = calloc(2 * (size_t)n_n, sizeof *kc);
     if (!res || !kc) { free(res); free(kc); free(spec); return AB_EXIT_INTERNAL; }
+    /* The ETA weighs each simulation by its cost: steps times (n^2 drift pairs + per-token work). */
+    double total_work = 0.0;
+    for (int b = 0; b < n_n; b++)
+        for (int a = 0; a < n_k; a++) total_work += sim_work(spec, sweep ? sim->sizes[b] : sim->n, sweep ? sim->kappa[a] : spec->kappa);
+    char label[96];
+    snprintf(label, sizeof label, "simulate (%d simulation%s)", count, count > 1 ? "s" : "");
+    job_progress job = {ab_progress_create(label, args->quiet ? NULL : stderr), 0.0, 0.0};
     int done = 0;
     for (int b = 0; b < n_n && !st; b++)
         for (int a = 0; a < n_k && !st; a++, done++) {
             int n = sweep ? sim->sizes[b] : sim->n;
             double kappa = sweep ? sim->kappa[a] : spec->kappa;
-            char label[128];
-            snprintf(label, sizeof label, "simulate %d/%d (n = %d, kappa = %.4g)", done + 1, count, n, kappa);
-            ab_progress *prog = ab_progress_create(label, args->quiet ? NULL : stderr);
-            st = ab_sim_run(&spec->model, kappa, n, sim, (unsigned long)(1000 * b + a), prog ? on_progress : NULL, prog,
+            job.share = sim_work(spec, n, kappa) / total_work;
+            st = ab_sim_run(&spec->model, kappa, n, sim, (unsigned long)(1000 * b + a), job.bar ? on_progress : NULL, &job,
                             &res[done], &err);
-            ab_progress_finish(prog);
+            job.base += job.share;
         }
+    ab_progress_finish(job.bar);
     /* kappa_c_n.csv: the susceptibility peak of every n, and the Binder-cumulant crossing of
      * every n with the next smaller n of the sweep (its row carries the larger n). */
     int n_kc = 0;

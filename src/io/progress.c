@@ -36,6 +36,8 @@ void ab_progress_update(ab_progress *p, double fraction)
 {
     if (!p || !p->out) return;
     double t = now();
+    /* Not a terminal: a line every 5 s, and none at 100% (finish reports the end). */
+    if (!p->tty && fraction >= 1.0) return;
     if (fraction < 1.0 && t - p->last_print < (p->tty ? 0.2 : 5.0)) return;
     if (fraction < 0.0) fraction = 0.0;
     if (fraction > 1.0) fraction = 1.0;
