@@ -52,6 +52,44 @@ static void check_pair(ab_tally *t, ab_model_kind kind, int d, double beta, doub
     ab_sim_result_free(&res);
 }
 
+/* The batch-means error bars are honest: 24 independent two-replica runs of the n = 2
+ * system, sampled every 0.05 (much shorter than the relaxation time, so that neighbouring
+ * samples are strongly correlated), each giving z = (<q> - exact) / error from its 16
+ * batch means. For honest errors the z are t-distributed with 15 degrees of freedom:
+ * mean z^2 = 15/13 with a standard error of ~0.37 over 24 runs. The check, mean z^2 in
+ * [0.4, 2.5], fails if the errors are too small by a factor 1.5 or too large by 1.7. */
+static void check_error_bars(ab_tally *t)
+{
+    ab_sim_spec s = pair_spec();
+    s.replicas = 2;
+    s.t_burn = 2.0;
+    s.t_measure = 60.0;
+    s.sample_every = 0.05;
+    ab_model m = {AB_MODEL_SA, 3, 2.0};
+    const double kappa = 0.5;
+    double exact, z2 = 0.0, tau = 0.0, batch_time = 0.0;
+    ab_error err = {0};
+    ab_pair_overlap_law(m.kind, m.d, m.beta, kappa, 2, &exact, NULL, &err);
+    const int runs = 24;
+    int ok = 1;
+    for (int i = 0; i < runs; i++) {
+        ab_sim_result res;
+        s.seed = 1000 + (unsigned long)i;
+        if (ab_sim_run(&m, kappa, 2, &s, 3, NULL, NULL, &res, &err) != AB_OK) { ok = 0; break; }
+        z2 += (res.q.mean - exact) * (res.q.mean - exact) / (res.q.err * res.q.err);
+        tau += res.tau_r / runs;
+        batch_time = res.batch_time;
+        ok = ok && res.batches == 16;
+        ab_sim_result_free(&res);
+    }
+    z2 /= runs;
+    ab_check(t, ok && z2 >= 0.4 && z2 <= 2.5,
+             "batch-means errors honest: mean z^2 = %.2f over %d runs of 16 batches (t_15: 1.15 +- 0.37; allowed [0.4, 2.5])",
+             z2, runs);
+    ab_check(t, tau > 0.05 && batch_time > 10.0 * tau,
+             "autocorrelation time of r %.3f > the sampling interval 0.05, batches (%.2f) > 10 tau", tau, batch_time);
+}
+
 int main(void)
 {
     ab_init();
@@ -69,6 +107,7 @@ int main(void)
     for (int b = 0; b < 20; b++) sum += prob[b];
     ab_check_rel(&t, sum, 1.0, 1e-8, 0.0, "exact n=2 bin probabilities sum to 1 with the d=2 endpoint singularity");
 
+    check_error_bars(&t);
     check_pair(&t, AB_MODEL_SA, 3, 2.0, 0.5);
     check_pair(&t, AB_MODEL_USA, 3, 1.0, 0.5);
     check_pair(&t, AB_MODEL_SA, 5, 1.5, 0.3);

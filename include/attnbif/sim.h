@@ -49,6 +49,10 @@ typedef struct {
     int n, d, replicas, samples_per_replica;
     double kappa, beta, dt;
     ab_estimate r, r2, r4, S, q, abs_q, binder, chi, lyapunov;
+    int batches;                 /* batch means behind the errors of r, S, q, binder, chi */
+    double batch_time;           /* their length in time units */
+    double tau_r;                /* integrated autocorrelation time of r from the batch variance:
+                                  * the errors are honest when batch_time >> tau_r */
     ab_estimate mean_x_norm;     /* |replica mean of x| averaged: one-point law check */
     ab_estimate second_moment;   /* largest |eigenvalue| of E[x x^T] - I/d */
     int bins;

@@ -128,10 +128,18 @@ int ab_cmd_simulate(const ab_cli_args *args)
     if (!st) st = ab_write_sim(dir, spec, res, count, kc, n_kc, &err);
     if (!st) {
         if (count == 1)
-            printf("r = %.6f +- %.2g, q = %.6f +- %.2g; results written to %s/ (summary.json, histograms.csv, timeseries.csv)\n",
-                   res[0].r.mean, res[0].r.err, res[0].q.mean, res[0].q.err, dir);
+            printf("r = %.6f +- %.2g, q = %.6f +- %.2g (%d batch means of %.3g time units; autocorrelation time of r "
+                   "%.3g)\nresults written to %s/ (summary.json, histograms.csv, timeseries.csv)\n",
+                   res[0].r.mean, res[0].r.err, res[0].q.mean, res[0].q.err, res[0].batches, res[0].batch_time, res[0].tau_r,
+                   dir);
         else
             printf("%d simulations; results written to %s/ (sweep.csv, kappa_c_n.csv, sweep.svg, summary.json)\n", count, dir);
+        for (int i = 0; i < count; i++)
+            if (res[i].batch_time < 5.0 * res[i].tau_r)
+                fprintf(stderr,
+                        "attnbif simulate: warning: n = %d, kappa = %g: batches of %.3g time units are not much longer "
+                        "than the autocorrelation time of r (%.3g): error bars may be too small; raise t_measure\n",
+                        res[i].n, res[i].kappa, res[i].batch_time, res[i].tau_r);
         for (int i = 0; i < n_kc; i++)
             if (kc[i].note[0] && strncmp(kc[i].note, "crossing of", 11) != 0) fprintf(stderr, "attnbif simulate: warning: n = %d: %s\n", kc[i].n, kc[i].note);
     }

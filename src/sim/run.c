@@ -43,12 +43,19 @@ ab_status ab_sim_choose_dt(ab_model_kind kind, int d, double beta, double kappa,
     return AB_OK;
 }
 
+/* Batches per replica for the error bars: the measured time of each replica is cut into
+ * AB_SIM_MAX_BATCHES equal batches of samples, later merged into fewer, longer ones. */
+#define AB_SIM_MAX_BATCHES 64
+enum { B_R, B_R2, B_R4, B_S, B_Q, B_STATS };
+
 /* Per-replica accumulators. */
 typedef struct {
     double r, r2, r4, S, q, abs_q, lyap;
     long pairs;
     double mean[32], second[32 * 32];
     int samples;
+    double batch[AB_SIM_MAX_BATCHES][B_STATS];
+    int batch_count[AB_SIM_MAX_BATCHES];
 } replica_acc;
 
 static unsigned long mix_seed(unsigned long seed, unsigned long stream, unsigned long replica)
@@ -74,28 +81,42 @@ static ab_estimate estimate(const double *v, int count)
     return e;
 }
 
-/* Jackknife over replicas of a function of (<r>, <r^2>, <r^4>). */
-static ab_estimate jackknife(const replica_acc *acc, int R, int n, int d, int which)
+/* The batch means of one statistic when each replica's AB_SIM_MAX_BATCHES batches are
+ * merged into per_replica longer ones (R * per_replica values into out). */
+static void batch_means(const replica_acc *acc, int R, int per_replica, int stat, double *out)
 {
-    double *vals = calloc((size_t)R + 1, sizeof(double));
+    const int merge = AB_SIM_MAX_BATCHES / per_replica;
+    for (int k = 0; k < R; k++)
+        for (int b = 0; b < per_replica; b++) {
+            double sum = 0.0;
+            int count = 0;
+            for (int c = b * merge; c < (b + 1) * merge; c++) { sum += acc[k].batch[c][stat]; count += acc[k].batch_count[c]; }
+            out[k * per_replica + b] = count ? sum / count : NAN;
+        }
+}
+
+/* Jackknife over the N batches (means r, r2, r4) of the Binder cumulant (which = 0) or the
+ * susceptibility chi = n (<r^2> - <r>^2) (which = 1). */
+static ab_estimate jackknife(const double *r, const double *r2, const double *r4, int N, int n, int d, int which)
+{
+    double *vals = calloc((size_t)N + 1, sizeof(double));
     ab_estimate e = {NAN, NAN};
     if (!vals) return e;
-    for (int leave = -1; leave < R; leave++) {
-        double r = 0, r2 = 0, r4 = 0;
-        int m = 0;
-        for (int k = 0; k < R; k++)
-            if (k != leave) { r += acc[k].r; r2 += acc[k].r2; r4 += acc[k].r4; m++; }
-        r /= m; r2 /= m; r4 /= m;
-        double v = which == 0 ? 0.5 * (d + 2) - 0.5 * d * r4 / (r2 * r2) : n * (r2 - r * r);
-        vals[leave + 1] = v;
+    double tr = 0, tr2 = 0, tr4 = 0;
+    for (int k = 0; k < N; k++) { tr += r[k]; tr2 += r2[k]; tr4 += r4[k]; }
+    for (int leave = -1; leave < N; leave++) {
+        const int m = leave < 0 ? N : N - 1;
+        const double a = (tr - (leave < 0 ? 0 : r[leave])) / m, a2 = (tr2 - (leave < 0 ? 0 : r2[leave])) / m,
+                     a4 = (tr4 - (leave < 0 ? 0 : r4[leave])) / m;
+        vals[leave + 1] = which == 0 ? 0.5 * (d + 2) - 0.5 * d * a4 / (a2 * a2) : n * (a2 - a * a);
     }
     e.mean = vals[0];
-    if (R > 1) {
+    if (N > 1) {
         double mean = 0.0, ss = 0.0;
-        for (int k = 1; k <= R; k++) mean += vals[k];
-        mean /= R;
-        for (int k = 1; k <= R; k++) ss += (vals[k] - mean) * (vals[k] - mean);
-        e.err = sqrt((R - 1.0) / R * ss);
+        for (int k = 1; k <= N; k++) mean += vals[k];
+        mean /= N;
+        for (int k = 1; k <= N; k++) ss += (vals[k] - mean) * (vals[k] - mean);
+        e.err = sqrt((N - 1.0) / N * ss);
     }
     free(vals);
     return e;
@@ -140,6 +161,9 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
             if (step > burn && (step - burn) % every == 0) {
                 ab_particles_sample(&p, &s);
                 a->r += s.r; a->r2 += s.r * s.r; a->r4 += s.r * s.r * s.r * s.r; a->S += s.S; a->q += s.q;
+                double *bt = a->batch[(long)a->samples * AB_SIM_MAX_BATCHES / samples];
+                bt[B_R] += s.r; bt[B_R2] += s.r * s.r; bt[B_R4] += s.r * s.r * s.r * s.r; bt[B_S] += s.S; bt[B_Q] += s.q;
+                a->batch_count[(long)a->samples * AB_SIM_MAX_BATCHES / samples]++;
                 for (int c = 0; c < d; c++) a->mean[c] += s.mean[c];
                 for (int c = 0; c < d * d; c++) a->second[c] += s.second[c];
                 ab_particles_pair_histogram(&p, bins, hq + (size_t)k * bins, &a->abs_q, &a->pairs);
@@ -184,11 +208,37 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
     }
     res->n = n; res->d = d; res->replicas = R; res->samples_per_replica = (int)samples;
     res->kappa = kappa; res->beta = model->beta; res->dt = dt;
-    res->r = estimate(v[0], R); res->r2 = estimate(v[1], R); res->r4 = estimate(v[2], R);
-    res->S = estimate(v[3], R); res->q = estimate(v[4], R); res->abs_q = estimate(v[5], R);
+    /* Batch means: each replica's measured time in per_replica batches, at least 16 batches
+     * in all (15 degrees of freedom for the error), as long as possible otherwise. The
+     * estimate is honest when a batch is much longer than the autocorrelation time; tau_r
+     * (the integrated autocorrelation time of r implied by the batch variance) says whether
+     * it is. */
+    int per_replica = 1;
+    while (per_replica * R < 16 && per_replica < AB_SIM_MAX_BATCHES && per_replica * 2 <= samples) per_replica *= 2;
+    const int NB = R * per_replica;
+    double *bm = malloc(sizeof(double) * (size_t)NB * B_STATS);
+    if (!bm) {
+        free(bm); free(acc); free(hq); free(hr); ab_sim_result_free(res);
+        for (int i = 0; i < 7; i++) free(v[i]);
+        return ab_error_set(err, AB_ENOMEM, "out of memory");
+    }
+    for (int st2 = 0; st2 < B_STATS; st2++) batch_means(acc, R, per_replica, st2, bm + (size_t)st2 * NB);
+    res->batches = NB;
+    res->r = estimate(bm + B_R * NB, NB); res->r2 = estimate(bm + B_R2 * NB, NB); res->r4 = estimate(bm + B_R4 * NB, NB);
+    res->S = estimate(bm + B_S * NB, NB); res->q = estimate(bm + B_Q * NB, NB);
+    res->abs_q = estimate(v[5], R);
     res->lyapunov = sim->lyapunov ? estimate(v[6], R) : (ab_estimate){NAN, NAN};
-    res->binder = jackknife(acc, R, n, d, 0);
-    res->chi = jackknife(acc, R, n, d, 1);
+    res->binder = jackknife(bm + B_R * NB, bm + B_R2 * NB, bm + B_R4 * NB, NB, n, d, 0);
+    res->chi = jackknife(bm + B_R * NB, bm + B_R2 * NB, bm + B_R4 * NB, NB, n, d, 1);
+    /* tau_int = (samples per batch) Var(batch mean) / (2 Var(sample)), in time units. */
+    {
+        const double var_r = res->r2.mean - res->r.mean * res->r.mean;
+        const double per_batch = (double)samples / per_replica;
+        const double var_bm = res->r.err * res->r.err * NB;
+        res->tau_r = var_r > 0.0 ? 0.5 * per_batch * var_bm / var_r * every * dt : NAN;
+        res->batch_time = per_batch * every * dt;
+    }
+    free(bm);
     /* One-point law: the mean position and the deviation of E[x x^T] from I/d, with their
      * replica standard errors combined into a norm. */
     double mnorm = 0.0, merr = 0.0, dev = 0.0, deverr = 0.0;
