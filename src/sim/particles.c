@@ -300,7 +300,8 @@ void ab_particles_sample(const ab_particles *p, ab_sample *s)
     /* nematic order: eigenvalue of largest magnitude of (d M - I)/(d - 1) */
     double *A = M, w[AB_SIM_D_STACK];
     for (int k = 0; k < d * d; k++) A[k] = s->second[k];
-    LAPACKE_dsyev(LAPACK_COL_MAJOR, 'N', 'U', d, A, d, w);
+    /* the _work variant with the scratch after M: LAPACKE_dsyev would allocate per sample */
+    LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'U', d, A, d, w, p->small + d + d * d, 3 * d);
     double lo = (d * w[0] - 1.0) / (d - 1.0), hi = (d * w[d - 1] - 1.0) / (d - 1.0);
     s->S = fabs(hi) >= fabs(lo) ? hi : lo;
 }
