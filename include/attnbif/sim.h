@@ -57,6 +57,7 @@ typedef struct {
     ab_estimate second_moment;   /* largest |eigenvalue| of E[x x^T] - I/d */
     int bins;
     double *hist_q, *hist_r;     /* normalised densities on [-1,1] and [0,1] (bins each) */
+    double *hist_S, S_lo, S_hi;  /* density of the nematic order S on [S_lo, S_hi] = [-1/(d-1), 1] */
     int n_series;
     double *series;              /* replica 0: rows (t, r, S, q) */
 } ab_sim_result;

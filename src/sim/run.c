@@ -11,8 +11,9 @@ void ab_sim_result_free(ab_sim_result *res)
 {
     free(res->hist_q);
     free(res->hist_r);
+    free(res->hist_S);
     free(res->series);
-    res->hist_q = res->hist_r = res->series = NULL;
+    res->hist_q = res->hist_r = res->hist_S = res->series = NULL;
 }
 
 double ab_sim_rate(ab_model_kind kind, int d, double beta, double kappa, const ab_sim_spec *sim)
@@ -135,7 +136,7 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
     const long samples = (long)fmax(1.0, floor(sim->t_measure / (every * dt)));
     const long total = burn + samples * every;
     replica_acc *acc = calloc((size_t)R, sizeof *acc);
-    double *hq = calloc((size_t)bins * R, sizeof(double)), *hr = calloc((size_t)bins * R, sizeof(double));
+    double *hq = calloc((size_t)bins * R, sizeof(double)), *hr = calloc((size_t)bins * R * 2, sizeof(double)); /* r, then S */
     res->series = sim->timeseries ? malloc(sizeof(double) * 4 * (size_t)samples) : NULL;
     if (!acc || !hq || !hr || (sim->timeseries && !res->series)) {
         free(acc); free(hq); free(hr); ab_sim_result_free(res);
@@ -168,7 +169,10 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
                 for (int c = 0; c < d * d; c++) a->second[c] += s.second[c];
                 ab_particles_pair_histogram(&p, bins, hq + (size_t)k * bins, &a->abs_q, &a->pairs);
                 int rb = (int)floor(s.r * bins);
-                hr[(size_t)k * bins + (rb < bins ? rb : bins - 1)] += 1.0;
+                hr[(size_t)k * 2 * bins + (rb < bins ? rb : bins - 1)] += 1.0;
+                /* S lies in [-1/(d-1), 1] */
+                int sb = (int)floor((s.S + 1.0 / (d - 1)) / (1.0 + 1.0 / (d - 1)) * bins);
+                hr[(size_t)k * 2 * bins + bins + (sb < 0 ? 0 : sb < bins ? sb : bins - 1)] += 1.0;
                 if (k == 0 && res->series) {
                     double *row = res->series + 4 * (size_t)a->samples;
                     row[0] = (step - burn) * dt; row[1] = s.r; row[2] = s.S; row[3] = s.q;
@@ -259,14 +263,22 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
     res->bins = bins;
     res->hist_q = calloc((size_t)bins, sizeof(double));
     res->hist_r = calloc((size_t)bins, sizeof(double));
-    if (!res->hist_q || !res->hist_r) { free(acc); free(hq); free(hr); ab_sim_result_free(res); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
+    res->hist_S = calloc((size_t)bins, sizeof(double));
+    res->S_lo = -1.0 / (d - 1);
+    res->S_hi = 1.0;
+    if (!res->hist_q || !res->hist_r || !res->hist_S) { free(acc); free(hq); free(hr); ab_sim_result_free(res); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     double tq = 0.0, tr = 0.0;
     for (int b = 0; b < bins; b++)
-        for (int k = 0; k < R; k++) { res->hist_q[b] += hq[(size_t)k * bins + b]; res->hist_r[b] += hr[(size_t)k * bins + b]; }
+        for (int k = 0; k < R; k++) {
+            res->hist_q[b] += hq[(size_t)k * bins + b];
+            res->hist_r[b] += hr[(size_t)k * 2 * bins + b];
+            res->hist_S[b] += hr[(size_t)k * 2 * bins + bins + b];
+        }
     for (int b = 0; b < bins; b++) { tq += res->hist_q[b]; tr += res->hist_r[b]; }
     for (int b = 0; b < bins; b++) {
         res->hist_q[b] /= tq * (2.0 / bins);
         res->hist_r[b] /= tr * (1.0 / bins);
+        res->hist_S[b] /= tr * ((res->S_hi - res->S_lo) / bins); /* as many S samples as r samples */
     }
     res->n_series = res->series ? acc[0].samples : 0;
     free(acc); free(hq); free(hr);
