@@ -66,6 +66,17 @@ void ab_disc_reflect(const ab_disc *disc, const double *in, double *out);
 /* How well u is resolved: *tail = size of the highest-degree modes of rho relative to its
  * mean; *nodes_needed = estimated node count for a tail of 1e-12 (from the decay rate). */
 ab_status ab_disc_resolution(ab_disc *disc, const double *u, double *tail, int *nodes_needed, ab_error *err);
+/* How accurately the discretisation represents the state u: which kernel form it uses
+ * (chosen per state by an error estimate, docs/theory.md) and that form's estimated error
+ * of Phi/kappa, and the spectral tail as ab_disc_resolution gives it. */
+typedef struct {
+    const char *kernel;  /* "funk-hecke" or "log-domain" (static string) */
+    double kernel_error; /* estimated error of Phi/kappa, in units of u = log rho */
+    double tail;
+    int nodes_needed;
+} ab_disc_accuracy;
+ab_status ab_disc_accuracy_at(ab_disc *disc, const double *u, ab_disc_accuracy *acc, ab_error *err);
+
 /* Initial guess from density samples (t_k, rho_k), e.g. a saved profile: log rho
  * interpolated onto the discretisation (t need not be sorted). */
 ab_status ab_disc_guess_from_samples(ab_disc *disc, int n, const double *t, const double *rho, double *u,
@@ -81,6 +92,9 @@ ab_status ab_disc_dparam(ab_disc *disc, const double *u, ab_param_id which, doub
  * kappa): F cannot be computed more accurately than machine epsilon times this, so
  * Newton's tolerance is relative to it. */
 double ab_disc_residual_scale(const ab_disc *disc);
+/* The estimated error of the kernel evaluation (in units of u) at the state of the last
+ * Jacobian: no residual can be made smaller than this, so Newton stops there. */
+double ab_disc_residual_floor(const ab_disc *disc);
 
 ab_status ab_disc_observables(ab_disc *disc, const double *u, ab_observables *obs, ab_error *err);
 

@@ -34,6 +34,23 @@ ab_status ab_model_validate(const ab_model *model, ab_error *err);
  * Large beta overflows double (lambda_0 ~ e^beta): prefer ab_kappa_l. */
 double ab_lambda_l(int d, double beta, int l);
 
+/* log lambda_l(beta), finite wherever lambda_l itself would overflow or underflow
+ * (-inf for l >= 1 at beta = 0). */
+double ab_log_lambda_l(int d, double beta, int l);
+
+/* Modified Bessel function I_nu(x) in log form, nu >= 0, x >= 0: relative accuracy ~1e-13
+ * (absolute in the log) for orders up to ~1e4 and arguments up to ~1e5, where I_nu itself
+ * under- or overflows (docs/theory.md, "Special functions"). */
+double ab_log_bessel_i(double nu, double x);
+/* The ratio I_{nu+1}(x) / I_nu(x), nu >= 0, x >= 0. */
+double ab_bessel_i_ratio(double nu, double x);
+/* log G_mu(z), G_mu(z) = Gamma(mu+1) (2/z)^mu I_mu(z) = the mean of e^{z c} over the sphere
+ * S^{2 mu + 1} (c the first coordinate); mu = -1/2 gives cosh z. This is the kernel of the
+ * exact zonal convolution (docs/theory.md, "Log-domain kernel"). */
+double ab_log_sphere_mean_exp(double mu, double z);
+/* d/dz log G_mu(z) = I_{mu+1}(z) / I_mu(z) (tanh z for mu = -1/2). */
+double ab_dlog_sphere_mean_exp(double mu, double z);
+
 /* Critical noise of degree l at the uniform state (MATH.md 3), equal to the coefficient
  * with which degree-l harmonics of rho enter the potential Phi:
  *   SA:  kappa_l = I_{l+nu}(beta) / (beta I_nu(beta))

@@ -21,9 +21,20 @@ typedef struct {
 
 typedef struct {
     int iterations;
-    double residual; /* max|F| at the returned u */
+    double residual;  /* max|F| at the returned u */
+    double tolerance; /* the tolerance it was held to (ab_newton_tolerance) */
     int converged;
 } ab_newton_report;
+
+/* Backtracking halvings before the line search gives up (an error, never a silent step). */
+#define AB_NEWTON_LINE_SEARCH_STEPS 30
+/* Newton stops once max|F| <= this many times the kernel's error estimate, the floor below
+ * which F cannot be computed (docs/theory.md, "Newton"). */
+#define AB_NEWTON_FLOOR_FACTOR 10.0
+
+/* The tolerance Newton holds max|F| to at the disc's current state:
+ * max(tol * ab_disc_residual_scale, AB_NEWTON_FLOOR_FACTOR * ab_disc_residual_floor). */
+double ab_newton_tolerance(const ab_disc *disc, double tol);
 
 /* Workspace for Newton on a discretisation of dimension dim (no allocation per solve). */
 typedef struct ab_newton ab_newton;

@@ -27,6 +27,7 @@ typedef struct {
     ab_state_type type;
     int l;            /* perturb only */
     double amplitude; /* perturb only */
+    double r;         /* cluster/antipodal: polar (cluster) or nematic-like target of the guess; 0: automatic */
     char path[AB_PATH_MAX]; /* file only */
 } ab_state_spec;
 

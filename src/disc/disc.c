@@ -57,6 +57,10 @@ ab_status ab_disc_resolution(ab_disc *disc, const double *u, double *tail, int *
 {
     return disc->ops->resolution(disc, u, tail, nodes_needed, err);
 }
+ab_status ab_disc_accuracy_at(ab_disc *disc, const double *u, ab_disc_accuracy *acc, ab_error *err)
+{
+    return disc->ops->accuracy(disc, u, acc, err);
+}
 ab_status ab_disc_guess_from_samples(ab_disc *disc, int n, const double *t, const double *rho, double *u,
                                      ab_error *err)
 {
@@ -64,6 +68,7 @@ ab_status ab_disc_guess_from_samples(ab_disc *disc, int n, const double *t, cons
 }
 
 double ab_disc_residual_scale(const ab_disc *disc) { return disc->ops->residual_scale(disc); }
+double ab_disc_residual_floor(const ab_disc *disc) { return disc->ops->residual_floor(disc); }
 
 ab_status ab_disc_observables(ab_disc *disc, const double *u, ab_observables *obs, ab_error *err)
 {

@@ -22,6 +22,8 @@ typedef struct {
     ab_status (*sector_operator)(ab_disc *, const double *, int, ab_sector_op *, ab_error *);
     ab_status (*profile)(ab_disc *, const double *, int, ab_profile *, ab_profile *, ab_error *);
     ab_status (*density_at)(ab_disc *, const double *, int, const double *, double *, ab_error *);
+    ab_status (*accuracy)(ab_disc *, const double *, ab_disc_accuracy *, ab_error *);
+    double (*residual_floor)(const ab_disc *);
 } ab_disc_ops;
 
 /* Every discretisation struct starts with this header. */

@@ -1,45 +1,67 @@
-/* Zonal (axisymmetric) discretisation, any d >= 2 (MATH.md 4-5): unknowns u = log rho at
- * Gauss-Jacobi nodes in t = <x, pole>, the kernel applied exactly in the Gegenbauer basis,
- * and the linearised operator per sector m in a symmetrised, well-scaled Galerkin form. */
+/* Zonal (axisymmetric) discretisation, any d >= 2 (docs/theory.md): unknowns u = log rho at
+ * Gauss-Jacobi nodes in t = <x, pole>, the kernel applied either in the Gegenbauer basis
+ * (Funk-Hecke) or exactly in log form, chosen per state by an error estimate, and the
+ * linearised operator per sector m in a symmetrised, well-scaled Galerkin form. */
 #include "disc/disc_impl.h"
 #include "disc/jacobi.h"
+#include "disc/logkernel.h"
 
 #include <cblas.h>
-#include <gsl/gsl_sf_bessel.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Largest error of Phi/kappa (in units of u = log rho) the kernel evaluation may have
+ * before the other form is tried (docs/theory.md, "Choosing the kernel form"). */
+#define AB_KERNEL_TOL 1e-12
+/* Switch forms only when the other one is better by this factor (no flip-flopping between
+ * two forms of equal accuracy). */
+#define AB_KERNEL_SWITCH_GAIN 4.0
+
 /* Per-sector quadrature and basis tables (built on first use, then reused), and the
- * sector's matrices. All matrices are column-major. */
+ * sector's matrices. All matrices are column-major. Basis values are stored multiplied by
+ * the square root of their quadrature weight, which keeps every entry <= 1 at any d. */
 typedef struct {
     int built;
-    int nb;             /* basis size N - m: harmonic degrees m .. N-1 */
-    double *tau, *omega; /* Gauss-Jacobi rule for (1-t^2)^(a+m), weights include c_d */
-    double *sig, *nu;    /* rule for (1-t^2)^(a+m-1) (m >= 1) or (1-t^2)^a (m = 0) */
-    double *Ptau;        /* nq x nb: p_k(tau_i), family orthonormal for c_d (1-t^2)^(a+m) */
-    double *Psig, *dPsig;   /* nq x nb: the same family and derivatives at sig */
-    double *P0tau, *dP0tau; /* nq x N: state basis (family a) at tau */
+    int nb;               /* basis size N - m: harmonic degrees m .. N-1 */
+    double *tau, *lomega; /* Gauss-Jacobi rule for (1-t^2)^(a+m), log weights (include c_d) */
+    double *sig, *lnu;    /* rule for (1-t^2)^(a+m-1) (m >= 1) or (1-t^2)^a (m = 0) */
+    double *Qtau;         /* nq x nb: sqrt(omega_i) p_k(tau_i), family orthonormal for c_d (1-t^2)^(a+m) */
+    double *Qsig, *dQsig; /* nq x nb: sqrt(nu_i) times the same family and its derivative at sig */
+    double *P0tau, *dP0tau; /* nq x N: state basis (family a) at tau (Funk-Hecke fields) */
     double *P0sig, *dP0sig; /* nq x N: state basis at sig */
+    /* log-domain kernel between the rule points and the state nodes, for beta_tables */
+    int have_tables;
+    double beta_tables;
+    double *KLtau, *KTtau, *KLsig, *KTsig; /* nq x N */
     /* work */
     double *Amat, *Bmat, *Hmat, *Smat, *Mmat, *Cmat, *Wq, *out, *sym;
-    double *rhalf_tau, *du_tau, *D_tau, *Y_tau, *du_sig, *vec;
+    double *lrh_tau, *du_tau, *lD_tau, *Y_tau, *du_sig, *vec;
 } sector_data;
 
 typedef struct {
     ab_disc base;
     int N;
     double a;  /* Jacobi exponent (d - 3)/2 */
+    double mu; /* order of the log kernel's sphere mean, (d - 3)/2 */
     double cd; /* 1 / integral of (1-t^2)^a */
-    double *t, *W;  /* nodes, normalised weights (sum 1) */
-    double *P;      /* N x N: P[i + l N] = p_l(t_i) */
-    double *g;      /* g[l] = kappa_l (g[0] = 0): weight of degree l in Phi */
-    double *dg;     /* d g[l] / d beta */
-    double *A;      /* N x N: P diag(g) P^T diag(W), the map rho -> kernel part at nodes */
+    double *t, *W, *logW, *sqW; /* nodes, normalised weights (sum 1; W may underflow, logW not), sqrt(W) */
+    double *Q;   /* N x N: Q[i + l N] = sqrt(W_i) p_l(t_i), an orthogonal matrix */
+    double *g;   /* g[l] = kappa_l (g[0] = 0): weight of degree l in Phi */
+    double *dg;  /* d g[l] / d beta */
+    double *Afh; /* N x N: Q diag(g) Q^T (Funk-Hecke Jacobian) */
+    double *KL, *KB; /* N x N log kernel at the nodes (with log W_j) and its beta derivative */
+    int have_tables;
+    double beta_tables;
+    int log_kernel;      /* 0: Funk-Hecke, 1: log-domain */
+    double kernel_error; /* estimated error of Phi/kappa of the form in use, at the last choice */
+    double log_lambda0;
+    double term_scale;   /* 1 + max |Phi/kappa| at the last evaluated state */
     /* state evaluation work (valid after eval_state) */
-    double *rho, *c, *gc, *s, *Y, *Phi, *pi, *row, *work;
-    double c0, logZ;
+    double *wrho, *v, *c, *gc, *s, *Y, *Phi, *pi, *row, *work, *LK, *L, *Asoft;
+    double c0, logc0, logZ;
     int n_sectors;
     sector_data *sec;
     char name[96];
@@ -49,14 +71,22 @@ static zonal *Z(ab_disc *d) { return (zonal *)d; }
 
 static const char *zonal_name(const ab_disc *d) { return ((const zonal *)d)->name; }
 
+static double *alloc_d(size_t n, int *ok)
+{
+    double *p = calloc(n ? n : 1, sizeof *p);
+    if (!p) *ok = 0;
+    return p;
+}
+
 static void free_sector(sector_data *s)
 {
-    double **arrs[] = {&s->tau, &s->omega, &s->sig, &s->nu, &s->Ptau, &s->Psig, &s->dPsig,
-                       &s->P0tau, &s->dP0tau, &s->P0sig, &s->dP0sig, &s->Amat, &s->Bmat,
-                       &s->Hmat, &s->Smat, &s->Mmat, &s->Cmat, &s->Wq, &s->out, &s->sym,
-                       &s->rhalf_tau, &s->du_tau, &s->D_tau, &s->Y_tau, &s->du_sig, &s->vec};
+    double **arrs[] = {&s->tau, &s->lomega, &s->sig, &s->lnu, &s->Qtau, &s->Qsig, &s->dQsig,
+                       &s->P0tau, &s->dP0tau, &s->P0sig, &s->dP0sig, &s->KLtau, &s->KTtau, &s->KLsig,
+                       &s->KTsig, &s->Amat, &s->Bmat, &s->Hmat, &s->Smat, &s->Mmat, &s->Cmat, &s->Wq,
+                       &s->out, &s->sym, &s->lrh_tau, &s->du_tau, &s->lD_tau, &s->Y_tau, &s->du_sig, &s->vec};
     for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) { free(*arrs[i]); *arrs[i] = NULL; }
     s->built = 0;
+    s->have_tables = 0;
 }
 
 static void zonal_destroy(ab_disc *d)
@@ -65,26 +95,57 @@ static void zonal_destroy(ab_disc *d)
     if (z->sec)
         for (int m = 0; m < z->n_sectors; m++) free_sector(&z->sec[m]);
     free(z->sec);
-    double *arrs[] = {z->t, z->W, z->P, z->g, z->dg, z->A, z->rho, z->c, z->gc, z->s,
-                      z->Y, z->Phi, z->pi, z->row, z->work};
+    double *arrs[] = {z->t, z->W, z->logW, z->sqW, z->Q, z->g, z->dg, z->Afh, z->KL, z->KB, z->wrho, z->v,
+                      z->c, z->gc, z->s, z->Y, z->Phi, z->pi, z->row, z->work, z->LK, z->L, z->Asoft};
     for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) free(arrs[i]);
     free(z);
 }
 
-/* Kernel tables for the current beta: g_l = kappa_l, dg_l, and A = P diag(g) P^T diag(W). */
+static void set_name(zonal *z)
+{
+    snprintf(z->name, sizeof z->name, "zonal, %d Gauss-Jacobi nodes, %s kernel", z->N,
+             z->log_kernel ? "log-domain" : "Funk-Hecke");
+}
+
+/* Kernel tables for the current beta: g_l = kappa_l, dg_l, and Afh = Q diag(g) Q^T. */
 static ab_status build_kernel(zonal *z, ab_error *err)
 {
     const int N = z->N;
     const ab_model *m = &z->base.model;
-    ab_status st = ab_kappa_l_table(m->kind, m->d, z->base.params.beta, N - 1, z->g, err);
+    const double beta = z->base.params.beta;
+    ab_status st = ab_kappa_l_table(m->kind, m->d, beta, N - 1, z->g, err);
     if (st) return st;
-    for (int l = 0; l < N; l++) z->dg[l] = ab_kappa_l_dbeta(m->kind, m->d, z->base.params.beta, l);
-    /* work = P diag(g) */
+    for (int l = 0; l < N; l++) z->dg[l] = ab_kappa_l_dbeta(m->kind, m->d, beta, l);
+    z->log_lambda0 = ab_log_lambda_l(m->d, beta, 0);
+    if (m->kind == AB_MODEL_USA && beta > 0.0 && !isfinite(z->log_lambda0 - log(beta) + 1.0))
+        return ab_error_set(err, AB_EINVAL, "USA kernel scale lambda_0/beta is not finite at beta = %g", beta);
     for (int l = 0; l < N; l++)
-        for (int i = 0; i < N; i++) z->work[i + (size_t)l * N] = z->P[i + (size_t)l * N] * z->g[l];
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, N, N, N, 1.0, z->work, N, z->P, N, 0.0, z->A, N);
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < N; i++) z->A[i + (size_t)j * N] *= z->W[j];
+        for (int i = 0; i < N; i++) z->work[i + (size_t)l * N] = z->Q[i + (size_t)l * N] * z->g[l];
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, N, N, N, 1.0, z->work, N, z->Q, N, 0.0, z->Afh, N);
+    z->have_tables = 0;
+    for (int s = 0; s < z->n_sectors; s++) z->sec[s].have_tables = 0;
+    return AB_OK;
+}
+
+/* The log-domain kernel tables at the nodes, built on first use for the current beta. */
+static ab_status ensure_tables(zonal *z, ab_error *err)
+{
+    const int N = z->N;
+    const double beta = z->base.params.beta;
+    if (z->have_tables && z->beta_tables == beta) return AB_OK;
+    if (!z->KL) {
+        int ok = 1;
+        z->KL = alloc_d((size_t)N * N, &ok);
+        z->KB = alloc_d((size_t)N * N, &ok);
+        z->Asoft = alloc_d((size_t)N * N, &ok);
+        if (!ok) return ab_error_set(err, AB_ENOMEM, "out of memory for the log-domain kernel (%d nodes)", N);
+    }
+    ab_logkernel_table(z->mu, beta, N, z->t, N, z->t, z->logW, z->KL, z->KB, NULL);
+    for (size_t k = 0; k < (size_t)N * N; k++)
+        if (!isfinite(z->KL[k]) || !isfinite(z->KB[k]))
+            return ab_error_set(err, AB_ENAN, "log-domain kernel is not finite (d = %d, beta = %g)", z->base.model.d, beta);
+    z->have_tables = 1;
+    z->beta_tables = beta;
     return AB_OK;
 }
 
@@ -97,17 +158,17 @@ static ab_status zonal_set_params(ab_disc *d, ab_params p, ab_error *err)
     return beta_changed ? build_kernel(z, err) : AB_OK;
 }
 
-/* The potential from the kernel sum s = sum_l g_l c_l p_l at one point:
+/* The potential from the kernel sum s = sum_l g_l c_l p_l at one point (Funk-Hecke form):
  * SA Phi = log(1 + beta Y)/beta with Y = s / c0 (Phi = Y at beta = 0), USA Phi = s.
- * Also returns dPhi from ds, and the SA factor D = 1 / (c0 (1 + beta Y)). */
-static int potential(const zonal *z, double s, double ds, double *Phi, double *dPhi, double *Y, double *D)
+ * Also returns dPhi from ds, and log of the SA factor D = 1 / (c0 (1 + beta Y)). */
+static int potential(const zonal *z, double s, double ds, double *Phi, double *dPhi, double *Y, double *lD)
 {
     const double beta = z->base.params.beta;
     if (z->base.model.kind == AB_MODEL_USA) {
         *Phi = s;
         if (dPhi) *dPhi = ds;
         if (Y) *Y = s;
-        if (D) *D = 1.0;
+        if (lD) *lD = 0.0;
         return 1;
     }
     double y = s / z->c0, arg = 1.0 + beta * y;
@@ -115,40 +176,172 @@ static int potential(const zonal *z, double s, double ds, double *Phi, double *d
     *Phi = beta > 0.0 ? log1p(beta * y) / beta : y;
     if (dPhi) *dPhi = ds / z->c0 / arg;
     if (Y) *Y = y;
-    if (D) *D = 1.0 / (z->c0 * arg);
+    if (lD) *lD = -z->logc0 - log1p(beta * y);
     return 1;
 }
 
-/* Evaluate everything the residual needs at u: rho, modal coefficients c, Phi at the nodes,
- * log Z and the Gibbs weights pi. */
+/* The potential from the log of the normalised convolution L = log(K rho / (lambda_0 c0))
+ * (log-domain form; beta > 0): SA Phi = L/beta, USA Phi = (lambda_0 c0/beta)(e^L - 1). */
+static void potential_log(const zonal *z, double L, double dL, double *Phi, double *dPhi, double *Y, double *lD)
+{
+    const double beta = z->base.params.beta;
+    if (z->base.model.kind == AB_MODEL_SA) {
+        *Phi = L / beta;
+        if (dPhi) *dPhi = dL / beta;
+        if (Y) *Y = expm1(L) / beta;
+        if (lD) *lD = -z->logc0 - L;
+    } else {
+        const double C = exp(z->log_lambda0 + z->logc0 - log(beta));
+        *Phi = C * expm1(L);
+        if (dPhi) *dPhi = C * exp(L) * dL;
+        if (Y) *Y = *Phi;
+        if (lD) *lD = 0.0;
+    }
+}
+
+static double lse_weighted(const zonal *z, const double *x)
+{
+    double mx = -INFINITY, sum = 0.0;
+    for (int i = 0; i < z->N; i++) mx = fmax(mx, z->logW[i] + x[i]);
+    for (int i = 0; i < z->N; i++) sum += exp(z->logW[i] + x[i] - mx);
+    return mx + log(sum);
+}
+
+/* Phi at the nodes by the Funk-Hecke sum; 0 if K rho is not positive somewhere. */
+static int phi_funk_hecke(zonal *z)
+{
+    const int N = z->N;
+    cblas_dgemv(CblasColMajor, CblasNoTrans, N, N, 1.0, z->Q, N, z->gc, 1, 0.0, z->s, 1);
+    for (int i = 0; i < N; i++) {
+        z->s[i] /= z->sqW[i];
+        if (!isfinite(z->s[i])) return 0;
+        if (!potential(z, z->s[i], 0.0, &z->Phi[i], NULL, &z->Y[i], NULL)) return 0;
+    }
+    return 1;
+}
+
+static void phi_log(zonal *z, const double *u)
+{
+    ab_logkernel_apply(z->N, z->N, z->KL, u, z->LK, NULL);
+    for (int i = 0; i < z->N; i++) {
+        z->L[i] = z->LK[i] - z->log_lambda0 - z->logc0;
+        potential_log(z, z->L[i], 0.0, &z->Phi[i], NULL, &z->Y[i], NULL);
+    }
+}
+
+/* Error estimates of Phi/kappa at the state whose v, c, gc are current, for both forms
+ * (docs/theory.md, "Choosing the kernel form"). */
+static double error_funk_hecke(zonal *z)
+{
+    const int N = z->N;
+    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    double *m = z->work, *coef = z->work + N;
+    /* rounding of c_l: eps sum_i |Q_il| v_i; of the sum at node i: eps sum_l |g_l p_l(t_i)| (|c_l| + that) */
+    for (int l = 0; l < N; l++) {
+        double acc = 0.0;
+        for (int i = 0; i < N; i++) acc += fabs(z->Q[i + (size_t)l * N]) * z->v[i];
+        m[l] = acc;
+        coef[l] = fabs(z->g[l]) * (fabs(z->c[l]) + acc);
+    }
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) {
+        if (!(z->sqW[i] > 0.0)) return INFINITY;
+        double acc = 0.0;
+        for (int l = 0; l < N; l++) acc += fabs(z->Q[i + (size_t)l * N]) * coef[l];
+        acc /= z->sqW[i];
+        double e = DBL_EPSILON * acc / kappa;
+        if (z->base.model.kind == AB_MODEL_SA) {
+            double arg = 1.0 + beta * z->s[i] / z->c0;
+            e = arg > 0.0 ? e / (z->c0 * arg) : INFINITY;
+        }
+        worst = fmax(worst, e);
+    }
+    return isfinite(worst) ? worst : INFINITY;
+}
+
+static double error_log(zonal *z, const double *u)
+{
+    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    if (!(beta > 0.0) || !z->have_tables) return INFINITY;
+    const double e = DBL_EPSILON * (ab_logkernel_max_exponent(z->N, z->N, z->KL, u, z->LK) + fabs(z->logc0) + 1.0);
+    if (z->base.model.kind == AB_MODEL_SA) return e / (beta * kappa);
+    double worst = 0.0;
+    for (int i = 0; i < z->N; i++) worst = fmax(worst, fabs(z->Phi[i]) + exp(z->log_lambda0 + z->logc0 - log(beta)));
+    return e * worst / kappa;
+}
+
+/* Everything the residual needs at u: W rho, modal coefficients c, Phi at the nodes, log Z
+ * and the Gibbs weights pi. */
 static ab_status eval_state(zonal *z, const double *u, ab_error *err)
 {
     const int N = z->N;
     const double kappa = z->base.params.kappa;
     for (int i = 0; i < N; i++) {
         if (!isfinite(u[i])) return ab_error_set(err, AB_ENAN, "log-density is not finite at node %d (t = %.6f)", i, z->t[i]);
-        z->rho[i] = exp(u[i]);
-        z->row[i] = z->W[i] * z->rho[i];
+        z->wrho[i] = exp(z->logW[i] + u[i]);
+        z->v[i] = exp(0.5 * z->logW[i] + u[i]);
+        if (!isfinite(z->v[i]))
+            return ab_error_set(err, AB_ENAN, "density overflows at node %d (t = %.6f): the state is not resolved", i, z->t[i]);
     }
-    cblas_dgemv(CblasColMajor, CblasTrans, N, N, 1.0, z->P, N, z->row, 1, 0.0, z->c, 1);
-    z->c0 = z->c[0] * z->P[0]; /* p_0 = 1 for the normalised measure */
+    z->logc0 = lse_weighted(z, u);
+    z->c0 = exp(z->logc0);
     if (!(z->c0 > 0.0) || !isfinite(z->c0))
         return ab_error_set(err, AB_ENAN, "density has no finite positive mass (mass = %g)", z->c0);
+    cblas_dgemv(CblasColMajor, CblasTrans, N, N, 1.0, z->Q, N, z->v, 1, 0.0, z->c, 1);
     for (int l = 0; l < N; l++) z->gc[l] = z->g[l] * z->c[l];
-    cblas_dgemv(CblasColMajor, CblasNoTrans, N, N, 1.0, z->P, N, z->gc, 1, 0.0, z->s, 1);
-    double maxe = -INFINITY;
+    if (z->log_kernel) {
+        ab_status st = ensure_tables(z, err);
+        if (st) return st;
+        phi_log(z, u);
+    } else if (!phi_funk_hecke(z)) {
+        /* K rho is far below its peak somewhere: only the log form can represent it */
+        if (!(z->base.params.beta > 0.0))
+            return ab_error_set(err, AB_ENAN, "kernel convolution K rho is not positive: the state is not resolved");
+        ab_status st = ensure_tables(z, err);
+        if (st) return st;
+        z->log_kernel = 1;
+        set_name(z);
+        phi_log(z, u);
+    }
+    double maxe = -INFINITY, scale = 0.0;
     for (int i = 0; i < N; i++) {
-        if (!potential(z, z->s[i], 0.0, &z->Phi[i], NULL, &z->Y[i], NULL))
-            return ab_error_set(err, AB_ENAN, "kernel convolution K rho is not positive at t = %.6f: the state is not resolved", z->t[i]);
-        double e = z->Phi[i] / kappa;
-        if (e > maxe) maxe = e;
+        maxe = fmax(maxe, z->logW[i] + z->Phi[i] / kappa);
+        scale = fmax(scale, fabs(z->Phi[i]) / kappa);
     }
     double sum = 0.0;
-    for (int i = 0; i < N; i++) sum += z->W[i] * exp(z->Phi[i] / kappa - maxe);
+    for (int i = 0; i < N; i++) sum += exp(z->logW[i] + z->Phi[i] / kappa - maxe);
     z->logZ = maxe + log(sum);
-    for (int i = 0; i < N; i++) z->pi[i] = z->W[i] * exp(z->Phi[i] / kappa - z->logZ);
+    for (int i = 0; i < N; i++) z->pi[i] = exp(z->logW[i] + z->Phi[i] / kappa - z->logZ);
     if (!isfinite(z->logZ)) return ab_error_set(err, AB_ENAN, "partition function is not finite");
+    z->term_scale = 1.0 + scale;
     return AB_OK;
+}
+
+/* Choose the kernel form for the state u (docs/theory.md, "Choosing the kernel form"). */
+static ab_status select_kernel(zonal *z, const double *u, ab_error *err)
+{
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    const int was_log = z->log_kernel;
+    double e_fh = INFINITY, e_log = INFINITY;
+    if (!was_log) {
+        e_fh = error_funk_hecke(z);
+        if (e_fh <= AB_KERNEL_TOL || !(z->base.params.beta > 0.0)) { z->kernel_error = e_fh; return AB_OK; }
+        if ((st = ensure_tables(z, err))) return st;
+        z->log_kernel = 1;
+        if ((st = eval_state(z, u, err))) return st;
+        e_log = error_log(z, u);
+        z->log_kernel = e_log * AB_KERNEL_SWITCH_GAIN < e_fh;
+    } else {
+        e_log = error_log(z, u);
+        if (e_log <= AB_KERNEL_TOL) { z->kernel_error = e_log; return AB_OK; }
+        z->log_kernel = 0;
+        if (phi_funk_hecke(z)) e_fh = error_funk_hecke(z);
+        z->log_kernel = !(e_fh * AB_KERNEL_SWITCH_GAIN < e_log);
+    }
+    z->kernel_error = z->log_kernel ? e_log : e_fh;
+    if (z->log_kernel != was_log) set_name(z);
+    return eval_state(z, u, err);
 }
 
 static ab_status zonal_residual(ab_disc *d, const double *u, double *F, ab_error *err)
@@ -162,22 +355,33 @@ static ab_status zonal_residual(ab_disc *d, const double *u, double *F, ab_error
 }
 
 /* J = I - (1/kappa) (I - 1 pi^T) D with D = dPhi/du:
- *   USA: D_ij = A_ij rho_j;  SA: D_ij = (A_ij - Y_i W_j) rho_j / (c0 (1 + beta Y_i)). */
+ *   Funk-Hecke: USA D_ij = Afh_ij v_j / sqrt(W_i); SA D_ij = (Afh_ij v_j / sqrt(W_i) - Y_i W_j rho_j) / (c0 (1 + beta Y_i));
+ *   log form:   SA D_ij = (S_ij - W_j rho_j / c0) / beta; USA D_ij = (lambda_0 c0 / beta)(e^{L_i} S_ij - W_j rho_j / c0),
+ * S the softmax matrix d log K rho_i / d u_j. The kernel form is chosen here, once per
+ * Newton step. */
 static ab_status zonal_jacobian(ab_disc *d, const double *u, double *J, ab_error *err)
 {
     zonal *z = Z(d);
     const int N = z->N;
-    ab_status st = eval_state(z, u, err);
+    ab_status st = select_kernel(z, u, err);
     if (st) return st;
     const double kappa = z->base.params.kappa, beta = z->base.params.beta;
     const int sa = z->base.model.kind == AB_MODEL_SA;
+    if (z->log_kernel) ab_logkernel_apply(N, N, z->KL, u, z->LK, z->Asoft);
+    const double C = (!sa && z->log_kernel) ? exp(z->log_lambda0 + z->logc0 - log(beta)) : 0.0;
     for (int j = 0; j < N; j++) {
         double *col = J + (size_t)j * N;
-        const double *Acol = z->A + (size_t)j * N;
         double colsum = 0.0;
+        const double mass_j = z->wrho[j] / z->c0;
         for (int i = 0; i < N; i++) {
-            double Dij = sa ? (Acol[i] - z->Y[i] * z->W[j]) * z->rho[j] / (z->c0 * (1.0 + beta * z->Y[i]))
-                            : Acol[i] * z->rho[j];
+            double Dij;
+            if (z->log_kernel) {
+                const double S = z->Asoft[i + (size_t)j * N];
+                Dij = sa ? (S - mass_j) / beta : C * (exp(z->L[i]) * S - mass_j);
+            } else {
+                const double Av = z->Afh[i + (size_t)j * N] * z->v[j] / z->sqW[i];
+                Dij = sa ? (Av - z->Y[i] * z->wrho[j]) / (z->c0 * (1.0 + beta * z->Y[i])) : Av;
+            }
             col[i] = Dij;
             colsum += z->pi[i] * Dij;
         }
@@ -200,17 +404,30 @@ static ab_status zonal_dparam(ab_disc *d, const double *u, ab_param_id which, do
     ab_status st = eval_state(z, u, err);
     if (st) return st;
     const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    const int sa = z->base.model.kind == AB_MODEL_SA;
     /* dPhi into z->row */
     if (which == AB_PARAM_KAPPA) {
         for (int i = 0; i < N; i++) z->row[i] = -z->Phi[i] / kappa; /* d(Phi/kappa)/dkappa * kappa */
+    } else if (z->log_kernel) {
+        ab_logkernel_apply(N, N, z->KL, u, z->LK, z->Asoft);
+        const double dloglambda0 = ab_bessel_i_ratio(0.5 * z->base.model.d - 1.0, beta);
+        for (int i = 0; i < N; i++) {
+            double dLK = 0.0;
+            for (int j = 0; j < N; j++) dLK += z->Asoft[i + (size_t)j * N] * z->KB[i + (size_t)j * N];
+            const double dL = dLK - dloglambda0;
+            if (sa) z->row[i] = dL / beta - z->L[i] / (beta * beta);
+            else z->row[i] = z->Phi[i] * (dloglambda0 - 1.0 / beta) + exp(z->log_lambda0 + z->logc0 - log(beta) + z->L[i]) * dL;
+        }
     } else {
         for (int l = 0; l < N; l++) z->gc[l] = z->dg[l] * z->c[l];
-        cblas_dgemv(CblasColMajor, CblasNoTrans, N, N, 1.0, z->P, N, z->gc, 1, 0.0, z->work, 1);
+        cblas_dgemv(CblasColMajor, CblasNoTrans, N, N, 1.0, z->Q, N, z->gc, 1, 0.0, z->work, 1);
+        for (int l = 0; l < N; l++) z->gc[l] = z->g[l] * z->c[l];
         for (int i = 0; i < N; i++) {
-            if (z->base.model.kind == AB_MODEL_USA) {
-                z->row[i] = z->work[i];
+            const double sb = z->work[i] / z->sqW[i];
+            if (!sa) {
+                z->row[i] = sb;
             } else {
-                double y = z->Y[i], yb = z->work[i] / z->c0, x = beta * y;
+                double y = z->Y[i], yb = sb / z->c0, x = beta * y;
                 z->row[i] = yb / (1.0 + x) + y * y * h_fun(x);
             }
         }
@@ -223,12 +440,19 @@ static ab_status zonal_dparam(ab_disc *d, const double *u, ab_param_id which, do
     return AB_OK;
 }
 
+/* The size of the terms that make up F: the largest kernel weight and the largest potential
+ * at the last evaluated state, over kappa. */
 static double zonal_residual_scale(const ab_disc *d)
 {
     const zonal *z = (const zonal *)d;
     double gmax = 0.0;
     for (int l = 0; l < z->N; l++) gmax = fmax(gmax, fabs(z->g[l]));
-    return 1.0 + gmax / z->base.params.kappa;
+    return fmax(z->term_scale, 1.0 + gmax / z->base.params.kappa);
+}
+
+static double zonal_residual_floor(const ab_disc *d)
+{
+    return ((const zonal *)d)->kernel_error;
 }
 
 static void normalise(const zonal *z, double *u);
@@ -248,16 +472,19 @@ static void zonal_reflect(const ab_disc *d, const double *in, double *out)
     for (int i = 0; i < z->N; i++) out[i] = in[z->N - 1 - i];
 }
 
+/* The tail is measured on the modal coefficients of rho relative to the largest one (a
+ * clustered state at large d has coefficients far above c_0). */
 static ab_status zonal_resolution(ab_disc *d, const double *u, double *tail, int *nodes_needed, ab_error *err)
 {
     zonal *z = Z(d);
     ab_status st = eval_state(z, u, err);
     if (st) return st;
     const int N = z->N, k0 = N - (N / 8 > 2 ? N / 8 : 2);
-    double top = 0.0, mid = 0.0;
+    double top = 0.0, mid = 0.0, peak = 0.0;
+    for (int l = 0; l < N; l++) peak = fmax(peak, fabs(z->c[l]));
     for (int l = k0; l < N; l++) top = fmax(top, fabs(z->c[l]));
     for (int l = N / 2 - 2; l < N / 2 + 2; l++) mid = fmax(mid, fabs(z->c[l]));
-    *tail = top / z->c0;
+    *tail = top / peak;
     /* geometric decay rate between the middle and the top of the spectrum */
     double rate = (top > 0.0 && mid > top) ? log(mid / top) / (k0 - N / 2) : 0.0;
     if (*tail <= 1e-12) *nodes_needed = N;
@@ -298,12 +525,13 @@ static ab_status zonal_observables(ab_disc *d, const double *u, ab_observables *
     ab_status st = eval_state(z, u, err);
     if (st) return st;
     const int N = z->N, dim = z->base.model.d;
-    double r = 0.0, S = 0.0, ent = 0.0;
+    double r = 0.0, S = 0.0, ent = 0.0, inter = 0.0;
     for (int i = 0; i < N; i++) {
-        double wr = z->W[i] * z->rho[i], t = z->t[i];
+        double wr = z->wrho[i], t = z->t[i];
         r += wr * t;
         S += wr * (dim * t * t - 1.0) / (dim - 1.0);
         ent -= wr * u[i];
+        inter += wr * z->Phi[i];
     }
     obs->r = fabs(r);
     /* On the circle Q has eigenvalues +s and -s: the sign is a matter of orientation, and
@@ -311,24 +539,16 @@ static ab_status zonal_observables(ab_disc *d, const double *u, ab_observables *
     obs->S = dim == 2 ? fabs(S) : S;
     obs->entropy = ent;
     obs->mass = z->c0;
-    if (z->base.model.kind == AB_MODEL_USA) {
-        /* E - E(uniform) = kappa int rho log rho - 1/2 sum_{l>=1} (lambda_l/beta) c_l^2 */
-        double inter = 0.0;
-        for (int l = 1; l < N; l++) inter += z->g[l] * z->c[l] * z->c[l];
-        obs->free_energy = -z->base.params.kappa * ent - 0.5 * inter;
-    } else {
-        obs->free_energy = NAN;
-    }
+    /* USA: E - E(uniform) = kappa int rho log rho - 1/2 int rho Phi (Phi without its
+     * constant, = sum_{l>=1} kappa_l c_l^2 / ... in the Gegenbauer form) */
+    obs->free_energy = z->base.model.kind == AB_MODEL_USA ? -z->base.params.kappa * ent - 0.5 * inter : NAN;
     return AB_OK;
 }
 
 /* Normalise u so that int e^u = 1. */
 static void normalise(const zonal *z, double *u)
 {
-    double maxu = -INFINITY, sum = 0.0;
-    for (int i = 0; i < z->N; i++) if (u[i] > maxu) maxu = u[i];
-    for (int i = 0; i < z->N; i++) sum += z->W[i] * exp(u[i] - maxu);
-    double shift = maxu + log(sum);
+    const double shift = lse_weighted(z, u);
     for (int i = 0; i < z->N; i++) u[i] -= shift;
 }
 
@@ -338,9 +558,8 @@ static double vmf_concentration(int d, double kappa)
 {
     double b = 1.0 / kappa, nu = 0.5 * d - 1.0;
     for (int it = 0; it < 200; it++) {
-        gsl_sf_result num, den;
-        if (gsl_sf_bessel_Inu_scaled_e(nu + 1.0, b, &num) || gsl_sf_bessel_Inu_scaled_e(nu, b, &den)) break;
-        double next = num.val / den.val / kappa;
+        double next = ab_bessel_i_ratio(nu, b) / kappa;
+        if (!isfinite(next)) break;
         if (!(next > 1e-3)) return 1.0 / kappa; /* no cluster at beta = 0: keep the strong guess */
         if (fabs(next - b) < 1e-12 * b) return next;
         b = next;
@@ -348,12 +567,25 @@ static double vmf_concentration(int d, double kappa)
     return b;
 }
 
+/* Concentration b of the von Mises-Fisher law with mean resultant length r: A_d(b) = r. */
+static double vmf_for_r(int d, double r)
+{
+    const double nu = 0.5 * d - 1.0;
+    double lo = 0.0, hi = 1.0;
+    while (ab_bessel_i_ratio(nu, hi) < r && hi < 1e12) hi *= 2.0;
+    for (int it = 0; it < 200; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (ab_bessel_i_ratio(nu, mid) < r) lo = mid; else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
 static ab_status zonal_initial_guess(ab_disc *d, const ab_state_spec *state, double *u, ab_error *err)
 {
     zonal *z = Z(d);
     const int N = z->N;
     const double kappa = z->base.params.kappa;
-    double b = vmf_concentration(z->base.model.d, kappa);
+    double b = state->r > 0.0 ? vmf_for_r(z->base.model.d, state->r) : vmf_concentration(z->base.model.d, kappa);
     switch (state->type) {
     case AB_STATE_UNIFORM:
         for (int i = 0; i < N; i++) u[i] = 0.0;
@@ -368,11 +600,12 @@ static ab_status zonal_initial_guess(ab_disc *d, const ab_state_spec *state, dou
         break;
     case AB_STATE_PERTURB: {
         /* 1 + amplitude * P_l(t) / P_l(1): the degree-l zonal harmonic with value 1 at the pole. */
-        double *p = z->work;
+        double *p = z->work, *q = z->work + N;
         ab_jacobi_eval(z->a, z->cd, state->l, 1.0, p, NULL);
         double p1 = p[state->l];
         for (int i = 0; i < N; i++) {
-            double rho = 1.0 + state->amplitude * z->P[i + (size_t)state->l * N] / p1;
+            ab_jacobi_eval(z->a, z->cd, state->l, z->t[i], q, NULL);
+            double rho = 1.0 + state->amplitude * q[state->l] / p1;
             if (!(rho > 0.0))
                 return ab_error_set(err, AB_EINVAL, "state.amplitude %g makes the density negative; use |amplitude| < 1",
                                     state->amplitude);
@@ -383,12 +616,15 @@ static ab_status zonal_initial_guess(ab_disc *d, const ab_state_spec *state, dou
     }
     normalise(z, u);
     if (state->type == AB_STATE_PERTURB) return AB_OK;
-    /* A few damped fixed-point sweeps u <- Phi[e^u]/kappa - log Z pull the vMF shape onto the
-     * model's own cluster profile before Newton; they stop early once close. */
+    ab_status st = select_kernel(z, u, err);
+    if (st) return st;
+    /* With r given, the guess is the user's; otherwise a few damped fixed-point sweeps
+     * u <- Phi[e^u]/kappa - log Z pull the vMF shape onto the model's own cluster profile
+     * before Newton; they stop early once close. */
+    if (state->r > 0.0) return AB_OK;
     double *F = z->work;
     for (int it = 0; it < 30; it++) {
-        ab_status st = zonal_residual(d, u, F, err);
-        if (st) return st;
+        if ((st = zonal_residual(d, u, F, err))) return st;
         double nrm = 0.0;
         for (int i = 0; i < N; i++) nrm = fmax(nrm, fabs(F[i]));
         if (nrm < 1e-3) break;
@@ -402,13 +638,6 @@ static int zonal_max_sector(const ab_disc *d)
 {
     const zonal *z = (const zonal *)d;
     return z->base.model.d == 2 ? 1 : z->N - 2;
-}
-
-static double *alloc_d(size_t n, int *ok)
-{
-    double *p = calloc(n ? n : 1, sizeof *p);
-    if (!p) *ok = 0;
-    return p;
 }
 
 /* Nodes of the sector quadrature rules: N would be exact at the uniform state, but at a
@@ -426,55 +655,88 @@ static ab_status build_sector(zonal *z, int m, ab_error *err)
     int ok = 1;
     size_t qN = (size_t)nq * N, qb = (size_t)nq * nb, bb = (size_t)nb * nb;
     s->nb = nb;
-    s->tau = alloc_d(nq, &ok); s->omega = alloc_d(nq, &ok);
-    s->sig = alloc_d(nq, &ok); s->nu = alloc_d(nq, &ok);
-    s->Ptau = alloc_d(qb, &ok); s->Psig = alloc_d(qb, &ok); s->dPsig = alloc_d(qb, &ok);
+    s->tau = alloc_d(nq, &ok); s->lomega = alloc_d(nq, &ok);
+    s->sig = alloc_d(nq, &ok); s->lnu = alloc_d(nq, &ok);
+    s->Qtau = alloc_d(qb, &ok); s->Qsig = alloc_d(qb, &ok); s->dQsig = alloc_d(qb, &ok);
     s->P0tau = alloc_d(qN, &ok); s->dP0tau = alloc_d(qN, &ok);
     s->P0sig = alloc_d(qN, &ok); s->dP0sig = alloc_d(qN, &ok);
     s->Amat = alloc_d(bb, &ok); s->Bmat = alloc_d(bb, &ok); s->Hmat = alloc_d(bb, &ok);
     s->Smat = alloc_d(bb, &ok); s->Mmat = alloc_d(bb, &ok); s->out = alloc_d(bb, &ok);
-    s->Cmat = alloc_d(qb, &ok); s->Wq = alloc_d(qb, &ok); s->sym = alloc_d(nb, &ok);
-    s->rhalf_tau = alloc_d(nq, &ok); s->du_tau = alloc_d(nq, &ok); s->D_tau = alloc_d(nq, &ok);
+    s->Cmat = alloc_d(qb, &ok); s->Wq = alloc_d(qb > 2 * (size_t)nq ? qb : 2 * (size_t)nq, &ok); s->sym = alloc_d(nb, &ok);
+    s->lrh_tau = alloc_d(nq, &ok); s->du_tau = alloc_d(nq, &ok); s->lD_tau = alloc_d(nq, &ok);
     s->Y_tau = alloc_d(nq, &ok); s->du_sig = alloc_d(nq, &ok); s->vec = alloc_d(N + nb, &ok);
     if (!ok) { free_sector(s); return ab_error_set(err, AB_ENOMEM, "out of memory building sector %d", m); }
-    ab_status st = ab_gauss_jacobi(am, nq, z->cd, s->tau, s->omega, err);
-    if (!st) st = ab_gauss_jacobi(as, nq, z->cd, s->sig, s->nu, err);
+    ab_status st = ab_gauss_jacobi(am, nq, z->cd, s->tau, NULL, s->lomega, err);
+    if (!st) st = ab_gauss_jacobi(as, nq, z->cd, s->sig, NULL, s->lnu, err);
     if (st) { free_sector(s); return st; }
-    double *p = s->vec, *dp = s->vec + N; /* scratch: N >= nb */
+    double *p = s->vec, *dp = s->vec + nb;
     double *p2 = malloc(sizeof *p2 * 2 * (size_t)N);
     if (!p2) { free_sector(s); return ab_error_set(err, AB_ENOMEM, "out of memory building sector %d", m); }
     for (int i = 0; i < nq; i++) {
-        ab_jacobi_eval(am, z->cd, nb - 1, s->tau[i], p, NULL);
-        for (int k = 0; k < nb; k++) s->Ptau[i + (size_t)k * nq] = p[k];
-        ab_jacobi_eval(am, z->cd, nb - 1, s->sig[i], p, p2);
-        for (int k = 0; k < nb; k++) { s->Psig[i + (size_t)k * nq] = p[k]; s->dPsig[i + (size_t)k * nq] = p2[k]; }
+        ab_jacobi_eval_scaled(am, z->cd, nb - 1, s->tau[i], 0.5 * s->lomega[i], p, NULL);
+        for (int k = 0; k < nb; k++) s->Qtau[i + (size_t)k * nq] = p[k];
+        ab_jacobi_eval_scaled(am, z->cd, nb - 1, s->sig[i], 0.5 * s->lnu[i], p, dp);
+        for (int k = 0; k < nb; k++) { s->Qsig[i + (size_t)k * nq] = p[k]; s->dQsig[i + (size_t)k * nq] = dp[k]; }
         ab_jacobi_eval(a, z->cd, N - 1, s->tau[i], p2, p2 + N);
         for (int l = 0; l < N; l++) { s->P0tau[i + (size_t)l * nq] = p2[l]; s->dP0tau[i + (size_t)l * nq] = p2[N + l]; }
         ab_jacobi_eval(a, z->cd, N - 1, s->sig[i], p2, p2 + N);
         for (int l = 0; l < N; l++) { s->P0sig[i + (size_t)l * nq] = p2[l]; s->dP0sig[i + (size_t)l * nq] = p2[N + l]; }
     }
-    (void)dp;
     free(p2);
     s->built = 1;
     return AB_OK;
 }
 
-/* Kernel sums s = P0 gc and ds = dP0 gc at nq points -> u' (and rho^(1/2), D, Y). */
-static ab_status fields_at(zonal *z, int nq, const double *P0, const double *dP0, double *rhalf,
-                           double *du, double *D, double *Y, double *sbuf, ab_error *err)
+static ab_status sector_tables(zonal *z, sector_data *s, ab_error *err)
+{
+    const int N = z->N, nq = sector_nodes(N);
+    const double beta = z->base.params.beta;
+    if (s->have_tables && s->beta_tables == beta) return AB_OK;
+    if (!s->KLtau) {
+        int ok = 1;
+        s->KLtau = alloc_d((size_t)nq * N, &ok); s->KTtau = alloc_d((size_t)nq * N, &ok);
+        s->KLsig = alloc_d((size_t)nq * N, &ok); s->KTsig = alloc_d((size_t)nq * N, &ok);
+        if (!ok) return ab_error_set(err, AB_ENOMEM, "out of memory for the sector kernel tables");
+    }
+    ab_logkernel_table(z->mu, beta, nq, s->tau, N, z->t, z->logW, s->KLtau, NULL, s->KTtau);
+    ab_logkernel_table(z->mu, beta, nq, s->sig, N, z->t, z->logW, s->KLsig, NULL, s->KTsig);
+    s->have_tables = 1;
+    s->beta_tables = beta;
+    return AB_OK;
+}
+
+/* Fields of the state at nq rule points: u' (and log rho^(1/2), log D, Y), from the
+ * Funk-Hecke sums s = P0 gc, ds = dP0 gc or from the log kernel tables KL, KT. */
+static ab_status fields_at(zonal *z, const double *u, int nq, const double *P0, const double *dP0, const double *KL,
+                           const double *KT, double *lrh, double *du, double *lD, double *Y, double *sbuf, ab_error *err)
 {
     const int N = z->N;
     const double kappa = z->base.params.kappa;
     double *sv = sbuf, *dsv = sbuf + nq;
-    cblas_dgemv(CblasColMajor, CblasNoTrans, nq, N, 1.0, P0, nq, z->gc, 1, 0.0, sv, 1);
-    cblas_dgemv(CblasColMajor, CblasNoTrans, nq, N, 1.0, dP0, nq, z->gc, 1, 0.0, dsv, 1);
+    if (z->log_kernel) {
+        ab_logkernel_apply(nq, N, KL, u, sv, NULL);
+        for (int i = 0; i < nq; i++) {
+            double acc = 0.0;
+            for (int j = 0; j < N; j++) {
+                const size_t ij = (size_t)i + (size_t)j * nq;
+                acc += exp(KL[ij] + u[j] - sv[i]) * KT[ij];
+            }
+            dsv[i] = acc;
+        }
+    } else {
+        cblas_dgemv(CblasColMajor, CblasNoTrans, nq, N, 1.0, P0, nq, z->gc, 1, 0.0, sv, 1);
+        cblas_dgemv(CblasColMajor, CblasNoTrans, nq, N, 1.0, dP0, nq, z->gc, 1, 0.0, dsv, 1);
+    }
     for (int i = 0; i < nq; i++) {
-        double Phi, dPhi, y, dd;
-        if (!potential(z, sv[i], dsv[i], &Phi, &dPhi, &y, &dd))
+        double Phi, dPhi, y, ld;
+        if (z->log_kernel) {
+            potential_log(z, sv[i] - z->log_lambda0 - z->logc0, dsv[i], &Phi, &dPhi, &y, &ld);
+        } else if (!potential(z, sv[i], dsv[i], &Phi, &dPhi, &y, &ld)) {
             return ab_error_set(err, AB_ENAN, "kernel convolution is not positive inside a sector rule");
+        }
         du[i] = dPhi / kappa;
-        if (rhalf) rhalf[i] = exp(0.5 * (Phi / kappa - z->logZ));
-        if (D) D[i] = dd;
+        if (lrh) lrh[i] = 0.5 * (Phi / kappa - z->logZ);
+        if (lD) lD[i] = ld;
         if (Y) Y[i] = y;
     }
     return AB_OK;
@@ -485,7 +747,8 @@ static ab_status fields_at(zonal *z, int nq, const double *P0, const double *dP0
  *                              + m(m+d-3) q_j q_k/(1-t^2)] w_d dt,
  *           H'_jk = kappa delta_jk - <q_j, rho^(1/2) Phi'[rho] (rho^(1/2) q_k)>,
  * in the orthonormal sector basis q_k = (1-t^2)^(m/2) p_k(t). No 1/rho appears, so sharply
- * clustered states stay well conditioned. */
+ * clustered states stay well conditioned; products of rho^(1/2), D and the quadrature
+ * weights are formed in log form, so nothing overflows at large d or beta. */
 static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_sector_op *op, ab_error *err)
 {
     zonal *z = Z(d);
@@ -493,27 +756,32 @@ static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_se
     if (st) return st;
     sector_data *s = &z->sec[m];
     if (!s->built && (st = build_sector(z, m, err))) return st;
+    if (z->log_kernel && (st = sector_tables(z, s, err))) return st;
     const int N = z->N, nq = sector_nodes(N), nb = s->nb, dim = z->base.model.d;
     const int sa = z->base.model.kind == AB_MODEL_SA;
     const double kappa = z->base.params.kappa;
     double *sbuf = s->Wq; /* 2 nq scratch before Wq is used */
-    if ((st = fields_at(z, nq, s->P0tau, s->dP0tau, s->rhalf_tau, s->du_tau, s->D_tau, s->Y_tau, sbuf, err))) return st;
-    if ((st = fields_at(z, nq, s->P0sig, s->dP0sig, NULL, s->du_sig, NULL, NULL, sbuf, err))) return st;
+    if ((st = fields_at(z, u, nq, s->P0tau, s->dP0tau, s->KLtau, s->KTtau, s->lrh_tau, s->du_tau, s->lD_tau, s->Y_tau,
+                        sbuf, err)))
+        return st;
+    if ((st = fields_at(z, u, nq, s->P0sig, s->dP0sig, s->KLsig, s->KTsig, NULL, s->du_sig, NULL, NULL, sbuf, err)))
+        return st;
 
     /* Amat_jl = <rho^(1/2) q_j, q_l>, and for SA Bmat_jl = <rho^(1/2) D q_j, q_l>. */
     for (int k = 0; k < nb; k++)
-        for (int i = 0; i < nq; i++) s->Wq[i + (size_t)k * nq] = s->omega[i] * s->rhalf_tau[i] * s->Ptau[i + (size_t)k * nq];
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Ptau, nq, s->Wq, nq, 0.0, s->Amat, nb);
+        for (int i = 0; i < nq; i++) s->Wq[i + (size_t)k * nq] = exp(s->lrh_tau[i]) * s->Qtau[i + (size_t)k * nq];
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Qtau, nq, s->Wq, nq, 0.0, s->Amat, nb);
     /* kernel weight of each basis function: degree m + k */
     double *gm = s->vec;
     for (int k = 0; k < nb; k++) gm[k] = z->g[m + k];
-    /* Cmat (nb x nb) = Amat diag(gm) temporarily held in Mmat */
+    /* Mmat (nb x nb) = (Amat or Bmat) diag(gm) */
     for (int k = 0; k < nb; k++)
         for (int j = 0; j < nb; j++) s->Mmat[j + (size_t)k * nb] = s->Amat[j + (size_t)k * nb] * gm[k];
     if (sa) {
         for (int k = 0; k < nb; k++)
-            for (int i = 0; i < nq; i++) s->Wq[i + (size_t)k * nq] *= s->D_tau[i];
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Ptau, nq, s->Wq, nq, 0.0, s->Bmat, nb);
+            for (int i = 0; i < nq; i++)
+                s->Wq[i + (size_t)k * nq] = exp(s->lrh_tau[i] + s->lD_tau[i]) * s->Qtau[i + (size_t)k * nq];
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Qtau, nq, s->Wq, nq, 0.0, s->Bmat, nb);
         for (int k = 0; k < nb; k++)
             for (int j = 0; j < nb; j++) s->Mmat[j + (size_t)k * nb] = s->Bmat[j + (size_t)k * nb] * gm[k];
     }
@@ -521,11 +789,11 @@ static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_se
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, nb, nb, nb, -1.0, s->Mmat, nb, s->Amat, nb, 0.0, s->Hmat, nb);
     for (int j = 0; j < nb; j++) s->Hmat[j + (size_t)j * nb] += kappa;
     if (sa && m == 0) {
-        /* Mass component of the SA normalisation, mod constants: -h_0 Y D (MATH.md 5). */
+        /* Mass component of the SA normalisation, mod constants: -h_0 Y D (docs/theory.md). */
         for (int j = 0; j < nb; j++) {
             double e = 0.0;
             for (int i = 0; i < nq; i++)
-                e -= s->omega[i] * s->rhalf_tau[i] * s->Y_tau[i] * s->D_tau[i] * s->Ptau[i + (size_t)j * nq];
+                e -= exp(0.5 * s->lomega[i] + s->lrh_tau[i] + s->lD_tau[i]) * s->Y_tau[i] * s->Qtau[i + (size_t)j * nq];
             for (int k = 0; k < nb; k++) s->Hmat[j + (size_t)k * nb] -= e * s->Amat[k];
         }
     }
@@ -533,19 +801,16 @@ static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_se
     const double ang = (double)m * (m + dim - 3);
     for (int k = 0; k < nb; k++) {
         for (int i = 0; i < nq; i++) {
-            double t = s->sig[i], omt = 1.0 - t * t;
-            double pk = s->Psig[i + (size_t)k * nq], dpk = s->dPsig[i + (size_t)k * nq];
-            double val = m == 0 ? sqrt(s->nu[i] * omt) * (dpk - 0.5 * pk * s->du_sig[i])
-                                : sqrt(s->nu[i]) * (omt * dpk - m * t * pk - 0.5 * omt * pk * s->du_sig[i]);
+            double t = s->sig[i], omt = (1.0 - t) * (1.0 + t);
+            double pk = s->Qsig[i + (size_t)k * nq], dpk = s->dQsig[i + (size_t)k * nq];
+            double val = m == 0 ? sqrt(omt) * (dpk - 0.5 * pk * s->du_sig[i])
+                                : (omt * dpk - m * t * pk - 0.5 * omt * pk * s->du_sig[i]);
             s->Cmat[i + (size_t)k * nq] = val;
         }
     }
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Cmat, nq, s->Cmat, nq, 0.0, s->Smat, nb);
-    if (ang != 0.0) {
-        for (int k = 0; k < nb; k++)
-            for (int i = 0; i < nq; i++) s->Wq[i + (size_t)k * nq] = ang * s->nu[i] * s->Psig[i + (size_t)k * nq];
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Psig, nq, s->Wq, nq, 1.0, s->Smat, nb);
-    }
+    if (ang != 0.0)
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, ang, s->Qsig, nq, s->Qsig, nq, 1.0, s->Smat, nb);
     /* M = -S' H' */
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nb, nb, nb, -1.0, s->Smat, nb, s->Hmat, nb, 0.0, s->Mmat, nb);
 
@@ -592,7 +857,8 @@ static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_se
             double nrm = 0.0;
             for (int k = 0; k < nb; k++) {
                 double acc = 0.0;
-                for (int i = 0; i < nq; i++) acc += s->omega[i] * s->rhalf_tau[i] * s->du_tau[i] * s->Ptau[i + (size_t)k * nq];
+                for (int i = 0; i < nq; i++)
+                    acc += exp(0.5 * s->lomega[i] + s->lrh_tau[i]) * s->du_tau[i] * s->Qtau[i + (size_t)k * nq];
                 s->sym[k] = acc;
                 nrm += acc * acc;
             }
@@ -615,15 +881,25 @@ static ab_status zonal_density_at(ab_disc *d, const double *u, int n, const doub
     ab_status st = eval_state(z, u, err);
     if (st) return st;
     const int N = z->N;
-    double *p = z->work; /* N x N scratch, only N used here */
+    double *p = z->work, *krow = z->work + N; /* N x N scratch, 2 N used here */
     for (int j = 0; j < n; j++) {
         if (!(t[j] >= -1.0 && t[j] <= 1.0)) return ab_error_set(err, AB_EINVAL, "t = %g is outside [-1, 1]", t[j]);
-        ab_jacobi_eval(z->a, z->cd, N - 1, t[j], p, NULL);
-        double sv = 0.0, Phi;
-        for (int l = 0; l < N; l++) sv += z->gc[l] * p[l];
-        if (!potential(z, sv, 0.0, &Phi, NULL, NULL, NULL))
-            return ab_error_set(err, AB_ENAN, "kernel convolution is not positive at t = %g", t[j]);
+        double Phi;
+        if (z->log_kernel) {
+            double lk;
+            ab_logkernel_table(z->mu, z->base.params.beta, 1, &t[j], N, z->t, z->logW, krow, NULL, NULL);
+            ab_logkernel_apply(1, N, krow, u, &lk, NULL);
+            potential_log(z, lk - z->log_lambda0 - z->logc0, 0.0, &Phi, NULL, NULL, NULL);
+        } else {
+            ab_jacobi_eval(z->a, z->cd, N - 1, t[j], p, NULL);
+            double sv = 0.0;
+            for (int l = 0; l < N; l++) sv += z->gc[l] * p[l];
+            if (!potential(z, sv, 0.0, &Phi, NULL, NULL, NULL))
+                return ab_error_set(err, AB_ENAN, "kernel convolution is not positive at t = %g", t[j]);
+        }
         rho[j] = exp(Phi / z->base.params.kappa - z->logZ);
+        if (!isfinite(rho[j]))
+            return ab_error_set(err, AB_ENAN, "the density at t = %g exceeds the range of double", t[j]);
     }
     return AB_OK;
 }
@@ -647,7 +923,11 @@ static ab_status zonal_profile(ab_disc *d, const double *u, int n_fine, ab_profi
     for (int i = 0; i < N; i++) {
         nodes->t[i] = z->t[i];
         nodes->theta[i] = acos(z->t[i]);
-        nodes->rho[i] = z->rho[i];
+        nodes->rho[i] = exp(u[i]);
+        if (!isfinite(nodes->rho[i])) {
+            ab_profile_free(nodes); ab_profile_free(fine);
+            return ab_error_set(err, AB_ENAN, "the density at node %d exceeds the range of double", i);
+        }
     }
     fine->n = n_fine;
     for (int j = 0; j < n_fine; j++) {
@@ -659,11 +939,21 @@ static ab_status zonal_profile(ab_disc *d, const double *u, int n_fine, ab_profi
     return st;
 }
 
+static ab_status zonal_accuracy(ab_disc *d, const double *u, ab_disc_accuracy *acc, ab_error *err)
+{
+    zonal *z = Z(d);
+    ab_status st = select_kernel(z, u, err);
+    if (st) return st;
+    acc->kernel = z->log_kernel ? "log-domain" : "funk-hecke";
+    acc->kernel_error = z->kernel_error;
+    return zonal_resolution(d, u, &acc->tail, &acc->nodes_needed, err);
+}
+
 static const ab_disc_ops zonal_ops = {
     zonal_name, zonal_destroy, zonal_set_params, zonal_residual, zonal_jacobian, zonal_dparam,
     zonal_residual_scale, zonal_dot, zonal_reflect, zonal_resolution, zonal_guess_from_samples,
     zonal_observables, zonal_initial_guess, zonal_max_sector, zonal_sector_operator, zonal_profile,
-    zonal_density_at,
+    zonal_density_at, zonal_accuracy, zonal_residual_floor,
 };
 
 ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_disc **out, ab_error *err)
@@ -680,24 +970,28 @@ ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab
     const int N = nodes;
     z->N = N;
     z->a = 0.5 * (model->d - 3);
+    z->mu = z->a;
     z->cd = 1.0 / ab_jacobi_mass(z->a);
-    snprintf(z->name, sizeof z->name, "zonal, %d Gauss-Jacobi nodes", N);
+    z->term_scale = 1.0;
+    set_name(z);
     int ok = 1;
     size_t NN = (size_t)N * N;
-    z->t = alloc_d(N, &ok); z->W = alloc_d(N, &ok); z->P = alloc_d(NN, &ok);
-    z->g = alloc_d(N + 1, &ok); z->dg = alloc_d(N + 1, &ok); z->A = alloc_d(NN, &ok);
-    z->rho = alloc_d(N, &ok); z->c = alloc_d(N, &ok); z->gc = alloc_d(N, &ok); z->s = alloc_d(N, &ok);
-    z->Y = alloc_d(N, &ok); z->Phi = alloc_d(N, &ok); z->pi = alloc_d(N, &ok); z->row = alloc_d(N, &ok);
+    z->t = alloc_d(N, &ok); z->W = alloc_d(N, &ok); z->logW = alloc_d(N, &ok); z->sqW = alloc_d(N, &ok);
+    z->Q = alloc_d(NN, &ok); z->g = alloc_d(N + 1, &ok); z->dg = alloc_d(N + 1, &ok); z->Afh = alloc_d(NN, &ok);
+    z->wrho = alloc_d(N, &ok); z->v = alloc_d(N, &ok); z->c = alloc_d(N, &ok); z->gc = alloc_d(N, &ok);
+    z->s = alloc_d(N, &ok); z->Y = alloc_d(N, &ok); z->Phi = alloc_d(N, &ok); z->pi = alloc_d(N, &ok);
+    z->row = alloc_d(N, &ok); z->LK = alloc_d(N, &ok); z->L = alloc_d(N, &ok);
     z->work = alloc_d(NN > 2 * (size_t)N ? NN : 2 * (size_t)N, &ok);
     z->n_sectors = model->d == 2 ? 2 : N - 1;
     z->sec = calloc((size_t)z->n_sectors, sizeof *z->sec);
     if (!ok || !z->sec) { zonal_destroy(&z->base); return ab_error_set(err, AB_ENOMEM, "out of memory for %d nodes", N); }
-    ab_status st = ab_gauss_jacobi(z->a, N, z->cd, z->t, z->W, err);
+    ab_status st = ab_gauss_jacobi(z->a, N, z->cd, z->t, z->W, z->logW, err);
     if (st) { zonal_destroy(&z->base); return st; }
     double *p = z->work;
     for (int i = 0; i < N; i++) {
-        ab_jacobi_eval(z->a, z->cd, N - 1, z->t[i], p, NULL);
-        for (int l = 0; l < N; l++) z->P[i + (size_t)l * N] = p[l];
+        z->sqW[i] = exp(0.5 * z->logW[i]);
+        ab_jacobi_eval_scaled(z->a, z->cd, N - 1, z->t[i], 0.5 * z->logW[i], p, NULL);
+        for (int l = 0; l < N; l++) z->Q[i + (size_t)l * N] = p[l];
     }
     if ((st = build_kernel(z, err))) { zonal_destroy(&z->base); return st; }
     *out = &z->base;

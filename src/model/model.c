@@ -2,8 +2,6 @@
  * (MATH.md section 3), overflow-free for large beta and exact at beta = 0. */
 #include "attnbif/model.h"
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_sf_bessel.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
 #include <stdlib.h>
@@ -51,16 +49,6 @@ static double series_prefactor(double nu, double beta, int l)
     return p;
 }
 
-/* GSL's scaled I_mu(x) e^{-x}; underflow is a legitimate 0 here (huge l). */
-static double inu_scaled(double mu, double x)
-{
-    gsl_sf_result r;
-    int status = gsl_sf_bessel_Inu_scaled_e(mu, x, &r);
-    if (status == GSL_EUNDRFLW) return 0.0;
-    if (status != GSL_SUCCESS) return NAN;
-    return r.val;
-}
-
 static int args_ok(ab_model_kind kind, int d, double beta, int l)
 {
     return (kind == AB_MODEL_SA || kind == AB_MODEL_USA) && d >= 2 && l >= 0 &&
@@ -78,11 +66,10 @@ double ab_kappa_l(ab_model_kind kind, int d, double beta, int l)
         if (kind == AB_MODEL_SA) val /= bessel_series(nu, y);
         return val;
     }
-    if (kind == AB_MODEL_SA) return inu_scaled(l + nu, beta) / (beta * inu_scaled(nu, beta));
-    /* USA: Gamma(d/2) (2/beta)^nu e^beta I_{l+nu}(beta) e^{-beta} / beta, in logs. */
-    const double scaled = inu_scaled(l + nu, beta);
-    if (scaled == 0.0) return 0.0;
-    return exp(gsl_sf_lngamma(0.5 * d) + nu * log(2.0 / beta) + beta + log(scaled) - log(beta));
+    /* Logs throughout: at large d or l the Bessel values themselves underflow. */
+    const double log_ratio = ab_log_bessel_i(l + nu, beta) - ab_log_bessel_i(nu, beta);
+    if (kind == AB_MODEL_SA) return exp(log_ratio) / beta;
+    return exp(ab_log_lambda_l(d, beta, 0) + log_ratio - log(beta));
 }
 
 ab_status ab_kappa_l_table(ab_model_kind kind, int d, double beta, int lmax, double *out,
@@ -121,9 +108,16 @@ double ab_lambda_l(int d, double beta, int l)
 {
     if (!args_ok(AB_MODEL_USA, d, beta, l)) return NAN;
     if (l > 0) return beta * ab_kappa_l(AB_MODEL_USA, d, beta, l);
+    return exp(ab_log_lambda_l(d, beta, 0));
+}
+
+double ab_log_lambda_l(int d, double beta, int l)
+{
+    if (!args_ok(AB_MODEL_USA, d, beta, l)) return NAN;
     const double nu = 0.5 * d - 1.0;
-    if (beta <= AB_SERIES_BETA_MAX) return bessel_series(nu, 0.25 * beta * beta);
-    return exp(gsl_sf_lngamma(0.5 * d) + nu * log(2.0 / beta) + beta + log(inu_scaled(nu, beta)));
+    if (beta == 0.0) return l == 0 ? 0.0 : -INFINITY;
+    /* lambda_l = G_nu-type normalisation: Gamma(d/2) (2/beta)^nu I_{l+nu}(beta) */
+    return gsl_sf_lngamma(0.5 * d) + nu * log(2.0 / beta) + ab_log_bessel_i(l + nu, beta);
 }
 
 double ab_uniform_eigenvalue(ab_model_kind kind, int d, double beta, double kappa, int l)

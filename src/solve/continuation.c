@@ -153,7 +153,7 @@ static ab_status correct(cont *c, const double *xpred, const double *normal, dou
         ab_status st = residual_at(c, x, c->F, err);
         if (st) return st;
         double res = max_abs(c->F, c->n);
-        double tol = c->tol * ab_disc_residual_scale(c->disc);
+        double tol = ab_newton_tolerance(c->disc, c->tol);
         /* (at it = 0 the constraint holds exactly: the predictor may already be a solution,
          * and iterating on a nearly singular system would only amplify rounding) */
         if (res <= tol) { *iters = it; return AB_OK; }

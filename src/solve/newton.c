@@ -52,6 +52,14 @@ static double norm_2(const double *x, size_t n)
     return sqrt(s);
 }
 
+/* Newton's stopping tolerance at the current state: the requested tolerance relative to
+ * the size of the terms in F, but never below what the kernel evaluation can achieve there
+ * (docs/theory.md, "Newton"). */
+double ab_newton_tolerance(const ab_disc *disc, double tol)
+{
+    return fmax(tol * ab_disc_residual_scale(disc), AB_NEWTON_FLOOR_FACTOR * ab_disc_residual_floor(disc));
+}
+
 ab_status ab_newton_solve(ab_newton *nw, ab_disc *disc, double *u, const ab_newton_opts *opts,
                           ab_newton_report *report, ab_error *err)
 {
@@ -60,15 +68,21 @@ ab_status ab_newton_solve(ab_newton *nw, ab_disc *disc, double *u, const ab_newt
     ab_status st = ab_disc_residual(disc, u, nw->F, err);
     if (st) return st;
     double res = norm_inf(nw->F, n), step_len = 0.0;
-    const double tol = opts->tol * ab_disc_residual_scale(disc);
+    double tol = ab_newton_tolerance(disc, opts->tol);
     report->converged = 0;
     for (int it = 0;; it++) {
         report->iterations = it;
         report->residual = res;
+        report->tolerance = tol;
         if (opts->progress) opts->progress(opts->progress_ctx, it, res, step_len);
         if (res <= tol) { report->converged = 1; return AB_OK; }
         if (it >= opts->max_iter) break;
         if ((st = ab_disc_jacobian(disc, u, nw->J, err))) return st;
+        /* the Jacobian may have changed the kernel form: F and the tolerance follow it */
+        if ((st = ab_disc_residual(disc, u, nw->F, err))) return st;
+        res = norm_inf(nw->F, n);
+        tol = ab_newton_tolerance(disc, opts->tol);
+        if (res <= tol) continue;
         for (size_t i = 0; i < n; i++) nw->step[i] = -nw->F[i];
         lapack_int info = LAPACKE_dgesv(LAPACK_COL_MAJOR, (lapack_int)n, 1, nw->J, (lapack_int)n, nw->ipiv,
                                         nw->step, (lapack_int)n);
@@ -77,21 +91,32 @@ ab_status ab_newton_solve(ab_newton *nw, ab_disc *disc, double *u, const ab_newt
                                 "Newton: the Jacobian is singular (LAPACK dgesv info %d) at iteration %d; "
                                 "the state may sit exactly at a bifurcation point: move kappa slightly",
                                 (int)info, it);
-        /* Backtracking: accept the largest lambda = 2^-k with sufficient decrease of |F|_2. */
-        double f0 = norm_2(nw->F, n), lambda = 1.0, f1 = INFINITY;
-        for (int k = 0; k < 30; k++, lambda *= 0.5) {
+        /* Backtracking: accept the largest lambda = 2^-k with sufficient decrease of |F|_2.
+         * Only a trial whose own residual was computed is ever accepted. */
+        double f0 = norm_2(nw->F, n), lambda = 1.0;
+        int accepted = 0;
+        for (int k = 0; k < AB_NEWTON_LINE_SEARCH_STEPS; k++, lambda *= 0.5) {
             for (size_t i = 0; i < n; i++) nw->trial[i] = u[i] + lambda * nw->step[i];
             ab_error scratch = {0};
             if (ab_disc_residual(disc, nw->trial, nw->Ftrial, &scratch) != AB_OK) continue;
-            f1 = norm_2(nw->Ftrial, n);
-            if (f1 <= (1.0 - 1e-4 * lambda) * f0) break;
+            double f1 = norm_2(nw->Ftrial, n);
+            if (isfinite(f1) && f1 <= (1.0 - 1e-4 * lambda) * f0) { accepted = 1; break; }
         }
-        if (!isfinite(f1))
-            return ab_error_set(err, AB_ENAN, "Newton: the residual became non-finite along the step at iteration %d", it);
+        if (!accepted) {
+            /* leave the disc's state evaluation at u, not at the last trial */
+            ab_error scratch = {0};
+            (void)ab_disc_residual(disc, u, nw->F, &scratch);
+            return ab_error_set(err, AB_ENOCONV,
+                                "Newton: the line search found no decrease of |F| at iteration %d (max|F| = %.3g, "
+                                "tolerance %.3g): the residual cannot be reduced further here; try more nodes "
+                                "(discretization.nodes) or a guess closer to the state",
+                                it, res, tol);
+        }
         step_len = lambda * norm_inf(nw->step, n);
         memcpy(u, nw->trial, sizeof(double) * n);
         memcpy(nw->F, nw->Ftrial, sizeof(double) * n);
         res = norm_inf(nw->F, n);
+        tol = ab_newton_tolerance(disc, opts->tol);
     }
     return ab_error_set(err, AB_ENOCONV,
                         "Newton did not converge in %d iterations (max|F| = %.3g > tol %.3g); try a guess "

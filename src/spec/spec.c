@@ -55,11 +55,11 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     spec->state.l = 0;
     spec->state.amplitude = 0.0;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "l", "amplitude", "path", NULL};
+    static const char *const keys[] = {"type", "l", "amplitude", "path", "r", NULL};
     static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", "file", NULL};
-    int type, has_l, has_amp, has_path;
+    int type, has_l, has_amp, has_path, has_r;
     long l;
-    double amp;
+    double amp, r;
     ab_status st = ab_y_check_map(ctx, node, "state", keys);
     if (!st) st = require(ctx, node, "type", "state.type");
     if (!st) st = ab_y_enum(ctx, node, "type", "state.type", 0, types, &type, NULL);
@@ -67,7 +67,11 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     if (!st) st = ab_y_double(ctx, node, "amplitude", "state.amplitude", 0.0,
                               (ab_range){-1.0, 1.0, 1, 1}, &amp, &has_amp);
     if (!st) st = ab_y_string(ctx, node, "path", "state.path", "", spec->state.path, sizeof spec->state.path, &has_path);
+    if (!st) st = ab_y_double(ctx, node, "r", "state.r", 0.0, (ab_range){0.0, 1.0, 1, 1}, &r, &has_r);
     if (st) return st;
+    if (has_r && type != AB_STATE_CLUSTER)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "r"), "state.r", "only allowed with type: cluster");
+    spec->state.r = has_r ? r : 0.0;
     if (type == AB_STATE_FILE && !has_path) return ab_y_fail(ctx, node, "state.path", "required with type: file");
     if (type != AB_STATE_FILE && has_path)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "path"), "state.path", "only allowed with type: file");
