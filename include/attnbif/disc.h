@@ -47,8 +47,13 @@ typedef struct {
     const double *symmetry; /* n_symmetry vectors of length dim, column-major */
 } ab_sector_op;
 
-/* Create the discretisation a spec asks for, at the spec's kappa and beta. */
+/* Create the discretisation a spec asks for, at the spec's kappa and beta (the spec must
+ * fix the node count; with nodes: auto use ab_disc_create_with_nodes). */
 ab_status ab_disc_create_from_spec(const ab_spec *spec, ab_disc **out, ab_error *err);
+ab_status ab_disc_create_with_nodes(const ab_spec *spec, int nodes, ab_disc **out, ab_error *err);
+/* u on disc from the state u_src of another discretisation of the same kind (finer or
+ * coarser), by src's own interpolation; u is normalised. */
+ab_status ab_disc_transfer(ab_disc *disc, ab_disc *src, const double *u_src, double *u, ab_error *err);
 void ab_disc_destroy(ab_disc *disc);
 
 /* Short description for output ("zonal, 128 Gauss-Jacobi nodes"). */

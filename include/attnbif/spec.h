@@ -45,9 +45,16 @@ typedef struct {
 
 typedef enum { AB_DISC_ZONAL = 0 } ab_disc_type;
 
+/* nodes: auto (the default): solve refines from AB_NODES_AUTO_START nodes until the state is
+ * resolved (docs/theory.md, "Adaptive resolution"), up to nodes_max. */
+#define AB_NODES_AUTO 0
+#define AB_NODES_AUTO_START 32
+#define AB_NODES_MAX_DEFAULT 1024
+
 typedef struct {
     ab_disc_type type;
-    int nodes; /* Gauss-Jacobi nodes in t = <x, pole> */
+    int nodes;     /* Gauss-Jacobi nodes in t = <x, pole>; AB_NODES_AUTO: chosen per state */
+    int nodes_max; /* largest node count auto may choose */
 } ab_disc_spec;
 
 typedef struct {
@@ -80,6 +87,9 @@ ab_status ab_spec_load(const char *path, ab_spec *spec, ab_error *err);
 ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec, ab_error *err);
 
 const char *ab_state_type_name(ab_state_type type);
+
+/* The largest node count the spec allows: nodes, or nodes_max with nodes: auto. */
+int ab_spec_max_nodes(const ab_spec *spec);
 
 #ifdef __cplusplus
 }

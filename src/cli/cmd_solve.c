@@ -21,17 +21,23 @@ int ab_cmd_solve(const ab_cli_args *args)
     if (st) { free(spec); return ab_cli_fail(st, &err); }
     const char *dir = ab_cli_output_dir(args, spec);
     if (!args->quiet)
-        fprintf(stderr, "attnbif solve: %s model, d = %d, beta = %g, kappa = %g, %d nodes, %s guess\n",
-                ab_model_kind_name(spec->model.kind), spec->model.d, spec->model.beta, spec->kappa,
-                spec->disc.nodes, ab_state_type_name(spec->state.type));
+    {
+        char nodes[32];
+        if (spec->disc.nodes == AB_NODES_AUTO) snprintf(nodes, sizeof nodes, "auto (<= %d)", spec->disc.nodes_max);
+        else snprintf(nodes, sizeof nodes, "%d", spec->disc.nodes);
+        fprintf(stderr, "attnbif solve: %s model, d = %d, beta = %g, kappa = %g, %s nodes, %s guess\n",
+                ab_model_kind_name(spec->model.kind), spec->model.d, spec->model.beta, spec->kappa, nodes,
+                ab_state_type_name(spec->state.type));
+    }
     ab_solve_result res;
     st = ab_solve_problem(spec, args->quiet ? NULL : newton_progress, NULL, &res, &err);
     if (st) { free(spec); return ab_cli_fail(st, &err); }
     st = ab_write_solve_result(dir, &res, &err);
     if (!st) {
         if (!args->quiet)
-            fprintf(stderr, "attnbif solve: r = %.12g, S = %.12g, %s (%d unstable eigenvalues)\n", res.obs.r,
-                    res.obs.S, res.spectrum.stable ? "stable" : "unstable", res.spectrum.n_unstable);
+            fprintf(stderr, "attnbif solve: r = %.12g, S = %.12g, %s (%d unstable eigenvalues); %d nodes, %s kernel\n",
+                    res.obs.r, res.obs.S, res.spectrum.stable ? "stable" : "unstable", res.spectrum.n_unstable,
+                    res.resolution.nodes, res.resolution.kernel);
         printf("results written to %s/ (state.csv, spectrum.csv, summary.json)\n", dir);
     }
     ab_solve_result_free(&res);

@@ -24,6 +24,7 @@ typedef struct {
     ab_status (*density_at)(ab_disc *, const double *, int, const double *, double *, ab_error *);
     ab_status (*accuracy)(ab_disc *, const double *, ab_disc_accuracy *, ab_error *);
     double (*residual_floor)(const ab_disc *);
+    ab_status (*transfer)(ab_disc *, ab_disc *, const double *, double *, ab_error *);
 } ab_disc_ops;
 
 /* Every discretisation struct starts with this header. */

@@ -874,10 +874,10 @@ static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_se
     return AB_OK;
 }
 
-static ab_status zonal_density_at(ab_disc *d, const double *u, int n, const double *t, double *rho,
-                                  ab_error *err)
+/* log rho of the state u at n points t = <x, pole>, by the discretisation's own
+ * interpolation rho = exp(Phi[rho]/kappa) / Z (in logs: no overflow at large d). */
+static ab_status log_density_at(zonal *z, const double *u, int n, const double *t, double *logrho, ab_error *err)
 {
-    zonal *z = Z(d);
     ab_status st = eval_state(z, u, err);
     if (st) return st;
     const int N = z->N;
@@ -897,11 +897,34 @@ static ab_status zonal_density_at(ab_disc *d, const double *u, int n, const doub
             if (!potential(z, sv, 0.0, &Phi, NULL, NULL, NULL))
                 return ab_error_set(err, AB_ENAN, "kernel convolution is not positive at t = %g", t[j]);
         }
-        rho[j] = exp(Phi / z->base.params.kappa - z->logZ);
+        logrho[j] = Phi / z->base.params.kappa - z->logZ;
+    }
+    return AB_OK;
+}
+
+static ab_status zonal_density_at(ab_disc *d, const double *u, int n, const double *t, double *rho,
+                                  ab_error *err)
+{
+    ab_status st = log_density_at(Z(d), u, n, t, rho, err);
+    if (st) return st;
+    for (int j = 0; j < n; j++) {
+        rho[j] = exp(rho[j]);
         if (!isfinite(rho[j]))
             return ab_error_set(err, AB_ENAN, "the density at t = %g exceeds the range of double", t[j]);
     }
     return AB_OK;
+}
+
+/* u on this discretisation's nodes from the state u_src of another zonal discretisation
+ * (same model and parameters), by the source's own interpolation. */
+static ab_status zonal_transfer(ab_disc *d, ab_disc *src, const double *u_src, double *u, ab_error *err)
+{
+    if (src->ops != d->ops) return ab_error_set(err, AB_EINVAL, "a state can only be transferred between zonal discretisations");
+    zonal *z = Z(d);
+    ab_status st = log_density_at(Z(src), u_src, z->N, z->t, u, err);
+    if (st) return st;
+    normalise(z, u);
+    return select_kernel(z, u, err);
 }
 
 static ab_status zonal_profile(ab_disc *d, const double *u, int n_fine, ab_profile *nodes, ab_profile *fine,
@@ -953,7 +976,7 @@ static const ab_disc_ops zonal_ops = {
     zonal_name, zonal_destroy, zonal_set_params, zonal_residual, zonal_jacobian, zonal_dparam,
     zonal_residual_scale, zonal_dot, zonal_reflect, zonal_resolution, zonal_guess_from_samples,
     zonal_observables, zonal_initial_guess, zonal_max_sector, zonal_sector_operator, zonal_profile,
-    zonal_density_at, zonal_accuracy, zonal_residual_floor,
+    zonal_density_at, zonal_accuracy, zonal_residual_floor, zonal_transfer,
 };
 
 ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_disc **out, ab_error *err)

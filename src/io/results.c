@@ -16,11 +16,17 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
     ab_json_key(j, "discretization");
     ab_json_begin_object(j);
     ab_json_kv_string(j, "type", "zonal");
-    ab_json_kv_int(j, "nodes", spec->disc.nodes);
+    if (spec->disc.nodes == AB_NODES_AUTO) {
+        ab_json_kv_string(j, "nodes", "auto");
+        ab_json_kv_int(j, "nodes_max", spec->disc.nodes_max);
+    } else {
+        ab_json_kv_int(j, "nodes", spec->disc.nodes);
+    }
     ab_json_end_object(j);
     ab_json_key(j, "state");
     ab_json_begin_object(j);
     ab_json_kv_string(j, "type", ab_state_type_name(spec->state.type));
+    if (spec->state.r > 0.0) ab_json_kv_number(j, "r", spec->state.r);
     if (spec->state.type == AB_STATE_PERTURB) {
         ab_json_kv_int(j, "l", spec->state.l);
         ab_json_kv_number(j, "amplitude", spec->state.amplitude);
@@ -102,7 +108,27 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
     ab_json_begin_object(j);
     ab_json_kv_int(j, "iterations", res->newton.iterations);
     ab_json_kv_number(j, "residual", res->newton.residual);
+    ab_json_kv_number(j, "tolerance", res->newton.tolerance);
     ab_json_kv_bool(j, "converged", res->newton.converged);
+    ab_json_end_object(j);
+    /* How far the numbers can be trusted (docs/theory.md, "Adaptive resolution"). */
+    const ab_resolution *rs = &res->resolution;
+    ab_json_key(j, "resolution");
+    ab_json_begin_object(j);
+    ab_json_kv_int(j, "nodes", rs->nodes);
+    ab_json_kv_int(j, "refinements", rs->refinements);
+    ab_json_kv_number(j, "spectral_tail", rs->tail);
+    ab_json_kv_number(j, "spectral_tail_limit", AB_RESOLUTION_TAIL);
+    ab_json_kv_string(j, "kernel", rs->kernel);
+    ab_json_kv_number(j, "kernel_error", rs->kernel_error);
+    ab_json_kv_number(j, "kernel_error_limit", AB_RESOLUTION_KERNEL);
+    ab_json_key(j, "rotation_eigenvalue");
+    if (isfinite(rs->rotation_eigenvalue)) ab_json_number(j, rs->rotation_eigenvalue);
+    else ab_json_null(j);
+    ab_json_kv_number(j, "rotation_eigenvalue_limit", rs->rotation_tol);
+    ab_json_key(j, "r_change_from_previous_resolution");
+    if (isfinite(rs->r_change)) ab_json_number(j, rs->r_change);
+    else ab_json_null(j);
     ab_json_end_object(j);
     ab_json_key(j, "observables");
     ab_json_begin_object(j);

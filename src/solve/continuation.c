@@ -796,7 +796,7 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
                 ab_branch_point bp;
                 observe(c, xn, &s1, &bp);
                 if ((st = ab_branch_add_point(b, &bp, err))) return st;
-                return end_branch(c, b, xn, &s1, why, err);
+                return end_branch(c, b, x, si, why, err); /* at the last resolved point */
             }
             ds *= 0.5;
             if (ds < cs->ds_min) {
@@ -858,17 +858,19 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
         observe(c, xn, &s1, &bp);
         if ((st = ab_branch_add_point(b, &bp, err))) return st;
         log_step(c, b, &bp, ds);
-        if (!warned) {
+        {
+            /* A point beyond the resolution limit ends the branch: its numbers would not be
+             * trustworthy (docs/theory.md, "Adaptive resolution"). */
             double tail;
             int need;
-            if (ab_disc_resolution(c->disc, xn, &tail, &need, &scratch) == AB_OK && tail > 1e-8) {
-                char fmt[256];
-                snprintf(fmt, sizeof fmt,
-                         "branch %d: the state is not resolved from %s = %%.6g on (highest density modes %.1e of the mean); "
-                         "about %%d nodes are needed",
-                         b->id, c->par ? "beta" : "kappa", tail);
-                warn(c, fmt, xn[c->n], need);
-                warned = 1;
+            if (ab_disc_resolution(c->disc, xn, &tail, &need, &scratch) == AB_OK && tail > AB_RESOLUTION_TAIL_MAX) {
+                char why[256];
+                snprintf(why, sizeof why,
+                         "not resolved with %d nodes at %s = %.6g (density modes at the top degree %.1e of the largest, "
+                         "limit %.0e): about %d nodes are needed (discretization.nodes)",
+                         c->n, c->par ? "beta" : "kappa", xn[c->n], tail, AB_RESOLUTION_TAIL_MAX, need);
+                (void)warned;
+                return end_branch(c, b, x, si, why, err); /* at the last resolved point */
             }
         }
         memcpy(x, xn, sizeof(double) * c->np1);
@@ -986,7 +988,9 @@ static ab_status cont_init(cont *c, const ab_spec *spec, ab_diagram *diag, FILE 
     c->log = log;
     c->par = spec->continuation.parameter;
     c->tol = spec->newton.tol;
-    ab_status st = ab_disc_create_from_spec(spec, &c->disc, err);
+    int nodes = spec->disc.nodes;
+    ab_status st = nodes == AB_NODES_AUTO ? ab_choose_run_nodes(spec, &nodes, err) : AB_OK;
+    if (!st) st = ab_disc_create_with_nodes(spec, nodes, &c->disc, err);
     if (st) return st;
     const int n = (int)ab_disc_dim(c->disc), m = n + 1;
     c->n = n;

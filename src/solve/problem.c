@@ -32,28 +32,177 @@ void ab_solve_result_free(ab_solve_result *res)
     ab_profile_free(&res->fine);
 }
 
+/* Is the state at u resolved? Fills the resolution record; *ok = 1 when every criterion
+ * holds (docs/theory.md, "Adaptive resolution"). */
+static ab_status check_resolution(ab_disc *disc, const double *u, ab_eigensolver *eig, int nonuniform,
+                                  ab_resolution *rs, int *ok, int *acceptable, ab_error *err)
+{
+    ab_disc_accuracy acc;
+    ab_status st = ab_disc_accuracy_at(disc, u, &acc, err);
+    if (st) return st;
+    rs->nodes = (int)ab_disc_dim(disc);
+    rs->tail = acc.tail;
+    rs->nodes_needed = acc.nodes_needed;
+    rs->kernel = acc.kernel;
+    rs->kernel_error = acc.kernel_error;
+    const ab_model *m = ab_disc_model(disc);
+    rs->rotation_tol = AB_RESOLUTION_ROTATION * ab_disc_params(disc).kappa * (m->d - 1);
+    rs->rotation_eigenvalue = NAN;
+    if (nonuniform) {
+        /* the rotation eigenvalue is exactly 0 for the continuous problem: what the
+         * discrete operator makes of it measures the operator's resolution */
+        const int one = 1;
+        ab_spectrum sp;
+        if ((st = ab_spectrum_compute(eig, disc, u, &one, 1, &sp, err))) return st;
+        for (int i = 0; i < sp.count; i++)
+            if (sp.values[i].kind == AB_EIG_SYMMETRY) rs->rotation_eigenvalue = sp.values[i].re;
+        ab_spectrum_free(&sp);
+    }
+    const double rot_scale = ab_disc_params(disc).kappa * (m->d - 1);
+    *ok = rs->tail <= AB_RESOLUTION_TAIL && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
+          !(fabs(rs->rotation_eigenvalue) > rs->rotation_tol);
+    *acceptable = rs->tail <= AB_RESOLUTION_TAIL_MAX && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
+                  !(fabs(rs->rotation_eigenvalue) > AB_RESOLUTION_ROTATION_MAX * rot_scale);
+    return AB_OK;
+}
+
+/* Round a node count up to a multiple of 8. */
+static int round_nodes(int n) { return (n + 7) / 8 * 8; }
+
+ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, double, double), void *progress_ctx,
+                           ab_disc **disc_out, double **u_out, ab_newton_report *report, ab_resolution *rs,
+                           ab_error *err)
+{
+    *disc_out = NULL;
+    *u_out = NULL;
+    memset(rs, 0, sizeof *rs);
+    rs->r_change = NAN;
+    const int auto_nodes = spec->disc.nodes == AB_NODES_AUTO;
+    int nodes = auto_nodes ? AB_NODES_AUTO_START : spec->disc.nodes;
+    if (auto_nodes && nodes > spec->disc.nodes_max) nodes = spec->disc.nodes_max;
+    ab_disc *disc = NULL, *prev = NULL;
+    double *u = NULL, *u_prev = NULL, r_prev = NAN;
+    ab_newton *newton = NULL;
+    ab_eigensolver *eig = NULL;
+    ab_status st = AB_OK;
+    for (;;) {
+        rs->refinements++;
+        if ((st = ab_disc_create_with_nodes(spec, nodes, &disc, err))) break;
+        const size_t n = ab_disc_dim(disc);
+        if (!(u = malloc(sizeof(double) * n))) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
+        if ((st = ab_newton_create(n, &newton, err)) || (st = ab_eigensolver_create((int)n, &eig, err))) break;
+        if (prev) st = ab_disc_transfer(disc, prev, u_prev, u, err);
+        else st = ab_initial_state(disc, &spec->state, u, err);
+        if (st) break;
+        ab_newton_opts opts = {spec->newton.tol, spec->newton.max_iter, progress, progress_ctx};
+        if ((st = ab_newton_solve(newton, disc, u, &opts, report, err))) break;
+        ab_observables obs;
+        if ((st = ab_disc_observables(disc, u, &obs, err))) break;
+        const int nonuniform = !looks_uniform(&obs);
+        int ok, acceptable;
+        if ((st = check_resolution(disc, u, eig, nonuniform, rs, &ok, &acceptable, err))) break;
+        if (isfinite(r_prev)) rs->r_change = fabs(obs.r - r_prev);
+        if (ok || (!auto_nodes && acceptable)) break;
+        if (!auto_nodes || nodes >= spec->disc.nodes_max) {
+            const int need = round_nodes(rs->nodes_needed > 3 * nodes / 2 ? rs->nodes_needed : 3 * nodes / 2);
+            st = ab_error_set(err, AB_ENOCONV,
+                              "the state is not resolved with %d nodes (spectral tail %.2g, limit %.0e; rotation "
+                              "eigenvalue %.2g, limit %.2g; kernel error %.2g, limit %.0e): it needs about %d nodes "
+                              "(discretization: {nodes: auto, nodes_max: %d})",
+                              nodes, rs->tail, auto_nodes ? AB_RESOLUTION_TAIL : AB_RESOLUTION_TAIL_MAX,
+                              rs->rotation_eigenvalue,
+                              auto_nodes ? rs->rotation_tol : AB_RESOLUTION_ROTATION_MAX * ab_disc_params(disc).kappa * (spec->model.d - 1),
+                              rs->kernel_error, AB_RESOLUTION_KERNEL, need, need);
+            break;
+        }
+        int next = rs->nodes_needed > 3 * nodes / 2 ? rs->nodes_needed : 3 * nodes / 2;
+        next = round_nodes(next);
+        if (next > spec->disc.nodes_max) next = spec->disc.nodes_max;
+        r_prev = obs.r;
+        ab_disc_destroy(prev);
+        free(u_prev);
+        prev = disc;
+        u_prev = u;
+        disc = NULL;
+        u = NULL;
+        ab_newton_destroy(newton);
+        ab_eigensolver_destroy(eig);
+        newton = NULL;
+        eig = NULL;
+        nodes = next;
+    }
+    ab_disc_destroy(prev);
+    free(u_prev);
+    ab_newton_destroy(newton);
+    ab_eigensolver_destroy(eig);
+    if (st) {
+        ab_disc_destroy(disc);
+        free(u);
+        return st;
+    }
+    *disc_out = disc;
+    *u_out = u;
+    return AB_OK;
+}
+
+ab_status ab_choose_run_nodes(const ab_spec *spec, int *nodes, ab_error *err)
+{
+    ab_disc *disc = NULL;
+    double *u = NULL;
+    ab_newton_report rep;
+    ab_resolution rs;
+    ab_status st = ab_resolve_state(spec, NULL, NULL, &disc, &u, &rep, &rs, err);
+    if (st) return st;
+    ab_disc_destroy(disc);
+    free(u);
+    *nodes = rs.nodes;
+    /* States sharpen towards small kappa and large beta: resolve a cluster (and an antipodal
+     * state) at that end of the window too, where they exist, and take the largest count. */
+    const ab_continuation_spec *cs = &spec->continuation;
+    ab_spec *far = malloc(sizeof *far);
+    if (!far) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    for (int kind = 0; kind < 2; kind++) {
+        *far = *spec;
+        if (cs->parameter == AB_PARAM_KAPPA) far->kappa = cs->min;
+        else far->model.beta = cs->max;
+        memset(&far->state, 0, sizeof far->state);
+        far->state.type = kind == 0 ? AB_STATE_CLUSTER : AB_STATE_ANTIPODAL;
+        ab_error scratch = {0};
+        if (ab_resolve_state(far, NULL, NULL, &disc, &u, &rep, &rs, &scratch) == AB_OK) {
+            if (rs.nodes > *nodes) *nodes = rs.nodes;
+        } else if (strstr(scratch.msg, "not resolved")) {
+            /* the sharpest state of the window cannot be resolved: say so now, not mid-run */
+            st = ab_error_set(err, AB_ENOCONV, "at the far end of the window (%s = %g), the %s state: %s",
+                              cs->parameter == AB_PARAM_KAPPA ? "kappa" : "beta",
+                              cs->parameter == AB_PARAM_KAPPA ? far->kappa : far->model.beta,
+                              ab_state_type_name(far->state.type), scratch.msg);
+            free(far);
+            return st;
+        }
+        ab_disc_destroy(disc);
+        free(u);
+        disc = NULL;
+        u = NULL;
+    }
+    free(far);
+    return AB_OK;
+}
+
 ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, double, double),
                            void *progress_ctx, ab_solve_result *res, ab_error *err)
 {
     memset(res, 0, sizeof *res);
     res->spec = spec;
     ab_disc *disc = NULL;
-    ab_newton *newton = NULL;
     ab_eigensolver *eig = NULL;
     double *u = NULL;
-    ab_status st = ab_disc_create_from_spec(spec, &disc, err);
+    ab_status st = ab_resolve_state(spec, progress, progress_ctx, &disc, &u, &res->newton, &res->resolution, err);
     if (st) return st;
     size_t n = ab_disc_dim(disc);
-    u = malloc(sizeof(double) * n);
-    if (!u) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); goto done; }
-    if ((st = ab_newton_create(n, &newton, err))) goto done;
-    if ((st = ab_initial_state(disc, &spec->state, u, err))) goto done;
-    ab_newton_opts opts = {spec->newton.tol, spec->newton.max_iter, progress, progress_ctx};
-    if ((st = ab_newton_solve(newton, disc, u, &opts, &res->newton, err))) goto done;
     if ((st = ab_disc_observables(disc, u, &res->obs, err))) goto done;
     if (spec->state.type == AB_STATE_CLUSTER || spec->state.type == AB_STATE_ANTIPODAL) {
+        const ab_model *m = &spec->model;
         if (looks_uniform(&res->obs)) {
-            const ab_model *m = &spec->model;
             st = ab_error_set(err, AB_ENOCONV,
                               "the %s guess converged to the uniform state: no such state was found at "
                               "kappa = %g (the uniform state loses stability at kappa_1 = %.10g, kappa_2 = %.10g); "
@@ -68,17 +217,23 @@ ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, do
                               "not a 1-cluster; try a smaller kappa", res->obs.r, res->obs.S);
             goto done;
         }
+        if (spec->state.type == AB_STATE_ANTIPODAL && res->obs.r > AB_ANTIPODAL_MAX_R) {
+            st = ab_error_set(err, AB_ENOCONV,
+                              "the antipodal guess converged to a state with polar order r = %.6g (S = %.6g): a "
+                              "1-cluster, not an antipodal 2-cluster (whose r is 0); at kappa = %g the antipodal "
+                              "state may not exist (it is born at kappa_2 = %.10g): follow it with `attnbif run`",
+                              res->obs.r, res->obs.S, spec->kappa, ab_kappa_l(m->kind, m->d, m->beta, 2));
+            goto done;
+        }
     }
     res->disc_name = ab_disc_name(disc);
     res->params = ab_disc_params(disc);
-    int max_dim = (int)n;
-    if ((st = ab_eigensolver_create(max_dim, &eig, err))) goto done;
+    if ((st = ab_eigensolver_create((int)n, &eig, err))) goto done;
     if ((st = ab_spectrum_compute(eig, disc, u, spec->sectors, spec->n_sectors, &res->spectrum, err))) goto done;
     if ((st = ab_disc_profile(disc, u, 721, &res->nodes, &res->fine, err))) goto done;
 done:
     if (st) ab_solve_result_free(res);
     ab_eigensolver_destroy(eig);
-    ab_newton_destroy(newton);
     free(u);
     /* disc_name points into disc: keep a static description instead. */
     if (!st) res->disc_name = spec->disc.type == AB_DISC_ZONAL ? "zonal (Gauss-Jacobi nodes)" : "?";

@@ -18,6 +18,11 @@
 static const ab_range POSITIVE = {0.0, INFINITY, 1, 0};
 static const ab_range NONNEGATIVE = {0.0, INFINITY, 0, 0};
 
+int ab_spec_max_nodes(const ab_spec *spec)
+{
+    return spec->disc.nodes == AB_NODES_AUTO ? spec->disc.nodes_max : spec->disc.nodes;
+}
+
 const char *ab_state_type_name(ab_state_type type)
 {
     static const char *const names[] = {"uniform", "cluster", "antipodal", "perturb", "file"};
@@ -34,18 +39,26 @@ static ab_status require(ab_yctx *ctx, const yaml_node_t *map, const char *key, 
 static ab_status parse_discretization(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
 {
     spec->disc.type = AB_DISC_ZONAL;
-    spec->disc.nodes = 128;
+    spec->disc.nodes = AB_NODES_AUTO;
+    spec->disc.nodes_max = AB_NODES_MAX_DEFAULT;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "nodes", NULL};
+    static const char *const keys[] = {"type", "nodes", "nodes_max", NULL};
     static const char *const types[] = {"zonal", NULL};
-    int type;
-    long nodes;
+    int type, has_max;
+    long nodes = AB_NODES_AUTO, nodes_max;
     ab_status st = ab_y_check_map(ctx, node, "discretization", keys);
     if (!st) st = ab_y_enum(ctx, node, "type", "discretization.type", 0, types, &type, NULL);
-    if (!st) st = ab_y_int(ctx, node, "nodes", "discretization.nodes", 128, AB_NODES_MIN, AB_NODES_MAX, &nodes, NULL);
+    const yaml_node_t *nn = st ? NULL : ab_y_get(ctx, node, "nodes");
+    if (!st && !(nn && nn->type == YAML_SCALAR_NODE && strcmp((const char *)nn->data.scalar.value, "auto") == 0))
+        st = ab_y_int(ctx, node, "nodes", "discretization.nodes", AB_NODES_AUTO, AB_NODES_MIN, AB_NODES_MAX, &nodes, NULL);
+    if (!st) st = ab_y_int(ctx, node, "nodes_max", "discretization.nodes_max", AB_NODES_MAX_DEFAULT, AB_NODES_MIN,
+                           AB_NODES_MAX, &nodes_max, &has_max);
     if (st) return st;
+    if (has_max && nodes != AB_NODES_AUTO)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "nodes_max"), "discretization.nodes_max", "only allowed with nodes: auto");
     spec->disc.type = (ab_disc_type)type;
     spec->disc.nodes = (int)nodes;
+    spec->disc.nodes_max = (int)nodes_max;
     return AB_OK;
 }
 
@@ -63,7 +76,7 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     ab_status st = ab_y_check_map(ctx, node, "state", keys);
     if (!st) st = require(ctx, node, "type", "state.type");
     if (!st) st = ab_y_enum(ctx, node, "type", "state.type", 0, types, &type, NULL);
-    if (!st) st = ab_y_int(ctx, node, "l", "state.l", 0, 1, spec->disc.nodes - 1, &l, &has_l);
+    if (!st) st = ab_y_int(ctx, node, "l", "state.l", 0, 1, ab_spec_max_nodes(spec) - 1, &l, &has_l);
     if (!st) st = ab_y_double(ctx, node, "amplitude", "state.amplitude", 0.0,
                               (ab_range){-1.0, 1.0, 1, 1}, &amp, &has_amp);
     if (!st) st = ab_y_string(ctx, node, "path", "state.path", "", spec->state.path, sizeof spec->state.path, &has_path);
@@ -94,7 +107,7 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
 static ab_status parse_eigen(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
 {
     /* Sectors m >= 2 do not exist on the circle (S^0 has harmonics of degree 0 and 1 only). */
-    const int max_sector = spec->model.d == 2 ? 1 : spec->disc.nodes - 2;
+    const int max_sector = spec->model.d == 2 ? 1 : ab_spec_max_nodes(spec) - 2;
     spec->n_sectors = 0;
     if (!node) {
         for (int m = 0; m <= 3 && m <= max_sector; m++) spec->sectors[spec->n_sectors++] = m;
