@@ -796,7 +796,7 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
                 ab_branch_point bp;
                 observe(c, xn, &s1, &bp);
                 if ((st = ab_branch_add_point(b, &bp, err))) return st;
-                return end_branch(c, b, x, si, why, err); /* at the last resolved point */
+                return end_branch(c, b, xn, &s1, why, err);
             }
             ds *= 0.5;
             if (ds < cs->ds_min) {
