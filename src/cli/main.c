@@ -68,6 +68,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "attnbif: error: %s needs a SPEC file (see attnbif --help)\n", command);
         return AB_EXIT_INPUT;
     }
+    ab_cli_signals_install();
     if (!strcmp(command, "solve")) return ab_cmd_solve(&args);
     if (!strcmp(command, "run")) return ab_cmd_run(&args);
     if (!strcmp(command, "check")) return ab_cmd_check(&args);
