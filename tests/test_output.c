@@ -236,12 +236,15 @@ static void test_replace(ab_tally *t)
     write_text(at("re/.x.tmp-999999-abcdef/branches.csv"), "partial");
     write_text(at("re/.x.lock"), "999999\n");
     mkdir(at("re/.other.tmp-1-000000"), 0777);
+    mkdir(at("re/.x.tmp-1.tmp-2-abcdef"), 0777); /* a temporary of a directory named x.tmp-1 */
     code = ab_run_argv((const char *[]){"run", at("small.yaml"), "-o", at("re/x"), NULL}, err, NULL, 60);
     slurp(err, msg, sizeof msg);
     hidden_entries(at("re"), hidden, sizeof hidden);
-    ab_check(t, code == 0 && strstr(msg, "removed 1 stale temporary") && !strcmp(hidden, ".other.tmp-1-000000 "),
-             "a stale .x.tmp-* and .x.lock are removed, .other.tmp-* is not (exit %d, hidden left: %s)", code, hidden);
+    ab_check(t, code == 0 && strstr(msg, "removed 1 stale temporary") && !strcmp(hidden, ".other.tmp-1-000000 .x.tmp-1.tmp-2-abcdef "),
+             "a stale .x.tmp-* and .x.lock are removed, .other.tmp-* and .x.tmp-1.tmp-* are not (exit %d, hidden left: %s)", code,
+             hidden);
     ab_remove_tree(at("re/.other.tmp-1-000000"));
+    ab_remove_tree(at("re/.x.tmp-1.tmp-2-abcdef"));
 
     /* A directory that is not an attnbif result is not replaced. */
     mkdir(at("re/mine"), 0777);

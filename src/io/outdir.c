@@ -111,6 +111,18 @@ static ab_status check_target(const ab_outdir *od, ab_error *err)
     return AB_OK;
 }
 
+/* Whether s is the PID-XXXXXX tail of a temporary's name (make_temp_dir). Checked in full
+ * so that the temporaries of a directory named, say, "x.tmp-1" (".x.tmp-1.tmp-PID-XXXXXX")
+ * are not taken for those of "x". */
+static int is_temp_suffix(const char *s)
+{
+    int digits = 0, hex = 0;
+    while (*s >= '0' && *s <= '9') { s++; digits++; }
+    if (digits == 0 || *s++ != '-') return 0;
+    while ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')) { s++; hex++; }
+    return hex == 6 && *s == '\0';
+}
+
 /* Remove parent/.base.tmp-* left by runs that were killed (SIGKILL, power loss). Only
  * called with the lock held: every run creates its temporary under the lock and removes
  * it before releasing it, so while we hold the lock no live run owns one. */
@@ -127,7 +139,7 @@ static void remove_stale(ab_outdir *od)
     int n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (!strncmp(e->d_name, prefix, (size_t)plen) && strlen(e->d_name) < OUT_NAME) {
+        if (!strncmp(e->d_name, prefix, (size_t)plen) && is_temp_suffix(e->d_name + plen) && strlen(e->d_name) < OUT_NAME) {
             if (n == cap) {
                 int nc = cap ? 2 * cap : 8;
                 char(*nn)[OUT_NAME] = realloc(names, sizeof *names * (size_t)nc);
