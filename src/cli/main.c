@@ -24,7 +24,11 @@ static void usage(FILE *out)
             "  -q, --quiet     no progress on stderr\n"
             "  -h, --help      this help;  --version  program version\n"
             "\n"
+            "results replace DIR as a whole (a previous attnbif result only); a second run into\n"
+            "the same DIR fails at once; on any error or signal nothing is written\n"
+            "\n"
             "exit codes: 0 ok, 1 internal error, 2 bad input, 3 numerical failure, 4 cannot write\n"
+            "(disk full, permissions, DIR in use or not an attnbif result)\n"
             "docs: docs/cli.md, docs/spec.md\n");
 }
 
