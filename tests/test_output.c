@@ -3,6 +3,8 @@
  * no stale files, names are safe, and inputs that are not regular files are refused
  * without blocking. Each defect quoted in the issue is one check here. */
 #define _GNU_SOURCE /* realpath, mount */
+#include "attnbif/io.h"
+#include "io/io_util.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -115,7 +117,8 @@ static void test_full_disk(ab_tally *t)
     const char *solve[] = {"solve", "problems/sa-d3-beta4-cluster.yaml", "-q", "-o", at("disk/solve"), NULL};
     int code = ab_run_argv(solve, err, &lim, 60);
     slurp(err, msg, sizeof msg);
-    ab_check(t, code == 4, "solve with a 60 kB file-size limit exits 4 (got %d): %s", code, msg);
+    ab_check(t, code == 4 && strstr(msg, "disk/solve/summary.json: File too large (nothing written"),
+             "solve with a 60 kB file-size limit exits 4 naming the file in the target (got %d): %s", code, msg);
     ab_check(t, !ab_exists(at("disk/solve")), "and writes no result directory (state.csv must not survive)");
     ab_check(t, hidden_entries(at("disk"), hidden, sizeof hidden) == 0, "and leaves no temporaries or lock [%s]", hidden);
     /* run: branches.csv, special_points.csv and the profiles fit under 6 kB, diagram.svg
@@ -361,12 +364,59 @@ static void test_not_regular(ab_tally *t)
     ab_check(t, code == 2 && strstr(msg, "character device"), "a device as the spec exits 2 (got %d): %s", code, msg);
 }
 
+/* A result with one file holding text, through the library's transaction. */
+static ab_status write_result(const char *dir, const char *text, int use_exchange, ab_error *err)
+{
+    ab_outdir *od;
+    const char *tmp;
+    ab_status st = ab_outdir_lock(dir, &od, err);
+    if (st) return st;
+    st = ab_outdir_begin(od, &tmp, err);
+    ab_file *f = NULL;
+    if (!st) st = ab_file_open_in(tmp, "summary.json", &f, err);
+    if (!st) {
+        fprintf(ab_file_stream(f), "{\n  \"program\": \"attnbif\",\n  \"text\": \"%s\"\n}\n", text);
+        st = ab_file_commit(f, err);
+    }
+    if (!st) st = use_exchange ? ab_outdir_commit(od, err) : ab_outdir_commit_without_exchange(od, err);
+    ab_outdir_unlock(od);
+    return st;
+}
+
+static void test_library(ab_tally *t)
+{
+    char msg[4096], hidden[1024];
+    ab_error err = {0};
+    mkdir(at("lib"), 0777);
+    ab_check(t, write_result(at("lib/x"), "first", 1, &err) == AB_OK, "ab_outdir: a new result %s", err.msg);
+    /* the path taken on file systems without RENAME_EXCHANGE: the previous result aside first */
+    ab_check(t, write_result(at("lib/x"), "second", 0, &err) == AB_OK, "ab_outdir: replaced without RENAME_EXCHANGE %s", err.msg);
+    slurp(at("lib/x/summary.json"), msg, sizeof msg);
+    ab_check(t, strstr(msg, "second") && hidden_entries(at("lib"), hidden, sizeof hidden) == 0,
+             "the new result is in place and nothing else is left [%s]", hidden);
+    /* flock locks belong to open file descriptions: a second lock fails in the same process too */
+    ab_outdir *a = NULL, *b = NULL;
+    ab_status s1 = ab_outdir_lock(at("lib/x"), &a, &err);
+    ab_status s2 = ab_outdir_lock(at("lib/x"), &b, &err);
+    ab_check(t, s1 == AB_OK && s2 == AB_EIO && strstr(err.msg, "is being written by another attnbif run (pid"),
+             "a second lock of one directory fails with AB_EIO: %s", err.msg);
+    /* discarded work leaves the previous result and no temporary */
+    const char *tmp = NULL;
+    ab_check(t, ab_outdir_begin(a, &tmp, &err) == AB_OK && ab_exists(tmp), "a temporary is created beside the target");
+    ab_outdir_unlock(a);
+    ab_outdir_unlock(b);
+    slurp(at("lib/x/summary.json"), msg, sizeof msg);
+    ab_check(t, strstr(msg, "second") && hidden_entries(at("lib"), hidden, sizeof hidden) == 0,
+             "unlocking without commit keeps the previous result and removes the temporary and lock [%s]", hidden);
+}
+
 int main(void)
 {
     ab_tally t = {0};
     if (!mkdtemp(g_tmp)) return 1;
     write_text(at("small.yaml"), SMALL);
     write_text(at("medium.yaml"), MEDIUM);
+    test_library(&t);
     test_full_disk(&t);
     test_umask(&t);
     test_lock(&t);

@@ -46,7 +46,9 @@ typedef struct ab_outdir ab_outdir;
  * AB_EINVAL if dir names no directory of its own (".", "..", "/"). Removes temporaries of
  * dir left by killed runs (they are stale because the lock is ours). */
 ab_status ab_outdir_lock(const char *dir, ab_outdir **out, ab_error *err);
-/* The lock file's path (for a signal handler that must remove it). */
+/* The result directory (a symbolic link resolved) and the lock file's path (for a signal
+ * handler that must remove it). */
+const char *ab_outdir_target(const ab_outdir *od);
 const char *ab_outdir_lock_path(const ab_outdir *od);
 /* Stale temporaries removed by ab_outdir_lock. */
 int ab_outdir_stale_removed(const ab_outdir *od);

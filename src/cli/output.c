@@ -104,7 +104,18 @@ ab_status ab_cli_output_write(ab_outdir *od, ab_cli_writer writer, const void *c
     move_state(OUT_LOCKED, OUT_WRITING);
     const char *tmp = NULL;
     ab_status st = ab_outdir_begin(od, &tmp, err);
-    if (!st) st = writer(tmp, ctx, err);
+    if (!st && (st = writer(tmp, ctx, err))) {
+        /* the user knows the target, not our temporary: name the target in the message */
+        char *at = strstr(err->msg, tmp);
+        size_t tl = strlen(tmp);
+        if (at) {
+            char rest[AB_ERROR_MSG_MAX];
+            snprintf(rest, sizeof rest, "%s", at + tl);
+            snprintf(at, sizeof err->msg - (size_t)(at - err->msg), "%s%s", ab_outdir_target(od), rest);
+        }
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof err->msg - used, " (nothing written: %s is as it was)", ab_outdir_target(od));
+    }
     if (!st && g_pending)
         st = ab_error_set(err, AB_EIO, "interrupted by signal %d while writing; nothing written", (int)g_pending);
     if (!st) st = ab_outdir_commit(od, err);

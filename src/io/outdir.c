@@ -225,6 +225,8 @@ ab_status ab_outdir_lock(const char *dir, ab_outdir **out, ab_error *err)
 
 const char *ab_outdir_lock_path(const ab_outdir *od) { return od->lock; }
 
+const char *ab_outdir_target(const ab_outdir *od) { return od->target; }
+
 int ab_outdir_stale_removed(const ab_outdir *od) { return od->stale_removed; }
 
 /* A fresh name parent/.base.tmp-PID-XXXXXX in od->tmp, created as a directory. */
@@ -259,7 +261,7 @@ static void sync_dir(const char *path)
     }
 }
 
-ab_status ab_outdir_commit(ab_outdir *od, ab_error *err)
+static ab_status commit(ab_outdir *od, int use_exchange, ab_error *err)
 {
     if (!od->begun) return ab_error_set(err, AB_EINVAL, "ab_outdir_commit without ab_outdir_begin");
     /* The files were synced one by one (ab_file_commit); their names now. */
@@ -273,8 +275,8 @@ ab_status ab_outdir_commit(ab_outdir *od, ab_error *err)
     if (!st && exists) {
         /* Swap the new result and the previous one in one step; the previous one then sits
          * under the temporary name and is removed. */
-        if (renameat2(AT_FDCWD, od->tmp, AT_FDCWD, od->target, RENAME_EXCHANGE) != 0) {
-            if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        if (!use_exchange || renameat2(AT_FDCWD, od->tmp, AT_FDCWD, od->target, RENAME_EXCHANGE) != 0) {
+            if (use_exchange && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
                 st = ab_error_set(err, AB_EIO, "cannot move the result into %s: %s", od->target, strerror(errno));
             else {
                 /* No atomic exchange on this file system: move the previous result aside
@@ -304,6 +306,10 @@ ab_status ab_outdir_commit(ab_outdir *od, ab_error *err)
     ab_outdir_discard(od);
     return AB_OK;
 }
+
+ab_status ab_outdir_commit(ab_outdir *od, ab_error *err) { return commit(od, 1, err); }
+
+ab_status ab_outdir_commit_without_exchange(ab_outdir *od, ab_error *err) { return commit(od, 0, err); }
 
 void ab_outdir_discard(ab_outdir *od)
 {
