@@ -26,8 +26,42 @@ void ab_file_abort(ab_file *file);
 /* ab_file_open on dir/name. */
 ab_status ab_file_open_in(const char *dir, const char *name, ab_file **out, ab_error *err);
 
-/* mkdir -p. */
+/* mkdir -p (new directories get 0777 minus the umask). */
 ab_status ab_mkdir_p(const char *dir, ab_error *err);
+
+/* Open an input file for reading, refusing anything that is not a regular file (a FIFO
+ * would block, a directory or device makes no sense) without blocking on it. Errors carry
+ * code and read "<path>: cannot open <what>: <reason>". */
+ab_status ab_open_input(const char *path, const char *what, ab_status code, FILE **out, ab_error *err);
+
+/* A result directory written as a whole (docs/cli.md, "Output directories"): a lock file
+ * `.NAME.lock` beside the target serialises runs; the result is built in a hidden sibling
+ * `.NAME.tmp-PID-XXXXXX` and swapped into place by ab_outdir_commit, so the target is always
+ * either the previous complete result, the new complete result, or absent. */
+typedef struct ab_outdir ab_outdir;
+
+/* Take the lock of result directory dir (creating its parent if needed) without waiting.
+ * Fails with AB_EIO if another run holds it, if dir exists and is neither empty nor an
+ * attnbif result (a summary.json written by attnbif), or if it is not a directory; with
+ * AB_EINVAL if dir names no directory of its own (".", "..", "/"). Removes temporaries of
+ * dir left by killed runs (they are stale because the lock is ours). */
+ab_status ab_outdir_lock(const char *dir, ab_outdir **out, ab_error *err);
+/* The result directory (a symbolic link resolved) and the lock file's path (for a signal
+ * handler that must remove it). */
+const char *ab_outdir_target(const ab_outdir *od);
+const char *ab_outdir_lock_path(const ab_outdir *od);
+/* Stale temporaries removed by ab_outdir_lock. */
+int ab_outdir_stale_removed(const ab_outdir *od);
+/* Create the hidden temporary directory the result is written into; *path is its name. */
+ab_status ab_outdir_begin(ab_outdir *od, const char **path, ab_error *err);
+/* Swap the temporary into place (renameat2 RENAME_EXCHANGE over a previous result, else
+ * rename) and remove the previous result. On failure the temporary is removed and the
+ * previous result is left as it was. */
+ab_status ab_outdir_commit(ab_outdir *od, ab_error *err);
+/* Remove the temporary directory, if any. */
+void ab_outdir_discard(ab_outdir *od);
+/* Discard any temporary, remove the lock file and release the lock; frees od (NULL ok). */
+void ab_outdir_unlock(ab_outdir *od);
 
 /* Join dir and name into out (cap bytes); error if it does not fit. */
 ab_status ab_path_join(char *out, size_t cap, const char *dir, const char *name, ab_error *err);

@@ -4,6 +4,7 @@
 #define AB_CLI_H
 
 #include "attnbif/error.h"
+#include "attnbif/io.h"
 #include "attnbif/spec.h"
 
 #include <stddef.h>
@@ -28,6 +29,24 @@ int ab_cli_fail(ab_status st, const ab_error *err);
 
 /* The directory results go to: -o DIR, else the spec's output.dir. */
 const char *ab_cli_output_dir(const ab_cli_args *args, const ab_spec *spec);
+
+/* Signal handlers for SIGINT, SIGTERM, SIGHUP that clean up the output (cli/output.c). */
+void ab_cli_signals_install(void);
+
+/* Before the work: lock the result directory dir (docs/cli.md, "Output directories"), so
+ * that a second run into it fails at once rather than after the work. */
+ab_status ab_cli_output_lock(const char *dir, int quiet, ab_outdir **out, ab_error *err);
+
+/* Writes a command's result files into dir (a temporary directory). */
+typedef ab_status (*ab_cli_writer)(const char *dir, const void *ctx, ab_error *err);
+
+/* After the work: write the result into a temporary directory with writer and swap it into
+ * place, then release the lock (od is freed). On a signal during the writing the temporary
+ * is removed and the program dies by that signal. */
+ab_status ab_cli_output_write(ab_outdir *od, ab_cli_writer writer, const void *ctx, ab_error *err);
+
+/* Release the lock without writing (after a failure); od is freed (NULL ok). */
+void ab_cli_output_release(ab_outdir *od);
 
 int ab_cmd_check(const ab_cli_args *args);
 int ab_cmd_solve(const ab_cli_args *args);

@@ -6,6 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static ab_status write_result(const char *dir, const void *diagram, ab_error *err)
+{
+    return ab_write_diagram(dir, diagram, err);
+}
+
 int ab_cmd_run(const ab_cli_args *args)
 {
     ab_spec *spec = calloc(1, sizeof *spec);
@@ -16,10 +21,13 @@ int ab_cmd_run(const ab_cli_args *args)
         st = ab_error_set(&err, AB_ESPEC, "%s: `run` needs a `continuation` section (see docs/spec.md)", args->spec_path);
     if (st) { free(spec); return ab_cli_fail(st, &err); }
     const char *dir = ab_cli_output_dir(args, spec);
+    ab_outdir *od = NULL;
+    if ((st = ab_cli_output_lock(dir, args->quiet, &od, &err))) { free(spec); return ab_cli_fail(st, &err); }
     ab_run_opts opts = {args->quiet ? NULL : stderr};
     ab_diagram diagram;
     st = ab_run_diagram(spec, &opts, &diagram, &err);
-    if (!st) st = ab_write_diagram(dir, &diagram, &err);
+    if (!st) st = ab_cli_output_write(od, write_result, &diagram, &err);
+    else ab_cli_output_release(od);
     if (!st) {
         int n_bp = 0, n_lp = 0, n_hb = 0;
         for (int i = 0; i < diagram.n_special; i++) {

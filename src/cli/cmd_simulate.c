@@ -31,6 +31,20 @@ static double sim_work(const ab_spec *spec, int n, double kappa)
     return ((double)n * n + 50.0 * n) * (sim->t_burn + sim->t_measure) / dt * (sim->lyapunov ? 2.0 : 1.0);
 }
 
+typedef struct {
+    const ab_spec *spec;
+    const ab_sim_result *res;
+    int count;
+    const ab_kappa_c_row *kc;
+    int n_kc;
+} sim_output;
+
+static ab_status write_result(const char *dir, const void *ctx, ab_error *err)
+{
+    const sim_output *o = ctx;
+    return ab_write_sim(dir, o->spec, o->res, o->count, o->kc, o->n_kc, err);
+}
+
 int ab_cmd_simulate(const ab_cli_args *args)
 {
     ab_spec *spec = calloc(1, sizeof *spec);
@@ -54,9 +68,12 @@ int ab_cmd_simulate(const ab_cli_args *args)
                     sim->dt > 0 ? "from the spec, checked" : "chosen from the rate bound");
     }
     if (st) { free(spec); return ab_cli_fail(st, &err); }
+    const char *dir = ab_cli_output_dir(args, spec);
+    ab_outdir *od = NULL;
+    if ((st = ab_cli_output_lock(dir, args->quiet, &od, &err))) { free(spec); return ab_cli_fail(st, &err); }
     ab_sim_result *res = calloc((size_t)count, sizeof *res);
     ab_kappa_c_row *kc = calloc(2 * (size_t)n_n, sizeof *kc);
-    if (!res || !kc) { free(res); free(kc); free(spec); return AB_EXIT_INTERNAL; }
+    if (!res || !kc) { ab_cli_output_release(od); free(res); free(kc); free(spec); return AB_EXIT_INTERNAL; }
     /* The ETA weighs each simulation by its cost: steps times (n^2 drift pairs + per-token work). */
     double total_work = 0.0;
     for (int b = 0; b < n_n; b++)
@@ -124,8 +141,12 @@ int ab_cmd_simulate(const ab_cli_args *args)
         free(buf);
         free(order);
     }
-    const char *dir = ab_cli_output_dir(args, spec);
-    if (!st) st = ab_write_sim(dir, spec, res, count, kc, n_kc, &err);
+    if (!st) {
+        sim_output out = {spec, res, count, kc, n_kc};
+        st = ab_cli_output_write(od, write_result, &out, &err);
+    } else {
+        ab_cli_output_release(od);
+    }
     if (!st) {
         if (count == 1)
             printf("r = %.6f +- %.2g, q = %.6f +- %.2g (%d batch means of %.3g time units; autocorrelation time of r "

@@ -12,6 +12,11 @@ static void newton_progress(void *ctx, int iter, double residual, double step)
     fprintf(stderr, "  newton %2d  max|F| = %9.3e  step = %9.3e\n", iter, residual, step);
 }
 
+static ab_status write_result(const char *dir, const void *res, ab_error *err)
+{
+    return ab_write_solve_result(dir, res, err);
+}
+
 int ab_cmd_solve(const ab_cli_args *args)
 {
     ab_spec *spec = calloc(1, sizeof *spec);
@@ -20,6 +25,8 @@ int ab_cmd_solve(const ab_cli_args *args)
     ab_status st = ab_spec_load(args->spec_path, spec, &err);
     if (st) { free(spec); return ab_cli_fail(st, &err); }
     const char *dir = ab_cli_output_dir(args, spec);
+    ab_outdir *od = NULL;
+    if ((st = ab_cli_output_lock(dir, args->quiet, &od, &err))) { free(spec); return ab_cli_fail(st, &err); }
     if (!args->quiet)
     {
         char nodes[32];
@@ -31,8 +38,8 @@ int ab_cmd_solve(const ab_cli_args *args)
     }
     ab_solve_result res;
     st = ab_solve_problem(spec, args->quiet ? NULL : newton_progress, NULL, &res, &err);
-    if (st) { free(spec); return ab_cli_fail(st, &err); }
-    st = ab_write_solve_result(dir, &res, &err);
+    if (st) { ab_cli_output_release(od); free(spec); return ab_cli_fail(st, &err); }
+    st = ab_cli_output_write(od, write_result, &res, &err);
     if (!st) {
         if (!args->quiet)
             fprintf(stderr, "attnbif solve: r = %.12g, S = %.12g, %s (%d unstable eigenvalues); %d nodes, %s kernel\n",

@@ -5,7 +5,15 @@
 
 int ab_cli_fail(ab_status st, const ab_error *err)
 {
-    fprintf(stderr, "attnbif: error: %s\n", err && err->msg[0] ? err->msg : ab_status_name(st));
+    /* Messages quote the user's input; control characters in it (an ANSI escape in a
+     * name or a path) are shown escaped, never sent to the terminal raw. */
+    const char *msg = err && err->msg[0] ? err->msg : ab_status_name(st);
+    fputs("attnbif: error: ", stderr);
+    for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f) fprintf(stderr, "\\x%02x", *c);
+        else fputc(*c, stderr);
+    }
+    fputc('\n', stderr);
     switch (st) {
     case AB_OK: return AB_EXIT_OK;
     case AB_EINVAL:

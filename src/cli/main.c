@@ -24,7 +24,11 @@ static void usage(FILE *out)
             "  -q, --quiet     no progress on stderr\n"
             "  -h, --help      this help;  --version  program version\n"
             "\n"
+            "results replace DIR as a whole (a previous attnbif result only); a second run into\n"
+            "the same DIR fails at once; on any error or signal nothing is written\n"
+            "\n"
             "exit codes: 0 ok, 1 internal error, 2 bad input, 3 numerical failure, 4 cannot write\n"
+            "(disk full, permissions, DIR in use or not an attnbif result)\n"
             "docs: docs/cli.md, docs/spec.md\n");
 }
 
@@ -68,6 +72,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "attnbif: error: %s needs a SPEC file (see attnbif --help)\n", command);
         return AB_EXIT_INPUT;
     }
+    ab_cli_signals_install();
     if (!strcmp(command, "solve")) return ab_cmd_solve(&args);
     if (!strcmp(command, "run")) return ab_cmd_run(&args);
     if (!strcmp(command, "check")) return ab_cmd_check(&args);

@@ -10,8 +10,9 @@ ab_status ab_read_profile(const char *path, int *n_out, double **t_out, double *
 {
     *n_out = 0;
     *t_out = *rho_out = NULL;
-    FILE *f = fopen(path, "r");
-    if (!f) return ab_error_set(err, AB_ESPEC, "%s: cannot open profile: %s", path, strerror(errno));
+    FILE *f;
+    ab_status ost = ab_open_input(path, "profile", AB_ESPEC, &f, err);
+    if (ost) return ost;
     int cap = 256, n[2] = {0, 0}, line_no = 0, header = 0;
     double *t[2] = {malloc(sizeof(double) * cap), malloc(sizeof(double) * cap)};
     double *rho[2] = {malloc(sizeof(double) * cap), malloc(sizeof(double) * cap)};

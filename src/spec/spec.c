@@ -1,6 +1,7 @@
 /* Problem spec version 1: YAML file -> validated ab_spec with defaults filled in
  * (every key is documented in docs/spec.md). */
 #include "attnbif/spec.h"
+#include "attnbif/io.h"
 
 #include "spec/spec_sim.h"
 #include "spec/yaml_util.h"
@@ -193,6 +194,62 @@ static ab_status parse_continuation(ab_yctx *ctx, const yaml_node_t *node, ab_sp
     return AB_OK;
 }
 
+/* Names become directory names and appear in messages (docs/spec.md, `name`): letters,
+ * digits and . _ + -, not starting with '.' (no hidden, '.' or '..' directories). Returns
+ * the index of the first character not allowed, or -1. */
+static int bad_name_char(const char *name)
+{
+    for (int i = 0; name[i]; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+                 c == '-' || (c == '.' && i > 0);
+        if (!ok) return i;
+    }
+    return -1;
+}
+
+/* The character for a message: itself if printable ASCII, else a C escape, so that control
+ * characters (an ANSI escape sequence) never reach the terminal raw. */
+static void show_char(char *out, size_t cap, char c)
+{
+    unsigned char u = (unsigned char)c;
+    if (u >= 0x20 && u < 0x7f && c != '\\') snprintf(out, cap, "'%c'", c);
+    else snprintf(out, cap, "'\\x%02x'", u);
+}
+
+static ab_status check_name(ab_yctx *ctx, const yaml_node_t *node, const char *name)
+{
+    int i = bad_name_char(name);
+    if (i < 0) return AB_OK;
+    char shown[16];
+    show_char(shown, sizeof shown, name[i]);
+    return ab_y_fail(ctx, node, "name",
+                     "character %d (%s) is not allowed: a name uses letters, digits and . _ + - and does not start "
+                     "with '.' (it names the directory output/<name>)", i + 1, shown);
+}
+
+/* output.dir is any path, but it is replaced as a whole, so it needs a last component of
+ * its own, and it is printed, so no control characters. */
+static ab_status check_output_dir(ab_yctx *ctx, const yaml_node_t *node, const char *dir)
+{
+    for (int i = 0; dir[i]; i++)
+        if ((unsigned char)dir[i] < 0x20 || dir[i] == 0x7f) {
+            char shown[16];
+            show_char(shown, sizeof shown, dir[i]);
+            return ab_y_fail(ctx, node, "output.dir", "control character %s at position %d", shown, i + 1);
+        }
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') len--;
+    size_t start = len;
+    while (start > 0 && dir[start - 1] != '/') start--;
+    size_t blen = len - start;
+    if (blen == 0 || (blen == 1 && dir[start] == '.') || (blen == 2 && dir[start] == '.' && dir[start + 1] == '.'))
+        return ab_y_fail(ctx, node, "output.dir",
+                         "'%s' names no directory of its own; results replace the whole directory, so give it a name "
+                         "(e.g. output/NAME)", dir);
+    return AB_OK;
+}
+
 static ab_status parse_output(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
 {
     char def[AB_PATH_MAX];
@@ -201,6 +258,7 @@ static ab_status parse_output(ab_yctx *ctx, const yaml_node_t *node, ab_spec *sp
     static const char *const keys[] = {"dir", NULL};
     ab_status st = ab_y_check_map(ctx, node, "output", keys);
     if (!st) st = ab_y_string(ctx, node, "dir", "output.dir", def, spec->output_dir, sizeof spec->output_dir, NULL);
+    if (!st) st = check_output_dir(ctx, ab_y_get(ctx, node, "dir") ? ab_y_get(ctx, node, "dir") : node, spec->output_dir);
     return st;
 }
 
@@ -212,6 +270,8 @@ static void default_name(const char *path, char *out, size_t cap)
     size_t len = strcspn(base, ".");
     if (len == 0) { snprintf(out, cap, "problem"); return; }
     snprintf(out, cap, "%.*s", (int)(len < cap - 1 ? len : cap - 1), base);
+    /* a file name may hold characters a name may not (check_name): replace them */
+    for (int i; (i = bad_name_char(out)) >= 0;) out[i] = '_';
 }
 
 static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
@@ -230,8 +290,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     default_name(spec->path, name, sizeof name);
     if ((st = ab_y_int(ctx, root, "version", "version", 1, 1, 1, &version, NULL))) return st;
     if ((st = ab_y_string(ctx, root, "name", "name", name, spec->name, sizeof spec->name, NULL))) return st;
-    if (strchr(spec->name, '/'))
-        return ab_y_fail(ctx, ab_y_get(ctx, root, "name"), "name", "must not contain '/' (it names a directory)");
+    if ((st = check_name(ctx, ab_y_get(ctx, root, "name"), spec->name))) return st;
     const char *required[] = {"model", "d", "beta", "kappa"};
     for (int i = 0; i < 4; i++)
         if ((st = require(ctx, root, required[i], required[i]))) return st;
@@ -298,8 +357,9 @@ ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec
 
 ab_status ab_spec_load(const char *path, ab_spec *spec, ab_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return ab_error_set(err, AB_ESPEC, "%s: cannot open spec file: %s", path, strerror(errno));
+    FILE *f;
+    ab_status ost = ab_open_input(path, "spec file", AB_ESPEC, &f, err);
+    if (ost) return ost;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
         fclose(f);
