@@ -24,6 +24,8 @@ extern "C" {
 #define AB_RESOLUTION_KERNEL 1e-9
 #define AB_RESOLUTION_ROTATION 1e-9
 #define AB_RESOLUTION_ROTATION_MAX 1e-6
+/* ... but never below this many times the rounding of the sector-1 operator (eps ||M||_1). */
+#define AB_RESOLUTION_ROTATION_ROUNDING 100.0
 /* An antipodal guess that converges to a state with larger polar order is a 1-cluster. */
 #define AB_ANTIPODAL_MAX_R 1e-6
 
@@ -33,7 +35,7 @@ typedef struct {
     int refinements;            /* discretisations tried (1 with a fixed node count) */
     int nodes_needed;           /* estimated from the spectral decay */
     double tail;                /* spectral tail of rho, relative to its largest coefficient */
-    double rotation_eigenvalue; /* NaN for a state without a rotation mode (uniform) */
+    double rotation_eigenvalue; /* |M g|/|g| of the rotation vector g; NaN for a state without one (uniform) */
     double rotation_tol;
     const char *kernel;         /* "funk-hecke" or "log-domain" */
     double kernel_error;        /* estimated error of Phi/kappa (units of log rho) */

@@ -122,10 +122,10 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
     ab_json_kv_string(j, "kernel", rs->kernel);
     ab_json_kv_number(j, "kernel_error", rs->kernel_error);
     ab_json_kv_number(j, "kernel_error_limit", AB_RESOLUTION_KERNEL);
-    ab_json_key(j, "rotation_eigenvalue");
+    ab_json_key(j, "rotation_residual");
     if (isfinite(rs->rotation_eigenvalue)) ab_json_number(j, rs->rotation_eigenvalue);
     else ab_json_null(j);
-    ab_json_kv_number(j, "rotation_eigenvalue_limit", rs->rotation_tol);
+    ab_json_kv_number(j, "rotation_residual_limit", rs->rotation_tol);
     ab_json_key(j, "r_change_from_previous_resolution");
     if (isfinite(rs->r_change)) ab_json_number(j, rs->r_change);
     else ab_json_null(j);

@@ -2,7 +2,9 @@
  * spectrum -> profiles (what `attnbif solve` and the tests run). */
 #include "attnbif/results.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +36,7 @@ void ab_solve_result_free(ab_solve_result *res)
 
 /* Is the state at u resolved? Fills the resolution record; *ok = 1 when every criterion
  * holds (docs/theory.md, "Adaptive resolution"). */
-static ab_status check_resolution(ab_disc *disc, const double *u, ab_eigensolver *eig, int nonuniform,
+static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform,
                                   ab_resolution *rs, int *ok, int *acceptable, ab_error *err)
 {
     ab_disc_accuracy acc;
@@ -46,23 +48,36 @@ static ab_status check_resolution(ab_disc *disc, const double *u, ab_eigensolver
     rs->kernel = acc.kernel;
     rs->kernel_error = acc.kernel_error;
     const ab_model *m = ab_disc_model(disc);
-    rs->rotation_tol = AB_RESOLUTION_ROTATION * ab_disc_params(disc).kappa * (m->d - 1);
     rs->rotation_eigenvalue = NAN;
+    rs->rotation_tol = AB_RESOLUTION_ROTATION * ab_disc_params(disc).kappa * (m->d - 1);
     if (nonuniform) {
-        /* the rotation eigenvalue is exactly 0 for the continuous problem: what the
-         * discrete operator makes of it measures the operator's resolution */
-        const int one = 1;
-        ab_spectrum sp;
-        if ((st = ab_spectrum_compute(eig, disc, u, &one, 1, &sp, err))) return st;
-        for (int i = 0; i < sp.count; i++)
-            if (sp.values[i].kind == AB_EIG_SYMMETRY) rs->rotation_eigenvalue = sp.values[i].re;
-        ab_spectrum_free(&sp);
+        /* The rotation (Goldstone) vector g is an exact null vector of the continuous
+         * operator: |M g| / |g| for the discrete sector-1 operator M measures how well the
+         * operator is resolved, at O(n^2) cost. It cannot fall below the rounding of M g. */
+        ab_sector_op op;
+        if ((st = ab_disc_sector_operator(disc, u, 1, &op, err))) return st;
+        if (op.n_symmetry > 0) {
+            double gg = 0.0, mg = 0.0, norm1 = 0.0;
+            for (int j = 0; j < op.dim; j++) {
+                double col = 0.0;
+                for (int i = 0; i < op.dim; i++) col += fabs(op.matrix[i + (size_t)j * op.dim]);
+                norm1 = fmax(norm1, col);
+                gg += op.symmetry[j] * op.symmetry[j];
+            }
+            for (int i = 0; i < op.dim; i++) {
+                double acc = 0.0;
+                for (int j = 0; j < op.dim; j++) acc += op.matrix[i + (size_t)j * op.dim] * op.symmetry[j];
+                mg += acc * acc;
+            }
+            rs->rotation_eigenvalue = sqrt(mg / gg);
+            rs->rotation_tol = fmax(rs->rotation_tol, AB_RESOLUTION_ROTATION_ROUNDING * DBL_EPSILON * norm1);
+        }
     }
     const double rot_scale = ab_disc_params(disc).kappa * (m->d - 1);
     *ok = rs->tail <= AB_RESOLUTION_TAIL && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
           !(fabs(rs->rotation_eigenvalue) > rs->rotation_tol);
     *acceptable = rs->tail <= AB_RESOLUTION_TAIL_MAX && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
-                  !(fabs(rs->rotation_eigenvalue) > AB_RESOLUTION_ROTATION_MAX * rot_scale);
+                  !(fabs(rs->rotation_eigenvalue) > fmax(AB_RESOLUTION_ROTATION_MAX * rot_scale, rs->rotation_tol));
     return AB_OK;
 }
 
@@ -83,14 +98,13 @@ ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, do
     ab_disc *disc = NULL, *prev = NULL;
     double *u = NULL, *u_prev = NULL, r_prev = NAN;
     ab_newton *newton = NULL;
-    ab_eigensolver *eig = NULL;
     ab_status st = AB_OK;
     for (;;) {
         rs->refinements++;
         if ((st = ab_disc_create_with_nodes(spec, nodes, &disc, err))) break;
         const size_t n = ab_disc_dim(disc);
         if (!(u = malloc(sizeof(double) * n))) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
-        if ((st = ab_newton_create(n, &newton, err)) || (st = ab_eigensolver_create((int)n, &eig, err))) break;
+        if ((st = ab_newton_create(n, &newton, err))) break;
         if (prev) st = ab_disc_transfer(disc, prev, u_prev, u, err);
         else st = ab_initial_state(disc, &spec->state, u, err);
         if (st) break;
@@ -100,22 +114,29 @@ ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, do
         if ((st = ab_disc_observables(disc, u, &obs, err))) break;
         const int nonuniform = !looks_uniform(&obs);
         int ok, acceptable;
-        if ((st = check_resolution(disc, u, eig, nonuniform, rs, &ok, &acceptable, err))) break;
+        if ((st = check_resolution(disc, u, nonuniform, rs, &ok, &acceptable, err))) break;
         if (isfinite(r_prev)) rs->r_change = fabs(obs.r - r_prev);
+        if (progress)
+            fprintf(stderr, "  resolution: %d nodes, spectral tail %.1e, rotation residual %.1e (limit %.1e), %s kernel error %.1e\n",
+                    nodes, rs->tail, rs->rotation_eigenvalue, rs->rotation_tol, rs->kernel, rs->kernel_error);
         if (ok || (!auto_nodes && acceptable)) break;
         if (!auto_nodes || nodes >= spec->disc.nodes_max) {
             const int need = round_nodes(rs->nodes_needed > 3 * nodes / 2 ? rs->nodes_needed : 3 * nodes / 2);
             st = ab_error_set(err, AB_ENOCONV,
                               "the state is not resolved with %d nodes (spectral tail %.2g, limit %.0e; rotation "
-                              "eigenvalue %.2g, limit %.2g; kernel error %.2g, limit %.0e): it needs about %d nodes "
+                              "residual %.2g, limit %.2g; kernel error %.2g, limit %.0e): it needs about %d nodes "
                               "(discretization: {nodes: auto, nodes_max: %d})",
                               nodes, rs->tail, auto_nodes ? AB_RESOLUTION_TAIL : AB_RESOLUTION_TAIL_MAX,
                               rs->rotation_eigenvalue,
-                              auto_nodes ? rs->rotation_tol : AB_RESOLUTION_ROTATION_MAX * ab_disc_params(disc).kappa * (spec->model.d - 1),
+                              auto_nodes ? rs->rotation_tol
+                                         : fmax(rs->rotation_tol, AB_RESOLUTION_ROTATION_MAX * ab_disc_params(disc).kappa *
+                                                                      (spec->model.d - 1)),
                               rs->kernel_error, AB_RESOLUTION_KERNEL, need, need);
             break;
         }
+        /* at most double: the decay-rate estimate is poor until the spectrum decays */
         int next = rs->nodes_needed > 3 * nodes / 2 ? rs->nodes_needed : 3 * nodes / 2;
+        if (next > 2 * nodes) next = 2 * nodes;
         next = round_nodes(next);
         if (next > spec->disc.nodes_max) next = spec->disc.nodes_max;
         r_prev = obs.r;
@@ -126,15 +147,12 @@ ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, do
         disc = NULL;
         u = NULL;
         ab_newton_destroy(newton);
-        ab_eigensolver_destroy(eig);
         newton = NULL;
-        eig = NULL;
         nodes = next;
     }
     ab_disc_destroy(prev);
     free(u_prev);
     ab_newton_destroy(newton);
-    ab_eigensolver_destroy(eig);
     if (st) {
         ab_disc_destroy(disc);
         free(u);
