@@ -142,6 +142,12 @@ ab_status ab_rightmost_eigs(const double *A, int n, int k, double *re, double *i
         st = ab_error_set(err, AB_ELINALG, "ARPACK: A - sigma I is singular (sigma = %g)", sigma);
         goto done;
     }
+    /* The sign of det(A - sigma I) = prod (lambda - sigma) is (-1)^(number of real
+     * eigenvalues below sigma): it gives the parity of the number of real eigenvalues above
+     * sigma, to check below that none was missed (one far to the right of the others is not
+     * among those nearest sigma: e.g. the spurious positive eigenvalue of an unresolved state). */
+    int det_negative = 0;
+    for (int i = 0; i < n; i++) det_negative ^= (LU[i + (size_t)i * n] < 0.0) ^ (ipiv[i] != i + 1);
     /* a fixed, nonzero start vector: results do not depend on ARPACK's internal generator */
     for (int i = 0; i < n; i++) resid[i] = 1.0 + 0.5 * sin(1.0 + i);
     a_int ido = 0, info = 1, iparam[11] = {0}, ipntr[14] = {0};
@@ -189,6 +195,22 @@ ab_status ab_rightmost_eigs(const double *A, int n, int k, double *re, double *i
             j++;
         }
         *found = j + 1;
+    }
+    {
+        int above = 0, undecided = 0;
+        for (int j = 0; j < *found; j++) {
+            if (im[j] != 0.0) continue;
+            above += re[j] > sigma;
+            undecided |= fabs(re[j] - sigma) <= (errs ? errs[j] : 0.0);
+        }
+        /* number of real eigenvalues above sigma = n + [det < 0] (mod 2), as the real ones
+         * number n minus twice the complex pairs */
+        if (!undecided && (above & 1) != ((n & 1) ^ det_negative)) {
+            st = ab_error_set(err, AB_ENOCONV,
+                              "ARPACK: the eigenvalues nearest 0 miss a real eigenvalue further right (determinant sign check)");
+            *found = 0;
+            goto done;
+        }
     }
     if (vecs) memcpy(vecs, Z, sizeof(double) * (size_t)n * *found);
 done:
