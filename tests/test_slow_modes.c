@@ -125,6 +125,14 @@ static void cli_fields(ab_tally *t)
     snprintf(path, sizeof path, "%s/summary.json", dir);
     ab_slurp(path, buf, sizeof buf);
     ab_check(t, strstr(buf, "\"n_slow\"") && strstr(buf, "\"err\""), "summary.json has n_slow and err");
+    const char *files[] = {"state.csv", "spectrum.csv", "summary.json"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        remove(path);
+    }
+    remove(dir);
+    remove(errfile);
+    remove(tmp);
 }
 
 static int run_diagram(ab_tally *t, ab_spec *spec, ab_diagram *dg, const char *what)

@@ -70,8 +70,10 @@ typedef struct ab_eigensolver ab_eigensolver;
 ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err);
 void ab_eigensolver_destroy(ab_eigensolver *solver);
 /* Sectors larger than dense_max (default AB_DENSE_MAX) are not fully decomposed: ARPACK
- * returns their AB_ARNOLDI_EIGS rightmost eigenvalues (Cayley transform), which is all the
- * stability analysis needs as long as fewer eigenvalues than that are unstable (checked). */
+ * returns their AB_ARNOLDI_EIGS eigenvalues nearest 0 (shift-invert), which is all the
+ * stability analysis needs as long as fewer eigenvalues than that are unstable and none lies
+ * far to their right; when either check fails the sector is decomposed densely after all
+ * (docs/theory.md, "Large sectors"). */
 #define AB_DENSE_MAX 400
 #define AB_ARNOLDI_EIGS 12
 /* ARPACK's shift sigma, relative to ||A||_inf: small enough that the eigenvalues nearest
