@@ -52,7 +52,9 @@ ab_status ab_newton_solve(ab_newton *newton, ab_disc *disc, double *u, const ab_
 typedef enum {
     AB_EIG_STABILITY = 0, /* decides stability */
     AB_EIG_SYMMETRY,      /* rotation (Goldstone) mode: 0 by symmetry, not a bifurcation */
-    AB_EIG_MASS           /* conserved mass: left out of stability */
+    AB_EIG_MASS,          /* conserved mass: left out of stability */
+    AB_EIG_SLOW           /* real, |re| <= err: sign not determined (e.g. mass exchange between
+                             clusters); left out of stability counts */
 } ab_eig_kind;
 
 const char *ab_eig_kind_name(ab_eig_kind kind);
@@ -62,12 +64,14 @@ typedef struct {
     double re, im;
     long multiplicity;
     ab_eig_kind kind;
+    double err; /* estimated absolute error of (re, im) from the eigensolver (0 for mass) */
 } ab_eigenvalue;
 
 typedef struct {
     int count;
     ab_eigenvalue *values; /* sorted by re descending */
-    int n_unstable;        /* stability eigenvalues with re > 0, counted with multiplicity */
+    int n_unstable;        /* stability eigenvalues with re > err, counted with multiplicity */
+    int n_slow;            /* slow eigenvalues (|re| <= err), counted with multiplicity */
     int stable;            /* n_unstable == 0 */
     int partial;           /* sectors computed by ARPACK: only their rightmost eigenvalues are listed */
 } ab_spectrum;
@@ -77,15 +81,27 @@ typedef struct ab_eigensolver ab_eigensolver;
 ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err);
 void ab_eigensolver_destroy(ab_eigensolver *solver);
 /* Sectors larger than dense_max (default AB_DENSE_MAX) are not fully decomposed: ARPACK
- * returns their AB_ARNOLDI_EIGS rightmost eigenvalues (Cayley transform), which is all the
- * stability analysis needs as long as fewer eigenvalues than that are unstable (checked). */
+ * returns their AB_ARNOLDI_EIGS eigenvalues nearest 0 (shift-invert), which is all the
+ * stability analysis needs as long as fewer eigenvalues than that are unstable and none lies
+ * far to their right; when either check fails the sector is decomposed densely after all
+ * (docs/theory.md, "Large sectors"). */
 #define AB_DENSE_MAX 400
 #define AB_ARNOLDI_EIGS 12
+/* ARPACK's shift sigma, relative to ||A||_inf: small enough that the eigenvalues nearest
+ * sigma are those nearest 0, nonzero so that A - sigma I is regular on an exact zero mode. */
+#define AB_ARNOLDI_SHIFT 1e-10
+/* Safety factor of the eigenvalue error estimates, err = AB_EIG_ERR_SAFETY * eps ||A||_1 /
+ * rcond (LAPACK's first-order bound, rcond the reciprocal condition number of the
+ * eigenvalue): the factor covers the growth p(n) that the bound leaves out and the
+ * rounding in forming A (docs/theory.md, "Eigenvalue errors", has the measurements). */
+#define AB_EIG_ERR_SAFETY 64.0
 void ab_eigensolver_set_dense_max(ab_eigensolver *solver, int dense_max);
 
-/* Full spectrum of the requested sectors at the stationary state u (LAPACK dgeev). The mass
+/* Full spectrum of the requested sectors at the stationary state u (LAPACK dgeevx). The mass
  * eigenvalue is reported as exactly 0 with kind mass; in sectors with a known symmetry
- * vector the eigenvalue whose eigenvector is most aligned with it is tagged symmetry.
+ * vector the eigenvalue whose eigenvector is most aligned with it is tagged symmetry. Every
+ * eigenvalue carries an error estimate err; a real stability eigenvalue with |re| <= err is
+ * tagged slow (its sign is not determined) and is not counted as stable or unstable.
  * spectrum->values is allocated; free with ab_spectrum_free. */
 ab_status ab_spectrum_compute(ab_eigensolver *solver, ab_disc *disc, const double *u, const int *sectors,
                               int n_sectors, ab_spectrum *spectrum, ab_error *err);

@@ -83,10 +83,11 @@ static ab_status write_spectrum_csv(const char *dir, const ab_spectrum *sp, ab_e
     ab_status st = ab_file_open_in(dir, "spectrum.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
-    fprintf(out, "sector,re,im,multiplicity,kind\n");
+    fprintf(out, "sector,re,im,multiplicity,kind,err\n");
     for (int i = 0; i < sp->count; i++) {
         const ab_eigenvalue *e = &sp->values[i];
-        fprintf(out, "%d,%.17g,%.17g,%ld,%s\n", e->sector, e->re, e->im, e->multiplicity, ab_eig_kind_name(e->kind));
+        fprintf(out, "%d,%.17g,%.17g,%ld,%s,%.3g\n", e->sector, e->re, e->im, e->multiplicity, ab_eig_kind_name(e->kind),
+                e->err);
     }
     return ab_file_commit(f, err);
 }
@@ -152,6 +153,7 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
     ab_json_end_array(j);
     ab_json_kv_bool(j, "stable", res->spectrum.stable);
     ab_json_kv_int(j, "n_unstable", res->spectrum.n_unstable);
+    ab_json_kv_int(j, "n_slow", res->spectrum.n_slow);
     ab_json_key(j, "spectrum");
     ab_json_begin_array(j);
     for (int i = 0; i < res->spectrum.count; i++) {
@@ -162,6 +164,7 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
         ab_json_kv_number(j, "im", e->im);
         ab_json_kv_int(j, "multiplicity", e->multiplicity);
         ab_json_kv_string(j, "kind", ab_eig_kind_name(e->kind));
+        ab_json_kv_number(j, "err", e->err);
         ab_json_end_object(j);
     }
     ab_json_end_array(j);

@@ -4,14 +4,19 @@
 
 #include "attnbif/error.h"
 
-/* The k rightmost eigenvalues of the n x n column-major matrix A (k <= n - 2) by implicitly
- * restarted Arnoldi (ARPACK dnaupd/dneupd) on the Cayley transform
- * T = (A - s I)^{-1} (A + s I), s = ||A||_inf: T maps Re > 0 outside the unit circle and
- * eigenvalues near the imaginary axis to |theta| ~ 1, so its largest-magnitude eigenvalues
- * are A's rightmost ones, complex pairs included (plain shift-invert would return those
- * nearest the shift and can miss a Hopf pair). Eigenvectors (n x k, ARPACK's real storage
- * of complex pairs) if vecs != NULL. *found = number converged. Not reentrant (ARPACK). */
-ab_status ab_rightmost_eigs(const double *A, int n, int k, double *re, double *im, double *vecs, int *found,
-                            ab_error *err);
+/* The k eigenvalues of the n x n column-major matrix A (k <= n - 3) nearest the shift
+ * sigma = AB_ARNOLDI_SHIFT ||A||_inf (just right of 0), by implicitly restarted Arnoldi
+ * (ARPACK dnaupd/dneupd) on the shift-invert transform (A - sigma I)^{-1}: its eigenvalues
+ * theta = 1 / (lambda - sigma) separate the eigenvalues near the imaginary axis by their
+ * distance to it, whatever ||A|| is (the Cayley transform with its pole at ||A||, used
+ * before, packed them within ~|lambda| / ||A|| of -1 and ARPACK could not converge on
+ * sharp states). These are the rightmost ones as long as no eigenvalue further from sigma
+ * lies to their right (a complex pair with a large imaginary part): docs/theory.md.
+ * Each eigenvalue is refined by a two-sided Rayleigh quotient with its left eigenvector
+ * and gets an error estimate errs[j] (if errs != NULL). Eigenvectors (n x found, LAPACK's
+ * real storage of complex pairs) if vecs != NULL. *found = number returned (k or k + 1:
+ * complex pairs are never split). Not reentrant (ARPACK). */
+ab_status ab_rightmost_eigs(const double *A, int n, int k, double *re, double *im, double *errs, double *vecs,
+                            int *found, ab_error *err);
 
 #endif

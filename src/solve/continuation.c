@@ -16,8 +16,8 @@
 
 /* Stability summary of one point, per monitored sector. */
 typedef struct {
-    int real_pos[AB_MAX_SECTORS]; /* real stability eigenvalues with re > 0 */
-    int cplx_pos[AB_MAX_SECTORS]; /* complex ones with re > 0 (both of a pair) */
+    int real_pos[AB_MAX_SECTORS]; /* real stability eigenvalues with re > err (slow ones, |re| <= err, */
+    int cplx_pos[AB_MAX_SECTORS]; /* are not counted); complex ones with re > err (both of a pair) */
     int n_unstable;               /* with multiplicity, all sectors */
 } stab_info;
 
@@ -184,7 +184,7 @@ static ab_status stability_at(cont *c, const double *x, const int *sectors, int 
     memset(info, 0, sizeof *info);
     for (int i = 0; i < sp.count; i++) {
         const ab_eigenvalue *e = &sp.values[i];
-        if (e->kind != AB_EIG_STABILITY || !(e->re > 0.0)) continue;
+        if (e->kind != AB_EIG_STABILITY || !(e->re > e->err)) continue;
         int k = 0;
         while (k < n_sectors && sectors[k] != e->sector) k++;
         if (e->im == 0.0) info->real_pos[k]++;
@@ -201,10 +201,14 @@ typedef enum { EV_FOLD, EV_REAL, EV_HOPF } ev_kind;
 /* Continuous test function of an event at x: the tangent's p-component (fold), or the
  * rank-th largest real eigenvalue of the sector (branch point) or real part of a complex
  * one (Hopf), where rank is the larger of the two unstable counts across the step: that
- * eigenvalue changes sign exactly where the count changes. */
+ * eigenvalue changes sign exactly where the count changes. Slow eigenvalues (|re| <= err)
+ * are ranked with the stability ones, so the rank-th is the same eigenvalue on both sides
+ * when one enters or leaves the band of undetermined sign. *psi_err (if not NULL) is the
+ * eigenvalue's error estimate (0 for folds). */
 static ab_status test_function(cont *c, const double *x, const double *tau_prev, ev_kind kind, int sector, int rank,
-                               double *psi, ab_error *err)
+                               double *psi, double *psi_err, ab_error *err)
 {
+    if (psi_err) *psi_err = 0.0;
     if (kind == EV_FOLD) {
         double *tau = c->xs[5];
         (void)rank;
@@ -216,15 +220,16 @@ static ab_status test_function(cont *c, const double *x, const double *tau_prev,
     ab_spectrum sp;
     if (!st) st = ab_spectrum_compute(c->eig, c->disc, x, &sector, 1, &sp, err);
     if (st) return st;
-    double best = NAN;
+    double best = NAN, best_err = 0.0;
     int seen = 0;
     for (int i = 0; i < sp.count && seen < rank; i++) { /* values are sorted by re, descending */
         const ab_eigenvalue *e = &sp.values[i];
-        if (e->kind != AB_EIG_STABILITY || (kind == EV_REAL) != (e->im == 0.0)) continue;
-        if (++seen == rank) best = e->re;
+        if ((e->kind != AB_EIG_STABILITY && e->kind != AB_EIG_SLOW) || (kind == EV_REAL) != (e->im == 0.0)) continue;
+        if (++seen == rank) { best = e->re; best_err = e->err; }
     }
     ab_spectrum_free(&sp);
     *psi = best;
+    if (psi_err) *psi_err = best_err;
     return isfinite(best) ? AB_OK : ab_error_set(err, AB_ENAN, "no eigenvalue of rank %d for the test function in sector %d", rank, sector);
 }
 
@@ -254,7 +259,7 @@ static ab_status locate(cont *c, const double *xk, const double *tauk, const dou
         ab_error scratch = {0};
         ab_status st = point_at(c, xk, tauk, s, x, &scratch);
         double fs;
-        if (!st) st = test_function(c, x, tauk, kind, sector, rank, &fs, &scratch);
+        if (!st) st = test_function(c, x, tauk, kind, sector, rank, &fs, NULL, &scratch);
         if (st) break; /* keep the best point so far: the bracket is already small */
         if ((fs > 0) != (fb > 0)) { a = b; fa = fb; pa = pb; }
         else fa *= 0.5;
@@ -611,6 +616,7 @@ typedef struct {
     int sector, rank;
     double f0, f1, s_loc, p_loc;
     double *x;
+    double e0, e1; /* error estimates of f0, f1 (eigenvalue test functions) */
 } event;
 
 /* Locate and record the special points between xk and x1. *stop_at is set to the index of
@@ -624,17 +630,17 @@ static ab_status handle_events(cont *c, ab_branch *b, const double *xk, const do
     const int *sectors = c->spec->sectors, ns = c->spec->n_sectors;
     event ev[MAX_EVENTS];
     int ne = 0;
-    if (fold) ev[ne++] = (event){EV_FOLD, 0, 0, tauk[c->n], tau1[c->n], 0, 0, NULL};
+    if (fold) ev[ne++] = (event){EV_FOLD, 0, 0, tauk[c->n], tau1[c->n], 0, 0, NULL, 0, 0};
     /* One event per eigenvalue that crossed: if a sector's count goes from c0 to c1, the
      * eigenvalues of rank min(c0,c1)+1 .. max(c0,c1) each changed sign once. */
     for (int k = 0; k < ns; k++) {
         int lo = s0->real_pos[k] < s1->real_pos[k] ? s0->real_pos[k] : s1->real_pos[k];
         int hi = s0->real_pos[k] + s1->real_pos[k] - lo;
         if (fold && sectors[k] == 0 && hi > lo) hi--; /* the fold accounts for one */
-        for (int r = lo + 1; r <= hi && ne < MAX_EVENTS; r++) ev[ne++] = (event){EV_REAL, sectors[k], r, 0, 0, 0, 0, NULL};
+        for (int r = lo + 1; r <= hi && ne < MAX_EVENTS; r++) ev[ne++] = (event){EV_REAL, sectors[k], r, 0, 0, 0, 0, NULL, 0, 0};
         lo = s0->cplx_pos[k] < s1->cplx_pos[k] ? s0->cplx_pos[k] : s1->cplx_pos[k];
         hi = s0->cplx_pos[k] + s1->cplx_pos[k] - lo;
-        for (int r = lo + 2; r <= hi && ne < MAX_EVENTS; r += 2) ev[ne++] = (event){EV_HOPF, sectors[k], r, 0, 0, 0, 0, NULL};
+        for (int r = lo + 2; r <= hi && ne < MAX_EVENTS; r += 2) ev[ne++] = (event){EV_HOPF, sectors[k], r, 0, 0, 0, 0, NULL, 0, 0};
     }
     if (ne == 0) return AB_OK;
     /* Locate each event (sector 0 first, so that a degenerate crossing on the uniform
@@ -644,10 +650,24 @@ static ab_status handle_events(cont *c, ab_branch *b, const double *xk, const do
         ev[e].x = malloc(sizeof(double) * c->np1);
         if (!ev[e].x) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
         if (ev[e].kind != EV_FOLD) {
-            st = test_function(c, xk, tauk, ev[e].kind, ev[e].sector, ev[e].rank, &ev[e].f0, err);
-            if (!st) st = test_function(c, x1, tauk, ev[e].kind, ev[e].sector, ev[e].rank, &ev[e].f1, err);
+            st = test_function(c, xk, tauk, ev[e].kind, ev[e].sector, ev[e].rank, &ev[e].f0, &ev[e].e0, err);
+            if (!st) st = test_function(c, x1, tauk, ev[e].kind, ev[e].sector, ev[e].rank, &ev[e].f1, &ev[e].e1, err);
         }
         if (st) break;
+        if (ev[e].kind != EV_FOLD && ((ev[e].f0 > 0) == (ev[e].f1 > 0) || !(fabs(ev[e].f0) > ev[e].e0) ||
+                                      !(fabs(ev[e].f1) > ev[e].e1))) {
+            /* The eigenvalue does not change sign beyond its error at both ends: not a
+             * crossing (typically the mass exchange between clusters, exponentially small
+             * at small noise, entering or leaving the band of undetermined sign). */
+            if (c->log)
+                fprintf(c->log, "attnbif run: sector %d eigenvalue %d goes from %.3e (+-%.1e) to %.3e (+-%.1e) between "
+                                "%s = %.10g and %.10g: not a crossing\n",
+                        ev[e].sector, ev[e].rank, ev[e].f0, ev[e].e0, ev[e].f1, ev[e].e1, c->par ? "beta" : "kappa",
+                        xk[c->n], x1[c->n]);
+            free(ev[e].x);
+            ev[e].x = NULL;
+            continue;
+        }
         if ((ev[e].f0 > 0) == (ev[e].f1 > 0)) {
             /* no sign change of the nearest eigenvalue: fall back to the end of the step */
             memcpy(ev[e].x, x1, sizeof(double) * c->np1);
