@@ -51,8 +51,12 @@ typedef enum { AB_DISC_ZONAL = 0 } ab_disc_type;
 #define AB_NODES_AUTO_START 32
 #define AB_NODES_MAX_DEFAULT 1024
 
+/* How the kernel convolution is evaluated (docs/theory.md, "Choosing the kernel form"). */
+typedef enum { AB_KERNEL_AUTO = 0, AB_KERNEL_FUNK_HECKE, AB_KERNEL_LOG_DOMAIN } ab_kernel_form;
+
 typedef struct {
     ab_disc_type type;
+    ab_kernel_form kernel;
     int nodes;     /* Gauss-Jacobi nodes in t = <x, pole>; AB_NODES_AUTO: chosen per state */
     int nodes_max; /* largest node count auto may choose */
 } ab_disc_spec;

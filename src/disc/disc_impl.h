@@ -35,7 +35,7 @@ struct ab_disc {
     size_t dim;
 };
 
-ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_disc **out,
+ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_kernel_form kernel, ab_disc **out,
                           ab_error *err);
 
 #endif

@@ -56,6 +56,7 @@ typedef struct {
     int have_tables;
     double beta_tables;
     int log_kernel;      /* 0: Funk-Hecke, 1: log-domain */
+    ab_kernel_form forced; /* AB_KERNEL_AUTO: chosen per state */
     double kernel_error; /* estimated error of Phi/kappa of the form in use, at the last choice */
     double log_lambda0;
     double term_scale;   /* 1 + max |Phi/kappa| at the last evaluated state */
@@ -295,7 +296,7 @@ static ab_status eval_state(zonal *z, const double *u, ab_error *err)
         phi_log(z, u);
     } else if (!phi_funk_hecke(z)) {
         /* K rho is far below its peak somewhere: only the log form can represent it */
-        if (!(z->base.params.beta > 0.0))
+        if (!(z->base.params.beta > 0.0) || z->forced == AB_KERNEL_FUNK_HECKE)
             return ab_error_set(err, AB_ENAN, "kernel convolution K rho is not positive: the state is not resolved");
         ab_status st = ensure_tables(z, err);
         if (st) return st;
@@ -324,6 +325,10 @@ static ab_status select_kernel(zonal *z, const double *u, ab_error *err)
     if (st) return st;
     const int was_log = z->log_kernel;
     double e_fh = INFINITY, e_log = INFINITY;
+    if (z->forced != AB_KERNEL_AUTO) {
+        z->kernel_error = was_log ? error_log(z, u) : error_funk_hecke(z);
+        return AB_OK;
+    }
     if (!was_log) {
         e_fh = error_funk_hecke(z);
         if (e_fh <= AB_KERNEL_TOL || !(z->base.params.beta > 0.0)) { z->kernel_error = e_fh; return AB_OK; }
@@ -979,7 +984,8 @@ static const ab_disc_ops zonal_ops = {
     zonal_density_at, zonal_accuracy, zonal_residual_floor, zonal_transfer,
 };
 
-ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_disc **out, ab_error *err)
+ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_kernel_form kernel, ab_disc **out,
+                          ab_error *err)
 {
     *out = NULL;
     if (nodes < 4) return ab_error_set(err, AB_EINVAL, "zonal discretisation needs at least 4 nodes (got %d)", nodes);
@@ -996,6 +1002,12 @@ ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab
     z->mu = z->a;
     z->cd = 1.0 / ab_jacobi_mass(z->a);
     z->term_scale = 1.0;
+    z->forced = kernel;
+    if (kernel == AB_KERNEL_LOG_DOMAIN && !(params.beta > 0.0)) {
+        free(z);
+        return ab_error_set(err, AB_EINVAL, "the log-domain kernel needs beta > 0 (at beta = 0 use funk-hecke or auto)");
+    }
+    z->log_kernel = kernel == AB_KERNEL_LOG_DOMAIN;
     set_name(z);
     int ok = 1;
     size_t NN = (size_t)N * N;

@@ -42,13 +42,16 @@ static ab_status parse_discretization(ab_yctx *ctx, const yaml_node_t *node, ab_
     spec->disc.type = AB_DISC_ZONAL;
     spec->disc.nodes = AB_NODES_AUTO;
     spec->disc.nodes_max = AB_NODES_MAX_DEFAULT;
+    spec->disc.kernel = AB_KERNEL_AUTO;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "nodes", "nodes_max", NULL};
+    static const char *const keys[] = {"type", "nodes", "nodes_max", "kernel", NULL};
     static const char *const types[] = {"zonal", NULL};
-    int type, has_max;
+    static const char *const kernels[] = {"auto", "funk-hecke", "log-domain", NULL};
+    int type, has_max, kernel;
     long nodes = AB_NODES_AUTO, nodes_max;
     ab_status st = ab_y_check_map(ctx, node, "discretization", keys);
     if (!st) st = ab_y_enum(ctx, node, "type", "discretization.type", 0, types, &type, NULL);
+    if (!st) st = ab_y_enum(ctx, node, "kernel", "discretization.kernel", AB_KERNEL_AUTO, kernels, &kernel, NULL);
     const yaml_node_t *nn = st ? NULL : ab_y_get(ctx, node, "nodes");
     if (!st && !(nn && nn->type == YAML_SCALAR_NODE && strcmp((const char *)nn->data.scalar.value, "auto") == 0))
         st = ab_y_int(ctx, node, "nodes", "discretization.nodes", AB_NODES_AUTO, AB_NODES_MIN, AB_NODES_MAX, &nodes, NULL);
@@ -58,6 +61,7 @@ static ab_status parse_discretization(ab_yctx *ctx, const yaml_node_t *node, ab_
     if (has_max && nodes != AB_NODES_AUTO)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "nodes_max"), "discretization.nodes_max", "only allowed with nodes: auto");
     spec->disc.type = (ab_disc_type)type;
+    spec->disc.kernel = (ab_kernel_form)kernel;
     spec->disc.nodes = (int)nodes;
     spec->disc.nodes_max = (int)nodes_max;
     return AB_OK;
