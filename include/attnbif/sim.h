@@ -72,6 +72,15 @@ double ab_sim_rate(ab_model_kind kind, int d, double beta, double kappa, const a
 ab_status ab_sim_choose_dt(ab_model_kind kind, int d, double beta, double kappa, const ab_sim_spec *sim, double *dt,
                            ab_error *err);
 
+/* Largest number of steps per replica: step counts are exact in a double and fit a long. */
+#define AB_SIM_MAX_STEPS 9007199254740992.0 /* 2^53 */
+
+/* Step counts of one simulation at time step dt: burn-in steps, steps between samples and
+ * samples per replica (at least 1). Fails (AB_EINVAL, saying what to change) when a count is
+ * not finite, the total exceeds AB_SIM_MAX_STEPS or the samples exceed INT_MAX, so that no
+ * conversion can overflow. */
+ab_status ab_sim_steps(const ab_sim_spec *sim, double dt, long *burn, long *every, long *samples, ab_error *err);
+
 /* Progress callback: fraction done in [0, 1]. */
 typedef void (*ab_sim_progress)(void *ctx, double fraction);
 

@@ -36,8 +36,10 @@ int ab_cmd_simulate(const ab_cli_args *args)
     ab_spec *spec = calloc(1, sizeof *spec);
     ab_error err = {0};
     if (!spec) return AB_EXIT_INTERNAL;
-    ab_status st = ab_spec_load(args->spec_path, spec, &err);
-    if (!st && !spec->has_simulation)
+    int code = ab_cli_load(args, "simulate", spec);
+    if (code) { free(spec); return code; }
+    ab_status st = AB_OK;
+    if (!spec->has_simulation)
         st = ab_error_set(&err, AB_ESPEC, "%s: `simulate` needs a `simulation` section (see docs/spec-simulation.md)",
                           args->spec_path);
     if (st) { free(spec); return ab_cli_fail(st, &err); }
