@@ -60,7 +60,14 @@ typedef struct {
     double *hist_S, S_lo, S_hi;  /* density of the nematic order S on [S_lo, S_hi] = [-1/(d-1), 1] */
     int n_series;
     double *series;              /* replica 0: rows (t, r, S, q) */
+    int incomplete;              /* 1: a statistic that was asked for could not be computed */
+    char note[300];              /* why some statistics are null (NaN), "" if none */
 } ab_sim_result;
+
+/* Fewest batch means (replicas x batches per replica) behind an error bar, a Binder
+ * cumulant or a susceptibility; with fewer they are null (NaN) with a note (with 2 batches
+ * the jackknife Binder cumulant is exactly 1 +- 0). */
+#define AB_SIM_MIN_BATCHES 8
 
 void ab_sim_result_free(ab_sim_result *res);
 

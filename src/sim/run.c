@@ -5,6 +5,7 @@
 #include <gsl/gsl_integration.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,6 +263,17 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
     res->lyapunov = sim->lyapunov ? estimate(v[6], R) : (ab_estimate){NAN, NAN};
     res->binder = jackknife(bm + B_R * NB, bm + B_R2 * NB, bm + B_R4 * NB, NB, n, d, 0);
     res->chi = jackknife(bm + B_R * NB, bm + B_R2 * NB, bm + B_R4 * NB, NB, n, d, 1);
+    if (NB < AB_SIM_MIN_BATCHES) {
+        /* Not enough batches for an error bar: the means stay, everything resting on the
+         * spread of the batches is null, and the caller is told (docs/spec-simulation.md). */
+        res->r.err = res->r2.err = res->r4.err = res->S.err = res->q.err = NAN;
+        res->binder = res->chi = (ab_estimate){NAN, NAN};
+        res->incomplete = 1;
+        snprintf(res->note, sizeof res->note,
+                 "r_err, S_err, q_err, binder and chi are null: %d batch means (%d replicas x %d per replica, from %ld "
+                 "samples per replica) where %d are needed; raise replicas or t_measure / sample_every",
+                 NB, R, per_replica, samples, AB_SIM_MIN_BATCHES);
+    }
     /* tau_int = (samples per batch) Var(batch mean) / (2 Var(sample)), in time units. */
     {
         const double var_r = res->r2.mean - res->r.mean * res->r.mean;
