@@ -82,6 +82,26 @@ int main(void)
         ab_check(&t, code == 2 && strstr(msg, gen[g].frag) && secs < 2.0, "generated %s: exit %d in %.2f s (< 2 s): %s",
                  gen[g].name, code, secs, msg);
     }
+    /* The limits are overridable: --no-limits, or limits.enforce: false, accept the
+     * 4096-node spec (the estimate is still printed); every shipped problem is within the
+     * default limits. */
+    ab_check(&t, ab_run_program("check tests/data/bad_specs/nodes_4096.yaml --no-limits", errfile) == 0, "--no-limits accepts nodes_4096.yaml");
+    ab_slurp(errfile, msg, sizeof msg);
+    ab_check(&t, strstr(msg, "estimate: solve at 4096 nodes, 4 sectors: CPU time") != NULL, "and prints the estimate: %s", msg);
+    snprintf(path, sizeof path, "%s/enforce.yaml", tmp);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("model: SA\nd: 3\nbeta: 1\nkappa: 0.2\ndiscretization: {nodes: 4096}\nlimits: {enforce: false}\n", f);
+        fclose(f);
+    }
+    snprintf(args, sizeof args, "check %s -q", path);
+    ab_check(&t, ab_run_program(args, errfile) == 0, "limits: {enforce: false} accepts 4096 nodes");
+    const char *shipped[] = {"default", "sa-d3-beta1", "sa-d3-beta4-cluster", "sa-d8", "simulate-rqf", "simulate-sa-d3",
+                             "simulate-sweep", "usa-d2-circle", "usa-d3-beta4"};
+    for (int i = 0; i < 9; i++) {
+        snprintf(args, sizeof args, "check problems/%s.yaml -q", shipped[i]);
+        ab_check(&t, ab_run_program(args, errfile) == 0, "problems/%s.yaml is within its limits", shipped[i]);
+    }
     snprintf(args, sizeof args, "rm -rf %s", tmp);
     if (system(args) != 0) fprintf(stderr, "could not remove %s\n", tmp);
     return ab_finish(&t);

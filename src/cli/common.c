@@ -35,6 +35,7 @@ int ab_cli_load(const ab_cli_args *args, const char *command, ab_spec *spec)
     ab_error err = {0};
     ab_status st = ab_spec_load(args->spec_path, spec, &err);
     if (st) return ab_cli_fail(st, &err);
+    if (args->no_limits) spec->limits.enforce = 0; /* also for checks made later, e.g. on a resolved node count */
 #ifdef _OPENMP
     const int threads = omp_get_max_threads();
 #else

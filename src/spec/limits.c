@@ -118,6 +118,15 @@ static ab_status judge(const ab_spec *spec, ab_spec_mark mk, const char *section
     return fail_at(spec, mk, section, err, msg);
 }
 
+ab_status ab_limits_check_nodes(const ab_spec *spec, int nodes, ab_error *err)
+{
+    char what[120];
+    const ab_spec_mark mk = spec->marks.discretization.line ? spec->marks.discretization : spec->marks.root;
+    snprintf(what, sizeof what, "solve at %d nodes, %d sectors", nodes, spec->n_sectors);
+    return judge(spec, mk, "discretization", what, ab_cost_solve(nodes, spec->n_sectors), spec->limits.time_minutes * 60.0,
+                 1, NULL, err);
+}
+
 ab_status ab_spec_check_limits(const ab_spec *spec, const char *command, int nodes, int threads, int enforce,
                                FILE *report, ab_error *err)
 {
@@ -126,13 +135,13 @@ ab_status ab_spec_check_limits(const ab_spec *spec, const char *command, int nod
     char what[200];
     ab_status st = AB_OK;
     const ab_spec_mark disc_mark = spec->marks.discretization.line ? spec->marks.discretization : spec->marks.root;
-    if (all || strcmp(command, "solve") == 0) {
+    if (nodes > 0 && (all || strcmp(command, "solve") == 0)) {
         snprintf(what, sizeof what, "solve at %d nodes, %d sectors", nodes, spec->n_sectors);
         st = judge(spec, disc_mark, "discretization", what, ab_cost_solve(nodes, spec->n_sectors), tlim, enforce, report,
                    err);
         if (st) return st;
     }
-    if ((all || strcmp(command, "run") == 0) && spec->continuation.present) {
+    if (nodes > 0 && (all || strcmp(command, "run") == 0) && spec->continuation.present) {
         ab_cost expected, worst;
         ab_cost_run(spec, nodes, &expected, &worst);
         snprintf(what, sizeof what, "run at %d nodes, %d sectors, up to %d branches", nodes, spec->n_sectors,

@@ -33,9 +33,15 @@ void ab_cost_run(const ab_spec *spec, int nodes, ab_cost *expected, ab_cost *wor
  * (AB_EINVAL) when the step counts are not representable (ab_sim_steps). */
 ab_status ab_cost_simulation(const ab_spec *spec, double kappa, int n, int threads, ab_cost *out, ab_error *err);
 
+/* The solve-cost check alone, for a node count resolved after parsing (`nodes: auto`): call
+ * it where the discretisation is built, with the count about to be used. Honours
+ * spec->limits (the CLI's --no-limits sets limits.enforce = 0). */
+ab_status ab_limits_check_nodes(const ab_spec *spec, int nodes, ab_error *err);
+
 /* The check a command makes before any work: command is "solve", "run", "simulate" or
  * "check" (all sections the spec has). nodes is the resolved node count (spec->disc.nodes
- * when fixed). Fails with AB_ESPEC and a "file:line:column: section: estimated ..." message
+ * when fixed; <= 0 when not yet resolved: the node-dependent checks are then left to
+ * ab_limits_check_nodes). Fails with AB_ESPEC and a "file:line:column: section: estimated ..." message
  * when an estimate exceeds its limit (unless limits.enforce is false or enforce is 0) and
  * with AB_EINVAL-class messages as AB_ESPEC when a simulation's step counts are not
  * representable (always). If report is not NULL, a line per estimate is printed to it. */
