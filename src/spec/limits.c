@@ -60,12 +60,12 @@ ab_status ab_cost_simulation(const ab_spec *spec, double kappa, int n, int threa
     const double per_sample = N * d * d + pairs * (2.0 * d + 5.0) + 10.0 * d * d * d + 2.0 * d * d;
     out->seconds = R * steps * (drift / AB_LIMIT_RATE_DRIFT + other / AB_LIMIT_RATE_SCALAR) +
                    R * (double)samples * per_sample / AB_LIMIT_RATE_SCALAR;
-    /* Memory: per replica its accumulators (mean d, second moment d^2, 64 batches of 5
-     * statistics, 3 histograms); per running replica its particle system (positions, drift,
+    /* Memory: per replica its accumulators (mean d and second moment d^2, twice: the sums
+     * and the current sample; 64 batches of 5 statistics; 3 histograms); per running replica its particle system (positions, drift,
      * next positions, transposed copy, noise, d x d scratch; 3 more n x d for Lyapunov); the
      * time series (4 numbers a sample) of replica 0. */
     const double T = fmin(R, threads > 0 ? threads : 1);
-    const double acc = 8.0 * (d + d * d + 64.0 * 6.0 + 16.0 + 3.0 * sim->bins);
+    const double acc = 8.0 * (2.0 * (d + d * d) + 64.0 * 6.0 + 16.0 + 3.0 * sim->bins);
     const double particles = 8.0 * (N * d * (sim->lyapunov ? 7.0 : 4.0) + N * (d * (d - 1.0) / 2.0 + 1.0) +
                                     4.0 * d * d + 6.0 * d) + 8192.0;
     out->bytes = R * acc + T * particles + (sim->timeseries ? 32.0 * samples : 0.0) + 16e6;
