@@ -3,7 +3,11 @@
  * inputs generated here (a million levels of nesting, a 2 MB spec, a FIFO) that must fail
  * fast with a clear message (issue 9). */
 #define _POSIX_C_SOURCE 200809L
+#include "attnbif/sim.h"
+#include "spec/limits.h"
 #include "testutil.h"
+
+#include <math.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +114,40 @@ int main(void)
     for (int i = 0; i < 9; i++) {
         snprintf(args, sizeof args, "check problems/%s.yaml -q", shipped[i]);
         ab_check(&t, ab_run_program(args, errfile) == 0, "problems/%s.yaml is within its limits", shipped[i]);
+    }
+    /* The library checks the same without the CLI: the simulator refuses step counts that
+     * would overflow (UBSan: signed overflow at the old float-to-long casts), and the node
+     * check for counts resolved after parsing (nodes: auto) refuses 4096 nodes. */
+    ab_init();
+    ab_sim_spec s;
+    memset(&s, 0, sizeof s);
+    s.n = 4; s.replicas = 2; s.seed = 1; s.t_burn = 20; s.t_measure = 50; s.sample_every = 0.1; s.bins = 10;
+    s.attention = 1; s.independent_noise = 1; s.dt = 1e-300;
+    ab_model m = {AB_MODEL_SA, 3, 1.0};
+    ab_sim_result res;
+    ab_error err = {0};
+    ab_check(&t, ab_sim_run(&m, 0.2, 4, &s, 0, NULL, NULL, &res, &err) == AB_EINVAL && strstr(err.msg, "more than 2^53"),
+             "ab_sim_run with dt = 1e-300 refuses: %s", err.msg);
+    s.dt = 0.0;
+    s.t_measure = 1e12;
+    ab_check(&t, ab_sim_run(&m, 0.2, 4, &s, 0, NULL, NULL, &res, &err) == AB_EINVAL && strstr(err.msg, "samples per replica"),
+             "ab_sim_run with t_measure = 1e12 refuses: %s", err.msg);
+    long burn = 0, every = 0, samples = 0;
+    s.t_measure = 50;
+    const ab_status steps_st = ab_sim_steps(&s, 0.01, &burn, &every, &samples, &err);
+    ab_check(&t, steps_st == AB_OK && burn == 2000 && every == 10 && samples == 500,
+             "ab_sim_steps at dt = 0.01: %ld burn-in steps, every %ld, %ld samples (2000, 10, 500)", burn, every, samples);
+    static ab_spec spec;
+    if (ab_check(&t, ab_spec_parse_string("model: SA\nd: 3\nbeta: 1\nkappa: 0.2\n", "n.yaml", &spec, &err) == AB_OK,
+                 "a plain spec parses")) {
+        ab_check(&t, ab_limits_check_nodes(&spec, 128, &err) == AB_OK, "ab_limits_check_nodes accepts 128 nodes");
+        ab_check(&t, ab_limits_check_nodes(&spec, 4096, &err) == AB_ESPEC && strstr(err.msg, "solve at 4096 nodes"),
+                 "and refuses 4096: %s", err.msg);
+        spec.limits.enforce = 0;
+        ab_check(&t, ab_limits_check_nodes(&spec, 4096, &err) == AB_OK, "unless limits.enforce is false");
+        ab_cost a = ab_cost_solve(512, 4), b = ab_cost_solve(1024, 4);
+        ab_check(&t, isfinite(a.seconds) && b.seconds > 8.0 * a.seconds && b.bytes > 3.9 * a.bytes - 64e6,
+                 "the solve cost grows at least like N^3 in time and N^2 in memory");
     }
     snprintf(args, sizeof args, "rm -rf %s", tmp);
     if (system(args) != 0) fprintf(stderr, "could not remove %s\n", tmp);
