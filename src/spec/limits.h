@@ -41,10 +41,10 @@ ab_status ab_limits_check_nodes(const ab_spec *spec, int nodes, ab_error *err);
 /* The check a command makes before any work: command is "solve", "run", "simulate" or
  * "check" (all sections the spec has). nodes is the resolved node count (spec->disc.nodes
  * when fixed; <= 0 when not yet resolved: the node-dependent checks are then left to
- * ab_limits_check_nodes). Fails with AB_ESPEC and a "file:line:column: section: estimated ..." message
- * when an estimate exceeds its limit (unless limits.enforce is false or enforce is 0) and
- * with AB_EINVAL-class messages as AB_ESPEC when a simulation's step counts are not
- * representable (always). If report is not NULL, a line per estimate is printed to it. */
+ * ab_limits_check_nodes). Fails with AB_ESPEC and a "file:line:column: section: ..." message
+ * when an estimate exceeds its limit (unless limits.enforce is false or enforce is 0), and
+ * always when a simulation's dt or step counts are invalid (ab_sim_choose_dt,
+ * ab_sim_steps). If report is not NULL, a line per estimate is printed to it. */
 ab_status ab_spec_check_limits(const ab_spec *spec, const char *command, int nodes, int threads, int enforce,
                                FILE *report, ab_error *err);
 
