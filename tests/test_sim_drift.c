@@ -1,6 +1,7 @@
 /* The vectorised attention drift (src/sim/particles.c: blocked loops, libmvec exp, lane
  * sums) against the plain double loop of MATH.md 1 with libm exp, for SA and USA, sizes
- * that are and are not multiples of the block and lane widths, and several d. */
+ * that are and are not multiples of the block and lane widths, and several d (up to 300:
+ * no fixed-size arrays in d). */
 #include "attnbif/sim.h"
 #include "sim/particles.h"
 #include "testutil.h"
@@ -15,7 +16,7 @@
 static void plain_drift(ab_model_kind kind, int n, int d, double beta, const double *X, double *V)
 {
     for (int i = 0; i < n; i++) {
-        long double a[64] = {0}, wsum = 0.0L, dot = 0.0L;
+        long double *a = calloc((size_t)d, sizeof(long double)), wsum = 0.0L, dot = 0.0L;
         for (int j = 0; j < n; j++) {
             long double g = 0.0L;
             for (int k = 0; k < d; k++) g += (long double)X[i * d + k] * X[j * d + k];
@@ -26,6 +27,7 @@ static void plain_drift(ab_model_kind kind, int n, int d, double beta, const dou
         for (int k = 0; k < d; k++) a[k] = kind == AB_MODEL_SA ? a[k] / wsum : a[k] / n;
         for (int k = 0; k < d; k++) dot += a[k] * X[i * d + k];
         for (int k = 0; k < d; k++) V[i * d + k] = (double)(a[k] - dot * X[i * d + k]);
+        free(a);
     }
 }
 
@@ -34,9 +36,9 @@ int main(void)
     ab_init();
     ab_tally t = {0};
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    const int sizes[4] = {1, 7, 300, 613}, dims[3] = {2, 3, 7};
+    const int sizes[4] = {1, 7, 300, 613}, dims[5] = {2, 3, 7, 64, 300};
     for (int a = 0; a < 4; a++)
-        for (int b = 0; b < 3; b++)
+        for (int b = 0; b < 5; b++)
             for (int kind = 0; kind < 2; kind++) {
                 const int n = sizes[a], d = dims[b];
                 const ab_model_kind mk = kind ? AB_MODEL_USA : AB_MODEL_SA;

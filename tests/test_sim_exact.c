@@ -119,7 +119,7 @@ int main(void)
     ab_spec spec;
     ab_solve_result mf;
     if (ab_check(&t, ab_spec_parse_string("model: SA\nd: 3\nbeta: 1\nkappa: 0.2\ndiscretization: {nodes: 64}\n"
-                                          "state: {type: cluster}\neigen: {sectors: [0]}\n",
+                                          "state: {type: cluster}\neigen: {sectors: [0, 1]}\n",
                                           "mf.yaml", &spec, &err) == AB_OK &&
                          ab_solve_problem(&spec, NULL, NULL, &mf, &err) == AB_OK,
                  "mean-field 1-cluster %s", err.msg)) {

@@ -60,7 +60,14 @@ typedef struct {
     double *hist_S, S_lo, S_hi;  /* density of the nematic order S on [S_lo, S_hi] = [-1/(d-1), 1] */
     int n_series;
     double *series;              /* replica 0: rows (t, r, S, q) */
+    int incomplete;              /* 1: a statistic that was asked for could not be computed */
+    char note[300];              /* why some statistics are null (NaN), "" if none */
 } ab_sim_result;
+
+/* Fewest batch means (replicas x batches per replica) behind an error bar, a Binder
+ * cumulant or a susceptibility; with fewer they are null (NaN) with a note (with 2 batches
+ * the jackknife Binder cumulant is exactly 1 +- 0). */
+#define AB_SIM_MIN_BATCHES 8
 
 void ab_sim_result_free(ab_sim_result *res);
 
@@ -71,6 +78,15 @@ double ab_sim_rate(ab_model_kind kind, int d, double beta, double kappa, const a
  * with a message when a user dt is too large (dt * rate > 0.1). */
 ab_status ab_sim_choose_dt(ab_model_kind kind, int d, double beta, double kappa, const ab_sim_spec *sim, double *dt,
                            ab_error *err);
+
+/* Largest number of steps per replica: step counts are exact in a double and fit a long. */
+#define AB_SIM_MAX_STEPS 9007199254740992.0 /* 2^53 */
+
+/* Step counts of one simulation at time step dt: burn-in steps, steps between samples and
+ * samples per replica (at least 1). Fails (AB_EINVAL, saying what to change) when a count is
+ * not finite, the total exceeds AB_SIM_MAX_STEPS or the samples exceed INT_MAX, so that no
+ * conversion can overflow. */
+ab_status ab_sim_steps(const ab_sim_spec *sim, double dt, long *burn, long *every, long *samples, ab_error *err);
 
 /* Progress callback: fraction done in [0, 1]. */
 typedef void (*ab_sim_progress)(void *ctx, double fraction);

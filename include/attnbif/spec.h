@@ -66,6 +66,24 @@ typedef struct {
     int max_iter;
 } ab_newton_spec;
 
+/* The `limits:` section (docs/spec.md#limits): what a run may cost before it starts. The
+ * estimates are checked by ab_spec_check_limits (src/spec/limits.h). */
+typedef struct {
+    double memory_gb;    /* largest estimated memory, GB (1e9 bytes) */
+    double time_minutes; /* largest estimated CPU time, minutes */
+    int enforce;         /* 0: estimates are reported but not refused */
+} ab_limits_spec;
+
+/* Where a section of the spec starts (1-based line and column; 0 if absent), so that
+ * checks made after parsing can still name file:line:column. */
+typedef struct {
+    int line, col;
+} ab_spec_mark;
+
+typedef struct {
+    ab_spec_mark root, discretization, eigen, continuation, simulation, limits;
+} ab_spec_marks;
+
 typedef struct {
     char path[AB_PATH_MAX]; /* the spec file, as given */
     int version;
@@ -81,7 +99,15 @@ typedef struct {
     ab_continuation_spec continuation;
     int has_simulation;
     ab_sim_spec simulation;
+    ab_limits_spec limits;
+    ab_spec_marks marks;
 } ab_spec;
+
+/* Bounds on the spec file itself, checked before YAML parsing (docs/spec.md#limits):
+ * libyaml's time grows with the square of the nesting depth and its memory is ~80x the
+ * file size. */
+#define AB_SPEC_MAX_BYTES (1L << 20)
+#define AB_SPEC_MAX_DEPTH 64
 
 /* Parse and validate a spec file. On failure returns AB_ESPEC (or AB_EIO for a missing
  * file) with a message "FILE:LINE:COLUMN: FIELD: what is wrong". */

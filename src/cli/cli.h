@@ -22,10 +22,15 @@ typedef struct {
     const char *spec_path;
     const char *out_dir; /* -o DIR, or NULL */
     int quiet;           /* --quiet: no progress on stderr */
+    int no_limits;       /* --no-limits: estimates are printed, not enforced */
 } ab_cli_args;
 
 /* Print "attnbif: error: <message>" on stderr and return the exit code for st. */
 int ab_cli_fail(ab_status st, const ab_error *err);
+
+/* Load the spec and check its cost estimates for command before any work (limits.h);
+ * on failure prints the error and returns the exit code, else 0 with *spec filled. */
+int ab_cli_load(const ab_cli_args *args, const char *command, ab_spec *spec);
 
 /* The directory results go to: -o DIR, else the spec's output.dir. */
 const char *ab_cli_output_dir(const ab_cli_args *args, const ab_spec *spec);

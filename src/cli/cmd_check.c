@@ -9,10 +9,9 @@
 int ab_cmd_check(const ab_cli_args *args)
 {
     ab_spec *spec = calloc(1, sizeof *spec);
-    ab_error err = {0};
     if (!spec) return AB_EXIT_INTERNAL;
-    ab_status st = ab_spec_load(args->spec_path, spec, &err);
-    if (st) { free(spec); return ab_cli_fail(st, &err); }
+    int code = ab_cli_load(args, "check", spec);
+    if (code) { free(spec); return code; }
     ab_json *j = ab_json_create(stdout);
     if (j) { ab_json_spec(j, spec); ab_json_destroy(j); }
     if (!args->quiet) fprintf(stderr, "attnbif: %s is a valid spec\n", args->spec_path);

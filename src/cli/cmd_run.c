@@ -16,8 +16,10 @@ int ab_cmd_run(const ab_cli_args *args)
     ab_spec *spec = calloc(1, sizeof *spec);
     ab_error err = {0};
     if (!spec) return AB_EXIT_INTERNAL;
-    ab_status st = ab_spec_load(args->spec_path, spec, &err);
-    if (!st && !spec->continuation.present)
+    int code = ab_cli_load(args, "run", spec);
+    if (code) { free(spec); return code; }
+    ab_status st = AB_OK;
+    if (!spec->continuation.present)
         st = ab_error_set(&err, AB_ESPEC, "%s: `run` needs a `continuation` section (see docs/spec.md)", args->spec_path);
     if (st) { free(spec); return ab_cli_fail(st, &err); }
     const char *dir = ab_cli_output_dir(args, spec);

@@ -5,6 +5,7 @@
 #include "attnbif/progress.h"
 #include "attnbif/sim_out.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +46,29 @@ static ab_status write_result(const char *dir, const void *ctx, ab_error *err)
     return ab_write_sim(dir, o->spec, o->res, o->count, o->kc, o->n_kc, err);
 }
 
+static int all_finite(int count, const double *v)
+{
+    for (int i = 0; i < count; i++)
+        if (!isfinite(v[i])) return 0;
+    return 1;
+}
+
+/* An estimate that cannot be made is null with its reason: no number that looks like one. */
+static void kc_fail(ab_kappa_c_row *row, const char *why)
+{
+    row->kappa_c = row->error = NAN;
+    snprintf(row->note, sizeof row->note, "%.*s", (int)sizeof row->note - 1, why);
+}
+
 int ab_cmd_simulate(const ab_cli_args *args)
 {
     ab_spec *spec = calloc(1, sizeof *spec);
     ab_error err = {0};
     if (!spec) return AB_EXIT_INTERNAL;
-    ab_status st = ab_spec_load(args->spec_path, spec, &err);
-    if (!st && !spec->has_simulation)
+    int code = ab_cli_load(args, "simulate", spec);
+    if (code) { free(spec); return code; }
+    ab_status st = AB_OK;
+    if (!spec->has_simulation)
         st = ab_error_set(&err, AB_ESPEC, "%s: `simulate` needs a `simulation` section (see docs/spec-simulation.md)",
                           args->spec_path);
     if (st) { free(spec); return ab_cli_fail(st, &err); }
@@ -110,8 +127,10 @@ int ab_cmd_simulate(const ab_cli_args *args)
             row->n = sim->sizes[b];
             row->method = "susceptibility_peak";
             ab_error kerr = {0};
-            if (ab_kappa_c_estimate(n_k, kap, chi, chie, &row->kappa_c, &row->error, &kerr))
-                snprintf(row->note, sizeof row->note, "%.150s", kerr.msg);
+            if (!all_finite(n_k, chi))
+                kc_fail(row, "the susceptibility is null at some kappa (too few batch means: see the stats' notes)");
+            else if (ab_kappa_c_estimate(n_k, kap, chi, chie, &row->kappa_c, &row->error, &kerr))
+                kc_fail(row, kerr.msg);
         }
         for (int b = 0; b < n_n && !st; b++) order[b] = b;
         for (int b = 1; b < n_n && !st; b++) /* insertion sort by n: few sizes */
@@ -133,8 +152,15 @@ int ab_cmd_simulate(const ab_cli_args *args)
             row->n = sim->sizes[hi];
             row->method = "binder_crossing";
             ab_error kerr = {0};
-            if (ab_kappa_c_binder_crossing(n_k, kap, us, use, ul, ule, &row->kappa_c, &row->error, &kerr))
-                snprintf(row->note, sizeof row->note, "with n = %d: %.120s", sim->sizes[lo], kerr.msg);
+            char why[200];
+            if (!all_finite(n_k, us) || !all_finite(n_k, ul)) {
+                snprintf(why, sizeof why, "with n = %d: the Binder cumulant is null at some kappa (too few batch means: "
+                         "see the stats' notes)", sim->sizes[lo]);
+                kc_fail(row, why);
+            } else if (ab_kappa_c_binder_crossing(n_k, kap, us, use, ul, ule, &row->kappa_c, &row->error, &kerr)) {
+                snprintf(why, sizeof why, "with n = %d: %.150s", sim->sizes[lo], kerr.msg);
+                kc_fail(row, why);
+            }
             else
                 snprintf(row->note, sizeof row->note, "crossing of n = %d and n = %d", sim->sizes[lo], sim->sizes[hi]);
         }
@@ -161,9 +187,24 @@ int ab_cmd_simulate(const ab_cli_args *args)
                         "attnbif simulate: warning: n = %d, kappa = %g: batches of %.3g time units are not much longer "
                         "than the autocorrelation time of r (%.3g): error bars may be too small; raise t_measure\n",
                         res[i].n, res[i].kappa, res[i].batch_time, res[i].tau_r);
-        for (int i = 0; i < n_kc; i++)
-            if (kc[i].note[0] && strncmp(kc[i].note, "crossing of", 11) != 0) fprintf(stderr, "attnbif simulate: warning: n = %d: %s\n", kc[i].n, kc[i].note);
     }
+    /* Results are written, but a statistic that was asked for and could not be computed is
+     * a numerical failure: exit 3 (docs/cli.md), each reason on stderr. */
+    int missing = 0;
+    for (int i = 0; !st && i < count; i++)
+        if (res[i].incomplete) {
+            missing++;
+            fprintf(stderr, "attnbif simulate: n = %d, kappa = %g: %s\n", res[i].n, res[i].kappa, res[i].note);
+        }
+    for (int i = 0; !st && i < n_kc; i++)
+        if (!isfinite(kc[i].kappa_c)) {
+            missing++;
+            fprintf(stderr, "attnbif simulate: kappa_c (%s) of n = %d is null: %s\n", kc[i].method, kc[i].n, kc[i].note);
+        }
+    if (!st && missing)
+        st = ab_error_set(&err, AB_ENOCONV,
+                          "%d statistic%s could not be computed (null in the results written to %s/, reasons above)",
+                          missing, missing > 1 ? "s" : "", dir);
     for (int i = 0; i < count; i++) ab_sim_result_free(&res[i]);
     free(res);
     free(kc);

@@ -22,8 +22,9 @@ int ab_cmd_solve(const ab_cli_args *args)
     ab_spec *spec = calloc(1, sizeof *spec);
     ab_error err = {0};
     if (!spec) return AB_EXIT_INTERNAL;
-    ab_status st = ab_spec_load(args->spec_path, spec, &err);
-    if (st) { free(spec); return ab_cli_fail(st, &err); }
+    int code = ab_cli_load(args, "solve", spec);
+    if (code) { free(spec); return code; }
+    ab_status st = AB_OK;
     const char *dir = ab_cli_output_dir(args, spec);
     ab_outdir *od = NULL;
     if ((st = ab_cli_output_lock(dir, args->quiet, &od, &err))) { free(spec); return ab_cli_fail(st, &err); }

@@ -1,7 +1,13 @@
 /* Error reporting and output-directory choice shared by the subcommands. */
 #include "cli/cli.h"
 
+#include "spec/limits.h"
+
 #include <stdio.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 int ab_cli_fail(ab_status st, const ab_error *err)
 {
@@ -30,4 +36,21 @@ int ab_cli_fail(ab_status st, const ab_error *err)
 const char *ab_cli_output_dir(const ab_cli_args *args, const ab_spec *spec)
 {
     return args->out_dir ? args->out_dir : spec->output_dir;
+}
+
+int ab_cli_load(const ab_cli_args *args, const char *command, ab_spec *spec)
+{
+    ab_error err = {0};
+    ab_status st = ab_spec_load(args->spec_path, spec, &err);
+    if (st) return ab_cli_fail(st, &err);
+    if (args->no_limits) spec->limits.enforce = 0; /* also for checks made later, e.g. on a resolved node count */
+#ifdef _OPENMP
+    const int threads = omp_get_max_threads();
+#else
+    const int threads = 1;
+#endif
+    /* estimates are printed by `check`, and by the others when limits are off */
+    FILE *report = args->quiet ? NULL : (!strcmp(command, "check") || args->no_limits) ? stderr : NULL;
+    st = ab_spec_check_limits(spec, command, spec->disc.nodes, threads, !args->no_limits, report, &err);
+    return st ? ab_cli_fail(st, &err) : AB_EXIT_OK;
 }

@@ -22,6 +22,8 @@ static void usage(FILE *out)
             "options:\n"
             "  -o DIR          write results into DIR (default: the spec's output.dir)\n"
             "  -q, --quiet     no progress on stderr\n"
+            "  --no-limits     run even if the estimated time or memory exceeds the spec's\n"
+            "                  limits (default 10 min CPU, 4 GB; docs/spec.md#limits)\n"
             "  -h, --help      this help;  --version  program version\n"
             "\n"
             "results replace DIR as a whole (a previous attnbif result only); a second run into\n"
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
             args.out_dir = argv[++i];
         } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
             args.quiet = 1;
+        } else if (!strcmp(argv[i], "--no-limits")) {
+            args.no_limits = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "attnbif: error: unknown option '%s' (see attnbif --help)\n", argv[i]);
             return AB_EXIT_INPUT;

@@ -1,7 +1,8 @@
 /* Reader of saved density profiles (restart from a solve result or a special point). */
-#include "attnbif/io.h"
+#include "io/profile_in.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,15 @@ ab_status ab_read_profile(const char *path, int *n_out, double **t_out, double *
     FILE *f;
     ab_status ost = ab_open_input(path, "profile", AB_ESPEC, &f, err);
     if (ost) return ost;
+    ab_status st = ab_read_profile_stream(f, path, n_out, t_out, rho_out, err);
+    fclose(f);
+    return st;
+}
+
+ab_status ab_read_profile_stream(FILE *f, const char *path, int *n_out, double **t_out, double **rho_out, ab_error *err)
+{
+    *n_out = 0;
+    *t_out = *rho_out = NULL;
     int cap = 256, n[2] = {0, 0}, line_no = 0, header = 0;
     double *t[2] = {malloc(sizeof(double) * cap), malloc(sizeof(double) * cap)};
     double *rho[2] = {malloc(sizeof(double) * cap), malloc(sizeof(double) * cap)};
@@ -37,6 +47,17 @@ ab_status ab_read_profile(const char *path, int *n_out, double **t_out, double *
             st = ab_error_set(err, AB_ESPEC, "%s:%d: expected grid,t,theta,rho", path, line_no);
             break;
         }
+        /* inf and NaN parse as numbers; a density profile has neither (an infinite density
+         * would only fail later, as a numerical error, and far from its cause) */
+        if (!isfinite(tv) || !isfinite(theta) || !isfinite(rv)) {
+            st = ab_error_set(err, AB_ESPEC, "%s:%d: t, theta and rho must be finite numbers", path, line_no);
+            break;
+        }
+        if (!(tv >= -1.0 && tv <= 1.0) || !(rv > 0.0)) {
+            st = ab_error_set(err, AB_ESPEC, "%s:%d: need -1 <= t <= 1 and rho > 0 (got t = %g, rho = %g)", path, line_no,
+                              tv, rv);
+            break;
+        }
         int k = strcmp(grid, "node") == 0 ? 0 : (strcmp(grid, "plot") == 0 ? 1 : -1);
         if (k < 0) {
             st = ab_error_set(err, AB_ESPEC, "%s:%d: grid must be node or plot (got '%s')", path, line_no, grid);
@@ -54,7 +75,6 @@ ab_status ab_read_profile(const char *path, int *n_out, double **t_out, double *
         rho[k][n[k]] = rv;
         n[k]++;
     }
-    fclose(f);
     if (!st && n[0] + n[1] < 2) st = ab_error_set(err, AB_ESPEC, "%s: no density samples found", path);
     if (st) {
         free(t[0]); free(t[1]); free(rho[0]); free(rho[1]);

@@ -50,6 +50,12 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
     ab_json_begin_object(j);
     ab_json_kv_string(j, "dir", spec->output_dir);
     ab_json_end_object(j);
+    ab_json_key(j, "limits");
+    ab_json_begin_object(j);
+    ab_json_kv_number(j, "time_minutes", spec->limits.time_minutes);
+    ab_json_kv_number(j, "memory_gb", spec->limits.memory_gb);
+    ab_json_kv_bool(j, "enforce", spec->limits.enforce);
+    ab_json_end_object(j);
     ab_json_kv_string(j, "file", spec->path);
     ab_json_end_object(j);
 }
@@ -152,6 +158,19 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
         ab_json_kv_number(j, "kappa", ab_kappa_l(m->kind, m->d, res->params.beta, l));
         ab_json_end_object(j);
     }
+    ab_json_end_array(j);
+    /* every null above has its reason here (docs/cli.md) */
+    ab_json_key(j, "notes");
+    ab_json_begin_array(j);
+    if (m->kind != AB_MODEL_USA)
+        ab_json_string(j, "free_energy is null: it is defined for USA only (docs/cli.md)");
+    for (int l = 1; l <= 4; l++)
+        if (!isfinite(ab_kappa_l(m->kind, m->d, res->params.beta, l))) {
+            char note[120];
+            snprintf(note, sizeof note, "kappa_l is null from l = %d: it overflows double precision at this beta", l);
+            ab_json_string(j, note);
+            break;
+        }
     ab_json_end_array(j);
     ab_json_kv_bool(j, "stable", res->spectrum.stable);
     ab_json_kv_int(j, "n_unstable", res->spectrum.n_unstable);

@@ -16,6 +16,13 @@ static void kv_est(ab_json *j, const char *name, ab_estimate e)
     ab_json_kv_number(j, key, e.err);
 }
 
+/* A CSV field: the number, or nothing (CSV's null) when it is not finite; the reason is
+ * in summary.json's notes. */
+static void csv_num(FILE *out, const char *fmt, double v)
+{
+    if (isfinite(v)) fprintf(out, fmt, v);
+}
+
 static void json_stats(ab_json *j, const ab_sim_result *r)
 {
     ab_json_begin_object(j);
@@ -33,6 +40,12 @@ static void json_stats(ab_json *j, const ab_sim_result *r)
     kv_est(j, "lyapunov", r->lyapunov);
     kv_est(j, "one_point_mean_norm", r->mean_x_norm);
     kv_est(j, "one_point_second_moment_dev", r->second_moment);
+    /* every null above has its reason here */
+    ab_json_key(j, "notes");
+    ab_json_begin_array(j);
+    if (r->note[0]) ab_json_string(j, r->note);
+    if (!isfinite(r->lyapunov.mean)) ab_json_string(j, "lyapunov is null: not requested (simulation.lyapunov: false)");
+    ab_json_end_array(j);
     ab_json_end_object(j);
 }
 
@@ -133,10 +146,15 @@ static ab_status write_sweep_csv(const char *dir, const ab_spec *spec, const ab_
     fprintf(out, "model,d,beta,n,kappa,r,r_err,S,S_err,q,q_err,binder,binder_err,chi,chi_err,lyapunov,lyapunov_err\n");
     for (int i = 0; i < count; i++) {
         const ab_sim_result *r = &res[i];
-        fprintf(out, "%s,%d,%.17g,%d,%.17g,%.10g,%.3g,%.10g,%.3g,%.10g,%.3g,%.10g,%.3g,%.10g,%.3g,%.10g,%.3g\n",
-                ab_model_kind_name(spec->model.kind), r->d, r->beta, r->n, r->kappa, r->r.mean, r->r.err, r->S.mean,
-                r->S.err, r->q.mean, r->q.err, r->binder.mean, r->binder.err, r->chi.mean, r->chi.err, r->lyapunov.mean,
-                r->lyapunov.err);
+        const ab_estimate *e[6] = {&r->r, &r->S, &r->q, &r->binder, &r->chi, &r->lyapunov};
+        fprintf(out, "%s,%d,%.17g,%d,%.17g", ab_model_kind_name(spec->model.kind), r->d, r->beta, r->n, r->kappa);
+        for (int k = 0; k < 6; k++) {
+            fputc(',', out);
+            csv_num(out, "%.10g", e[k]->mean);
+            fputc(',', out);
+            csv_num(out, "%.3g", e[k]->err);
+        }
+        fputc('\n', out);
     }
     return ab_file_commit(f, err);
 }
@@ -148,10 +166,21 @@ ab_status ab_write_kappa_c_csv(const char *path, const ab_spec *spec, const ab_k
     if (st) return st;
     FILE *out = ab_file_stream(f);
     const ab_model *m = &spec->model;
-    fprintf(out, "model,d,beta,n,kappa_c,error,method,kappa_1_mean_field\n");
-    for (int i = 0; i < count; i++)
-        fprintf(out, "%s,%d,%.17g,%d,%.10g,%.3g,%s,%.17g\n", ab_model_kind_name(m->kind), m->d, m->beta, rows[i].n,
-                rows[i].kappa_c, rows[i].error, rows[i].method, ab_kappa_l(m->kind, m->d, m->beta, 1));
+    fprintf(out, "model,d,beta,n,kappa_c,error,method,kappa_1_mean_field,note\n");
+    for (int i = 0; i < count; i++) {
+        /* a failed estimate has empty kappa_c and error and says why in note (quoted, with
+         * inner quotes doubled) */
+        fprintf(out, "%s,%d,%.17g,%d,", ab_model_kind_name(m->kind), m->d, m->beta, rows[i].n);
+        csv_num(out, "%.10g", rows[i].kappa_c);
+        fputc(',', out);
+        csv_num(out, "%.3g", rows[i].error);
+        fprintf(out, ",%s,%.17g,\"", rows[i].method, ab_kappa_l(m->kind, m->d, m->beta, 1));
+        for (const char *c = rows[i].note; *c; c++) {
+            if (*c == '"') fputc('"', out);
+            fputc(*c == '\n' ? ' ' : *c, out);
+        }
+        fputs("\"\n", out);
+    }
     return ab_file_commit(f, err);
 }
 

@@ -28,7 +28,7 @@ ab_status ab_particles_init(ab_particles *p, const ab_model *model, double kappa
     p->skew = malloc(sizeof(double) * (size_t)n * (model->d * (model->d - 1) / 2 + 1));
     p->dW = malloc(sizeof(double) * dd);
     p->dW2 = malloc(sizeof(double) * dd);
-    p->small = malloc(sizeof(double) * (dd + 4 * (size_t)model->d));
+    p->small = malloc(sizeof(double) * (dd + 5 * (size_t)model->d));
     if (sim->lyapunov) {
         p->delta = malloc(sizeof(double) * nd);
         p->X2 = malloc(sizeof(double) * nd);
@@ -113,9 +113,12 @@ static inline void lane_sum(int count, const double *w, const double *x, double 
 AB_DRIFT_CLONES
 static void drift_row(ab_model_kind kind, int n, int d, double beta, const double *XT, const double *xi, double *vi)
 {
-    double w[AB_DRIFT_BLOCK], acc[AB_SIM_D_STACK * AB_DRIFT_LANES], wacc[AB_DRIFT_LANES] = {0};
+    double w[AB_DRIFT_BLOCK], wacc[AB_DRIFT_LANES] = {0};
     const double inv_n = 1.0 / n;
-    for (int k = 0; k < d * AB_DRIFT_LANES; k++) acc[k] = 0.0;
+    /* vi accumulates the weighted positions: each block's lanes are added to it in a fixed
+     * order, so no scratch of size d is needed (any d) and the result stays independent of
+     * the vector width and the thread count */
+    for (int k = 0; k < d; k++) vi[k] = 0.0;
     for (int j0 = 0; j0 < n; j0 += AB_DRIFT_BLOCK) {
         const int m = n - j0 < AB_DRIFT_BLOCK ? n - j0 : AB_DRIFT_BLOCK;
         for (int jj = 0; jj < m; jj++) w[jj] = 0.0;
@@ -138,19 +141,20 @@ static void drift_row(ab_model_kind kind, int n, int d, double beta, const doubl
         lane_sum(m8, w, NULL, wacc);
         for (int k = 0; k < d; k++) {
             const double *row = XT + (size_t)k * n + j0;
-            double *a = acc + k * AB_DRIFT_LANES;
+            double a[AB_DRIFT_LANES] = {0};
             const int full = m / AB_DRIFT_LANES * AB_DRIFT_LANES;
             lane_sum(full, w, row, a);
             for (int jj = full; jj < m; jj++) a[jj - full] += w[jj] * row[jj];
+            double s = 0.0;
+            for (int l = 0; l < AB_DRIFT_LANES; l++) s += a[l];
+            vi[k] += s;
         }
     }
     double wsum = 0.0, dot = 0.0;
     for (int l = 0; l < AB_DRIFT_LANES; l++) wsum += wacc[l];
     const double scale = kind == AB_MODEL_SA ? 1.0 / wsum : 1.0;
     for (int k = 0; k < d; k++) {
-        double s = 0.0;
-        for (int l = 0; l < AB_DRIFT_LANES; l++) s += acc[k * AB_DRIFT_LANES + l];
-        vi[k] = s * scale;
+        vi[k] *= scale;
         dot += vi[k] * xi[k];
     }
     for (int k = 0; k < d; k++) vi[k] -= dot * xi[k];
@@ -203,26 +207,28 @@ static void draw_noise(ab_particles *p)
 static void cayley_rotate(int d, const double *a, double *y, double *work)
 {
     double *M = work, *b = work + d * d;
-    for (int i = 0; i < d; i++) { M[i + i * d] = 1.0; b[i] = y[i]; }
+    for (int i = 0; i < d; i++) { M[i * d + i] = 1.0; b[i] = y[i]; }
     int k = 0;
     for (int i = 0; i < d; i++)
         for (int j = i + 1; j < d; j++, k++) {
             double h = 0.5 * a[k];
-            M[i + j * d] = -h; M[j + i * d] = h; /* I - A/2 with A_ij = a, A_ji = -a */
+            M[i * d + j] = -h; M[j * d + i] = h; /* I - A/2 with A_ij = a, A_ji = -a */
             b[i] += h * y[j];
             b[j] -= h * y[i];
         }
-    /* Gaussian elimination without pivoting: I - A/2 has positive definite symmetric part. */
+    /* Gaussian elimination without pivoting: I - A/2 has positive definite symmetric part.
+     * M is row-major so that the row operations are unit-stride (at d = 256 the strided
+     * column-major loops were 90% of a step). */
     for (int c = 0; c < d; c++)
         for (int r = c + 1; r < d; r++) {
-            double f = M[r + c * d] / M[c + c * d];
-            for (int j = c; j < d; j++) M[r + j * d] -= f * M[c + j * d];
+            double f = M[r * d + c] / M[c * d + c];
+            for (int j = c; j < d; j++) M[r * d + j] -= f * M[c * d + j];
             b[r] -= f * b[c];
         }
     for (int r = d - 1; r >= 0; r--) {
         double s = b[r];
-        for (int j = r + 1; j < d; j++) s -= M[r + j * d] * y[j];
-        y[r] = s / M[r + r * d];
+        for (int j = r + 1; j < d; j++) s -= M[r * d + j] * y[j];
+        y[r] = s / M[r * d + r];
     }
 }
 
@@ -298,7 +304,7 @@ void ab_particles_sample(const ab_particles *p, ab_sample *s)
     for (int k = 0; k < d; k++)
         for (int l = 0; l <= k; l++) s->second[k + l * d] = s->second[l + k * d] = M[k + l * d] / n;
     /* nematic order: eigenvalue of largest magnitude of (d M - I)/(d - 1) */
-    double *A = M, w[AB_SIM_D_STACK];
+    double *A = M, *w = p->small + d + d * d + 3 * d;
     for (int k = 0; k < d * d; k++) A[k] = s->second[k];
     /* the _work variant with the scratch after M: LAPACKE_dsyev would allocate per sample */
     LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'U', d, A, d, w, p->small + d + d * d, 3 * d);

@@ -11,8 +11,6 @@
 static inline int omp_in_parallel(void) { return 0; }
 #endif
 
-#define AB_SIM_D_STACK 256 /* largest d (the spec allows d <= 256) */
-
 typedef struct {
     ab_model_kind kind;
     int n, d;
@@ -21,15 +19,16 @@ typedef struct {
     double *X, *V, *Y;          /* positions, drift, next positions (n x d, row-major) */
     double *XT;                 /* X transposed (d x n): the drift's unit-stride copy */
     double *skew, *dW, *dW2;    /* this step's noise */
-    double *small;              /* d x d + 4 d scratch */
+    double *small;              /* d x d + 5 d scratch */
     double *delta, *X2, *Y2;    /* tangent vector and perturbed copy (Lyapunov) */
     gsl_rng *rng;
 } ab_particles;
 
+/* One sample; mean (d) and second (d x d) point to the caller's storage, allocated once
+ * per replica, so that any d works without allocation in the step loop. */
 typedef struct {
     double r, S, q;
-    double mean[AB_SIM_D_STACK];
-    double second[AB_SIM_D_STACK * 4]; /* d x d (d <= 32 for the one-point check) */
+    double *mean, *second;
 } ab_sample;
 
 ab_status ab_particles_init(ab_particles *p, const ab_model *model, double kappa, int n, const ab_sim_spec *sim,

@@ -3,7 +3,9 @@
 #include "sim/particles.h"
 
 #include <gsl/gsl_integration.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,26 @@ ab_status ab_sim_choose_dt(ab_model_kind kind, int d, double beta, double kappa,
     return AB_OK;
 }
 
+ab_status ab_sim_steps(const ab_sim_spec *sim, double dt, long *burn, long *every, long *samples, ab_error *err)
+{
+    /* In doubles first: t / dt can be anything from 0 to inf (dt may be subnormal). */
+    const double b = ceil(sim->t_burn / dt), e = fmax(1.0, floor(sim->sample_every / dt + 0.5));
+    const double s = fmax(1.0, floor(sim->t_measure / (e * dt))), total = b + s * e;
+    if (!(dt > 0.0) || !(total <= AB_SIM_MAX_STEPS))
+        return ab_error_set(err, AB_EINVAL,
+                            "t_burn + t_measure = %g time units at dt = %.3g is %.3g steps per replica, more than 2^53: "
+                            "shorten t_burn or t_measure, or raise dt (docs/spec-simulation.md)",
+                            sim->t_burn + sim->t_measure, dt, total);
+    if (!(s <= (double)INT_MAX))
+        return ab_error_set(err, AB_EINVAL,
+                            "t_measure / sample_every = %.3g samples per replica, more than %d: raise sample_every", s,
+                            INT_MAX);
+    *burn = (long)b;
+    *every = (long)e;
+    *samples = (long)s;
+    return AB_OK;
+}
+
 /* Batches per replica for the error bars: the measured time of each replica is cut into
  * AB_SIM_MAX_BATCHES equal batches of samples, later merged into fewer, longer ones. */
 #define AB_SIM_MAX_BATCHES 64
@@ -53,7 +75,7 @@ enum { B_R, B_R2, B_R4, B_S, B_Q, B_STATS };
 typedef struct {
     double r, r2, r4, S, q, abs_q, lyap;
     long pairs;
-    double mean[32], second[32 * 32];
+    double *mean, *second; /* d and d x d, in one block allocated with the accumulators */
     int samples;
     double batch[AB_SIM_MAX_BATCHES][B_STATS];
     int batch_count[AB_SIM_MAX_BATCHES];
@@ -128,19 +150,26 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
 {
     memset(res, 0, sizeof *res);
     const int d = model->d, R = sim->replicas, bins = sim->bins;
-    if (d > 32) return ab_error_set(err, AB_EINVAL, "the simulator supports d <= 32 (got %d)", d);
     double dt;
+    long burn, every, samples;
     ab_status st = ab_sim_choose_dt(model->kind, d, model->beta, kappa, sim, &dt, err);
+    if (!st) st = ab_sim_steps(sim, dt, &burn, &every, &samples, err);
     if (st) return st;
-    const long burn = (long)ceil(sim->t_burn / dt), every = (long)fmax(1.0, floor(sim->sample_every / dt + 0.5));
-    const long samples = (long)fmax(1.0, floor(sim->t_measure / (every * dt)));
     const long total = burn + samples * every;
     replica_acc *acc = calloc((size_t)R, sizeof *acc);
+    /* the one-point moments of every replica (d + d^2 each) and, per replica, a sample's own
+     * mean and second moment (d + d^2): allocated here once, never in the step loop */
+    const size_t per = (size_t)d + (size_t)d * d;
+    double *moments = calloc(2 * per * (size_t)R, sizeof(double));
     double *hq = calloc((size_t)bins * R, sizeof(double)), *hr = calloc((size_t)bins * R * 2, sizeof(double)); /* r, then S */
     res->series = sim->timeseries ? malloc(sizeof(double) * 4 * (size_t)samples) : NULL;
-    if (!acc || !hq || !hr || (sim->timeseries && !res->series)) {
-        free(acc); free(hq); free(hr); ab_sim_result_free(res);
+    if (!acc || !moments || !hq || !hr || (sim->timeseries && !res->series)) {
+        free(acc); free(moments); free(hq); free(hr); ab_sim_result_free(res);
         return ab_error_set(err, AB_ENOMEM, "out of memory for %d replicas", R);
+    }
+    for (int k = 0; k < R; k++) {
+        acc[k].mean = moments + 2 * per * (size_t)k;
+        acc[k].second = acc[k].mean + d;
     }
     long done = 0;
     int failed = 0;
@@ -155,7 +184,7 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
             continue;
         }
         replica_acc *a = &acc[k];
-        ab_sample s;
+        ab_sample s = {0.0, 0.0, 0.0, a->mean + per, a->mean + per + d};
         for (long step = 1; step <= total; step++) {
             double growth = ab_particles_step(&p);
             if (step > burn) a->lyap += growth;
@@ -192,7 +221,7 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
         ab_particles_free(&p);
     }
     if (failed) {
-        free(acc); free(hq); free(hr); ab_sim_result_free(res);
+        free(acc); free(moments); free(hq); free(hr); ab_sim_result_free(res);
         *err = first_err;
         return first_err.code ? first_err.code : AB_ENOMEM;
     }
@@ -222,7 +251,7 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
     const int NB = R * per_replica;
     double *bm = malloc(sizeof(double) * (size_t)NB * B_STATS);
     if (!bm) {
-        free(bm); free(acc); free(hq); free(hr); ab_sim_result_free(res);
+        free(bm); free(acc); free(moments); free(hq); free(hr); ab_sim_result_free(res);
         for (int i = 0; i < 7; i++) free(v[i]);
         return ab_error_set(err, AB_ENOMEM, "out of memory");
     }
@@ -234,6 +263,17 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
     res->lyapunov = sim->lyapunov ? estimate(v[6], R) : (ab_estimate){NAN, NAN};
     res->binder = jackknife(bm + B_R * NB, bm + B_R2 * NB, bm + B_R4 * NB, NB, n, d, 0);
     res->chi = jackknife(bm + B_R * NB, bm + B_R2 * NB, bm + B_R4 * NB, NB, n, d, 1);
+    if (NB < AB_SIM_MIN_BATCHES) {
+        /* Not enough batches for an error bar: the means stay, everything resting on the
+         * spread of the batches is null, and the caller is told (docs/spec-simulation.md). */
+        res->r.err = res->r2.err = res->r4.err = res->S.err = res->q.err = NAN;
+        res->binder = res->chi = (ab_estimate){NAN, NAN};
+        res->incomplete = 1;
+        snprintf(res->note, sizeof res->note,
+                 "r_err, S_err, q_err, binder and chi are null: %d batch means (%d replicas x %d per replica, from %ld "
+                 "samples per replica) where %d are needed; raise replicas or t_measure / sample_every",
+                 NB, R, per_replica, samples, AB_SIM_MIN_BATCHES);
+    }
     /* tau_int = (samples per batch) Var(batch mean) / (2 Var(sample)), in time units. */
     {
         const double var_r = res->r2.mean - res->r.mean * res->r.mean;
@@ -266,7 +306,7 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
     res->hist_S = calloc((size_t)bins, sizeof(double));
     res->S_lo = -1.0 / (d - 1);
     res->S_hi = 1.0;
-    if (!res->hist_q || !res->hist_r || !res->hist_S) { free(acc); free(hq); free(hr); ab_sim_result_free(res); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
+    if (!res->hist_q || !res->hist_r || !res->hist_S) { free(acc); free(moments); free(hq); free(hr); ab_sim_result_free(res); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     double tq = 0.0, tr = 0.0;
     for (int b = 0; b < bins; b++)
         for (int k = 0; k < R; k++) {
@@ -281,7 +321,7 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
         res->hist_S[b] /= tr * ((res->S_hi - res->S_lo) / bins); /* as many S samples as r samples */
     }
     res->n_series = res->series ? acc[0].samples : 0;
-    free(acc); free(hq); free(hr);
+    free(acc); free(moments); free(hq); free(hr);
     return AB_OK;
 }
 

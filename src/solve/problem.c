@@ -2,6 +2,8 @@
  * spectrum -> profiles (what `attnbif solve` and the tests run). */
 #include "attnbif/results.h"
 
+#include "spec/limits.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -101,6 +103,7 @@ ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, do
     ab_status st = AB_OK;
     for (;;) {
         rs->refinements++;
+        if (auto_nodes && (st = ab_limits_check_nodes(spec, nodes, err))) break;
         if ((st = ab_disc_create_with_nodes(spec, nodes, &disc, err))) break;
         const size_t n = ab_disc_dim(disc);
         if (!(u = malloc(sizeof(double) * n))) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }

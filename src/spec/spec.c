@@ -1,8 +1,10 @@
 /* Problem spec version 1: YAML file -> validated ab_spec with defaults filled in
  * (every key is documented in docs/spec.md). */
+#define _POSIX_C_SOURCE 200809L
 #include "attnbif/spec.h"
 #include "attnbif/io.h"
 
+#include "spec/limits.h"
 #include "spec/spec_sim.h"
 #include "spec/yaml_util.h"
 
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define AB_NODES_MIN 8
 #define AB_NODES_MAX 4096
@@ -140,7 +143,38 @@ static ab_status parse_eigen(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
             if (spec->sectors[j] == m) return ab_y_fail(ctx, item, "eigen.sectors", "sector %ld listed twice", m);
         spec->sectors[spec->n_sectors++] = (int)m;
     }
+    /* A stability verdict is over the listed sectors only; without sector 0 (the zonal
+     * modes: every degree l of the uniform state, folds, transcritical points) and sector 1
+     * (the polar modes and the rotation) "stable" would mean nothing (docs/spec.md). */
+    int has0 = 0, has1 = 0;
+    for (int j = 0; j < spec->n_sectors; j++) { has0 |= spec->sectors[j] == 0; has1 |= spec->sectors[j] == 1; }
+    if (!has0 || !has1)
+        return ab_y_fail(ctx, list, "eigen.sectors", "%s: must include sectors 0 and 1, without which a stability "
+                         "verdict is meaningless (default [0, 1, 2, 3])", n == 0 ? "empty list" : "incomplete list");
     return AB_OK;
+}
+
+static ab_spec_mark mark_of(const yaml_node_t *node)
+{
+    ab_spec_mark m = {0, 0};
+    if (node) { m.line = (int)node->start_mark.line + 1; m.col = (int)node->start_mark.column + 1; }
+    return m;
+}
+
+static ab_status parse_limits(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    ab_limits_spec *l = &spec->limits;
+    l->memory_gb = AB_LIMIT_MEMORY_GB;
+    l->time_minutes = AB_LIMIT_TIME_MINUTES;
+    l->enforce = 1;
+    if (!node) return AB_OK;
+    static const char *const keys[] = {"memory_gb", "time_minutes", "enforce", NULL};
+    ab_status st = ab_y_check_map(ctx, node, "limits", keys);
+    if (!st) st = ab_y_double(ctx, node, "memory_gb", "limits.memory_gb", AB_LIMIT_MEMORY_GB, POSITIVE, &l->memory_gb, NULL);
+    if (!st) st = ab_y_double(ctx, node, "time_minutes", "limits.time_minutes", AB_LIMIT_TIME_MINUTES, POSITIVE,
+                              &l->time_minutes, NULL);
+    if (!st) st = ab_y_bool(ctx, node, "enforce", "limits.enforce", 1, &l->enforce, NULL);
+    return st;
 }
 
 static ab_status parse_newton(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
@@ -284,7 +318,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     if (!root) return ab_y_fail(ctx, NULL, "(top level)", "the file is empty");
     static const char *const keys[] = {"version", "name", "model", "d", "beta", "kappa",
                                        "discretization", "state", "eigen", "newton",
-                                       "output", "continuation", "simulation", NULL};
+                                       "output", "continuation", "simulation", "limits", NULL};
     static const char *const models[] = {"SA", "USA", NULL};
     ab_status st = ab_y_check_map(ctx, root, "", keys);
     if (st) return st;
@@ -317,7 +351,43 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     yaml_node_t *sim = ab_y_get(ctx, root, "simulation");
     spec->has_simulation = sim != NULL;
     if (sim && (st = ab_spec_parse_simulation(ctx, sim, spec, &spec->simulation))) return st;
+    if ((st = parse_limits(ctx, ab_y_get(ctx, root, "limits"), spec))) return st;
+    spec->marks.root = mark_of(root);
+    spec->marks.discretization = mark_of(ab_y_get(ctx, root, "discretization"));
+    spec->marks.eigen = mark_of(ab_y_get(ctx, root, "eigen"));
+    spec->marks.continuation = mark_of(ab_y_get(ctx, root, "continuation"));
+    spec->marks.simulation = mark_of(sim);
+    spec->marks.limits = mark_of(ab_y_get(ctx, root, "limits"));
     return AB_OK;
+}
+
+/* Nesting depth of the YAML text, by libyaml's event parser, stopping at the first level
+ * beyond AB_SPEC_MAX_DEPTH (so its cost stays linear in the file size); a syntax error is
+ * left to the full parse, which reports it. */
+static ab_status check_depth(const char *text, size_t len, const char *path, ab_error *err)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) return ab_error_set(err, AB_ENOMEM, "cannot initialise the YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    ab_status st = AB_OK;
+    int depth = 0, done = 0;
+    while (!done && !st) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) break;
+        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+            if (++depth > AB_SPEC_MAX_DEPTH)
+                st = ab_error_set(err, AB_ESPEC, "%s:%lu:%lu: (top level): nested deeper than %d levels (a spec needs 4)",
+                                  path, (unsigned long)ev.start_mark.line + 1, (unsigned long)ev.start_mark.column + 1,
+                                  AB_SPEC_MAX_DEPTH);
+        } else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        } else if (ev.type == YAML_STREAM_END_EVENT) {
+            done = 1;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    return st;
 }
 
 static ab_status parse_with(yaml_parser_t *parser, const char *path, ab_spec *spec, ab_error *err)
@@ -349,29 +419,42 @@ static ab_status parse_with(yaml_parser_t *parser, const char *path, ab_spec *sp
     return st;
 }
 
-ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec, ab_error *err)
+/* Parse len bytes of YAML text (bounded in size and depth first). */
+static ab_status parse_text(const char *text, size_t len, const char *path, ab_spec *spec, ab_error *err)
 {
+    if (len > (size_t)AB_SPEC_MAX_BYTES)
+        return ab_error_set(err, AB_ESPEC, "%s: the spec is larger than %ld bytes (a spec is a few hundred)", path,
+                            AB_SPEC_MAX_BYTES);
+    ab_status st = check_depth(text, len, path, err);
+    if (st) return st;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) return ab_error_set(err, AB_ENOMEM, "cannot initialise the YAML parser");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-    ab_status st = parse_with(&parser, path, spec, err);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    st = parse_with(&parser, path, spec, err);
     yaml_parser_delete(&parser);
     return st;
 }
 
+ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec, ab_error *err)
+{
+    return parse_text(text, strlen(text), path, spec, err);
+}
+
 ab_status ab_spec_load(const char *path, ab_spec *spec, ab_error *err)
 {
+    /* Only regular files (a FIFO or a device would block or never end), opened without
+     * blocking; then at most one byte more than allowed: enough to know it is too large. */
     FILE *f;
     ab_status ost = ab_open_input(path, "spec file", AB_ESPEC, &f, err);
     if (ost) return ost;
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        fclose(f);
-        return ab_error_set(err, AB_ENOMEM, "cannot initialise the YAML parser");
-    }
-    yaml_parser_set_input_file(&parser, f);
-    ab_status st = parse_with(&parser, path, spec, err);
-    yaml_parser_delete(&parser);
+    char *text = malloc((size_t)AB_SPEC_MAX_BYTES + 2);
+    if (!text) { fclose(f); return ab_error_set(err, AB_ENOMEM, "out of memory reading %s", path); }
+    size_t len = fread(text, 1, (size_t)AB_SPEC_MAX_BYTES + 1, f);
+    int bad = ferror(f);
     fclose(f);
+    if (bad) { free(text); return ab_error_set(err, AB_ESPEC, "%s: cannot read spec file", path); }
+    text[len] = '\0';
+    ab_status st = parse_text(text, len, path, spec, err);
+    free(text);
     return st;
 }

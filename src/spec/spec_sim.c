@@ -109,8 +109,6 @@ ab_status ab_spec_parse_simulation(ab_yctx *ctx, const yaml_node_t *node, const 
     if (out->sample_every > out->t_measure)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "sample_every"), "simulation.sample_every", "must be <= t_measure (%g)",
                          out->t_measure);
-    if (spec->model.d > 32)
-        return ab_y_fail(ctx, node, "simulation", "the particle simulator supports d <= 32 (d = %d)", spec->model.d);
     if (!out->attention && !out->independent_noise && out->common_noise == 0.0)
         return ab_y_fail(ctx, node, "simulation", "nothing moves the tokens: enable attention, independent_noise or common_noise");
     yaml_node_t *sw = ab_y_get(ctx, node, "sweep");

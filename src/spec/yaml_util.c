@@ -3,6 +3,7 @@
 #include "spec/yaml_util.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,9 +109,15 @@ ab_status ab_y_node_double(ab_yctx *ctx, const yaml_node_t *node, const char *fi
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    /* YAML 1.1 spellings of infinity/NaN are deliberately not numbers here. */
-    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+    const int range_err = errno == ERANGE;
+    /* strtod also reads inf, nan and hex floats; a spec number is decimal (digits, sign,
+     * point, exponent), so YAML 1.1 spellings such as .inf are refused too. */
+    if (*end != '\0' || s[strspn(s, "0123456789+-.eE")] != '\0')
         return ab_y_fail(ctx, node, field, "expected a finite number, got '%s'", s);
+    if (range_err && fabs(v) > 1.0)
+        return ab_y_fail(ctx, node, field, "'%s' overflows double precision (largest %g)", s, DBL_MAX);
+    /* An underflow (|x| below the smallest normal double) is read as the nearest double
+     * (0 or subnormal) and the range check of the field decides; its message says so. */
     *out = v;
     return AB_OK;
 }
@@ -149,6 +156,11 @@ ab_status ab_y_double(ab_yctx *ctx, const yaml_node_t *map, const char *key, con
     if (bad) {
         char want[128];
         describe_range(want, sizeof want, range);
+        errno = 0;
+        (void)strtod(scalar(node), NULL);
+        if (v == 0.0 && errno == ERANGE)
+            return ab_y_fail(ctx, node, field, "must be %s (got %s, which underflows to 0 in double precision)", want,
+                             scalar(node));
         return ab_y_fail(ctx, node, field, "must be %s (got %s)", want, scalar(node));
     }
     *out = v;
