@@ -1,5 +1,5 @@
 /* The physics of noisy attention on S^{d-1}: models, Funk-Hecke coefficients and the
- * analytic spectrum of the uniform state (MATH.md sections 1 and 3). */
+ * analytic spectrum of the uniform state (docs/theory.md, The model). */
 #ifndef ATTNBIF_MODEL_H
 #define ATTNBIF_MODEL_H
 
@@ -34,7 +34,7 @@ ab_status ab_model_validate(const ab_model *model, ab_error *err);
  * Large beta overflows double (lambda_0 ~ e^beta): prefer ab_kappa_l. */
 double ab_lambda_l(int d, double beta, int l);
 
-/* Critical noise of degree l at the uniform state (MATH.md 3), equal to the coefficient
+/* Critical noise of degree l at the uniform state (docs/theory.md), equal to the coefficient
  * with which degree-l harmonics of rho enter the potential Phi:
  *   SA:  kappa_l = I_{l+nu}(beta) / (beta I_nu(beta))
  *   USA: kappa_l = lambda_l(beta) / beta
