@@ -26,9 +26,10 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
-build() { # build DIR [cmake options...]
+build() { # build DIR [cmake options...]; $AB_CMAKE_OPTIONS adds more (CI: -DAB_WERROR=ON)
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
+  # shellcheck disable=SC2086 # word splitting of AB_CMAKE_OPTIONS is intended
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" ${AB_CMAKE_OPTIONS:-} >&2
   cmake --build "$dir" -j"$(nproc)" >&2
 }
 

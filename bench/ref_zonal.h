@@ -1,7 +1,7 @@
 /* Independent, straightforward reference for zonal stationary states and their sector
  * spectra: Nystrom discretisation with the explicit zonal kernel (no Funk-Hecke
  * diagonalisation), Newton with a finite-difference Jacobian, and the plain h-space
- * Galerkin of MATH.md section 5 (matrices S and H, eigenvalues of -S H by LAPACK dgeev).
+ * Galerkin of docs/theory.md (matrices S and H, eigenvalues of -S H by LAPACK dgeev).
  * Shares no numerical code with src/. Valid while rho* spans at most ~e^20 (h-space H holds
  * kappa/rho*): eigenvalues to ~1e-9 there, 2e-6 at e^25, meaningless beyond e^30. */
 #ifndef AB_REF_ZONAL_H

@@ -1,7 +1,7 @@
 /* The vectorised attention drift (src/sim/particles.c: blocked loops, libmvec exp, lane
- * sums) against the plain double loop of MATH.md 1 with libm exp, for SA and USA, sizes
- * that are and are not multiples of the block and lane widths, and several d (up to 300:
- * no fixed-size arrays in d). */
+ * sums) against the plain double loop of the definition (docs/theory.md, The model) with
+ * libm exp, for SA and USA, sizes that are and are not multiples of the block and lane
+ * widths, and several d (up to 300: no fixed-size arrays in d). */
 #include "attnbif/sim.h"
 #include "sim/particles.h"
 #include "testutil.h"

@@ -1,5 +1,5 @@
-/* The particle simulator against exact results: the n = 2 overlap law (MATH.md 6), mean
- * and histogram (chi-square) for SA and USA in two dimensions, the exact law itself
+/* The particle simulator against exact results: the n = 2 overlap law (docs/theory.md),
+ * mean and histogram (chi-square) for SA and USA in two dimensions, the exact law itself
  * against a closed form, and at n = 128 the mean-field 1-cluster from the solver. */
 #include "attnbif/results.h"
 #include "attnbif/sim.h"

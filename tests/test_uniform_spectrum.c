@@ -1,5 +1,5 @@
 /* The uniform state's spectrum against the analytic mu_l = -l(l+d-2)(kappa - kappa_l)
- * (MATH.md 3, 5): every degree l in every sector m <= l, with multiplicity N(d-1, m). */
+ * (docs/theory.md): every degree l in every sector m <= l, with multiplicity N(d-1, m). */
 #include "attnbif/results.h"
 #include "testutil.h"
 

@@ -1,7 +1,8 @@
 /* The discretisation interface the solvers see: a vector space of unknowns, the
  * stationary residual F(u; kappa, beta) and its Jacobian, observables, and the linearised
  * Fokker-Planck operator per symmetry sector with its known symmetry and mass modes.
- * Solvers never look inside a discretisation (DESIGN.md). */
+ * Solvers never look inside a discretisation: they see only these operations, so a new
+ * discretisation needs no change to them. */
 #ifndef ATTNBIF_DISC_H
 #define ATTNBIF_DISC_H
 
@@ -25,12 +26,12 @@ typedef struct {
 
 typedef enum { AB_PARAM_KAPPA = 0, AB_PARAM_BETA = 1 } ab_param_id;
 
-/* Orientation-independent observables of a state (MATH.md 4). */
+/* Orientation-independent observables of a state (docs/theory.md, Observables). */
 typedef struct {
     double r;           /* polar order |int x rho| */
     double S;           /* nematic order (signed top eigenvalue of Q) */
     double entropy;     /* -int rho log rho dsigma (0 at the uniform state, < 0 otherwise) */
-    double free_energy; /* USA: E(rho) - E(uniform) (MATH.md 2); NaN for SA */
+    double free_energy; /* USA: E(rho) - E(uniform) (docs/theory.md); NaN for SA */
     double mass;        /* int rho dsigma (1 at a solution) */
 } ab_observables;
 

@@ -2,6 +2,8 @@
 #ifndef ATTNBIF_ERROR_H
 #define ATTNBIF_ERROR_H
 
+#include "attnbif/version.h" /* ab_version(): error.h has always offered it */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,9 +51,6 @@ void ab_error_prefix(ab_error *err, const char *fmt, ...)
 /* One-time library set-up: switches off GSL's abort-on-error handler so that every GSL
  * failure comes back as a return code. Idempotent; call before any other ab_ function. */
 void ab_init(void);
-
-/* Library version, "MAJOR.MINOR.PATCH". */
-const char *ab_version(void);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* The physics of noisy attention on S^{d-1}: models, Funk-Hecke coefficients and the
- * analytic spectrum of the uniform state (MATH.md sections 1 and 3). */
+ * analytic spectrum of the uniform state (docs/theory.md, The model). */
 #ifndef ATTNBIF_MODEL_H
 #define ATTNBIF_MODEL_H
 
@@ -51,7 +51,7 @@ double ab_log_sphere_mean_exp(double mu, double z);
 /* d/dz log G_mu(z) = I_{mu+1}(z) / I_mu(z) (tanh z for mu = -1/2). */
 double ab_dlog_sphere_mean_exp(double mu, double z);
 
-/* Critical noise of degree l at the uniform state (MATH.md 3), equal to the coefficient
+/* Critical noise of degree l at the uniform state (docs/theory.md), equal to the coefficient
  * with which degree-l harmonics of rho enter the potential Phi:
  *   SA:  kappa_l = I_{l+nu}(beta) / (beta I_nu(beta))
  *   USA: kappa_l = lambda_l(beta) / beta

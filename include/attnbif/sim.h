@@ -1,7 +1,7 @@
-/* Finite-n particle simulator (MATH.md 1, 6, 7): n tokens on S^{d-1} moved by the exact
- * SA/USA attention drift, independent Brownian motions of strength kappa and, optionally,
- * a common random-quadratic-form noise; stationary statistics with error bars, finite-n
- * estimates of kappa_c, and the top Lyapunov exponent. */
+/* Finite-n particle simulator (docs/simulation.md; the model: docs/theory.md): n tokens on
+ * S^{d-1} moved by the exact SA/USA attention drift, independent Brownian motions of
+ * strength kappa and, optionally, a common random-quadratic-form noise; stationary
+ * statistics with error bars, finite-n estimates of kappa_c, and the top Lyapunov exponent. */
 #ifndef ATTNBIF_SIM_H
 #define ATTNBIF_SIM_H
 
@@ -115,7 +115,7 @@ ab_status ab_kappa_c_binder_crossing(int count, const double *kappa, const doubl
                                      const double *u_large, const double *u_large_err, double *kappa_c, double *error,
                                      ab_error *err);
 
-/* The exact n = 2 overlap law (MATH.md 6): density p(q) prop. to
+/* The exact n = 2 overlap law (docs/theory.md, Two tokens): density p(q) prop. to
  * (1-q^2)^{(d-3)/2} exp(W(q)/kappa). Its mean, and the probabilities of bins equal-width
  * bins of [-1, 1]. */
 ab_status ab_pair_overlap_law(ab_model_kind kind, int d, double beta, double kappa, int bins, double *mean,

@@ -1,5 +1,6 @@
 /* Error records and library initialisation. */
 #include "attnbif/error.h"
+#include "attnbif/version.h"
 
 #include <gsl/gsl_errno.h>
 #include <stdarg.h>

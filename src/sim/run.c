@@ -418,7 +418,7 @@ typedef struct {
     int moment;
 } law_args;
 
-/* W(q)/kappa - shift, W' = w (MATH.md 6), in forms without overflow. */
+/* W(q)/kappa - shift, W' = w (docs/theory.md, Two tokens), in forms without overflow. */
 static double law_exponent(const law_args *a, double q)
 {
     double W;

@@ -1069,8 +1069,9 @@ ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagra
     if ((st = follow(&c, b, x, tau, &si, err))) { cont_free(&c); return st; }
     /* Branch switching, breadth first. */
     for (int q = 0; q < c.n_queue && !st; q++) {
-        pending *pd = &c.queue[q];
-        for (int k = 0; k < pd->n_dirs && !st; k++) st = switch_branch(&c, pd, pd->dirs[k], err);
+        /* a copy: switch_branch can push onto (and so reallocate) c.queue */
+        pending pd = c.queue[q];
+        for (int k = 0; k < pd.n_dirs && !st; k++) st = switch_branch(&c, &pd, pd.dirs[k], err);
     }
     cont_free(&c);
     return st;

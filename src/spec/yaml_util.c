@@ -149,7 +149,9 @@ ab_status ab_y_double(ab_yctx *ctx, const yaml_node_t *map, const char *key, con
     yaml_node_t *node = ab_y_get(ctx, map, key);
     if (present) *present = node != NULL;
     if (!node) { *out = def; return AB_OK; }
-    double v;
+    /* set on every path ab_y_node_double returns AB_OK; initialised because gcc -O3 cannot
+     * see that ab_y_fail's status is never AB_OK (-Wmaybe-uninitialized) */
+    double v = 0.0;
     ab_status st = ab_y_node_double(ctx, node, field, &v);
     if (st) return st;
     int bad = (range.lo_open ? v <= range.lo : v < range.lo) || (range.hi_open ? v >= range.hi : v > range.hi);
@@ -173,7 +175,7 @@ ab_status ab_y_int(ab_yctx *ctx, const yaml_node_t *map, const char *key, const 
     yaml_node_t *node = ab_y_get(ctx, map, key);
     if (present) *present = node != NULL;
     if (!node) { *out = def; return AB_OK; }
-    long v;
+    long v = 0; /* initialised for gcc -O3, as in ab_y_double */
     ab_status st = ab_y_node_int(ctx, node, field, &v);
     if (st) return st;
     if (v < lo || v > hi) return ab_y_fail(ctx, node, field, "must be an integer in [%ld, %ld] (got %ld)", lo, hi, v);

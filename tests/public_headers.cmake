@@ -1,0 +1,36 @@
+# test_public_headers: every public header compiles on its own (and twice, for its include
+# guard) as strict C11 with only the public include directories on the path, so that it
+# neither relies on an earlier include nor reaches into src/; and it includes nothing but
+# <system headers> and "attnbif/..." headers.
+#   cmake -DCC=compiler -DINC=include-dir -DGEN=generated-include-dir -DOUT=scratch-dir -P public_headers.cmake
+file(GLOB headers ${INC}/attnbif/*.h ${GEN}/attnbif/*.h)
+list(LENGTH headers count)
+if(count LESS 2)
+  message(FATAL_ERROR "no public headers found under ${INC} and ${GEN}")
+endif()
+file(MAKE_DIRECTORY ${OUT})
+set(failed 0)
+foreach(h ${headers})
+  get_filename_component(name ${h} NAME)
+  file(STRINGS ${h} includes REGEX "^[ \t]*#[ \t]*include")
+  foreach(line ${includes})
+    if(NOT line MATCHES "^[ \t]*#[ \t]*include[ \t]*(<[a-z0-9_/]+\\.h>|\"attnbif/[a-z0-9_]+\\.h\")")
+      message("FAIL ${name}: includes something other than a system or attnbif/ header: ${line}")
+      math(EXPR failed "${failed} + 1")
+    endif()
+  endforeach()
+  set(src ${OUT}/${name}.c)
+  file(WRITE ${src} "#include \"attnbif/${name}\"\n#include \"attnbif/${name}\"\ntypedef int ab_header_check_not_empty;\n")
+  execute_process(COMMAND ${CC} -std=c11 -pedantic-errors -Wall -Wextra -Werror -fsyntax-only -I${INC} -I${GEN} ${src}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(rc EQUAL 0)
+    message("ok   attnbif/${name} compiles alone")
+  else()
+    message("FAIL attnbif/${name} does not compile alone:\n${out}")
+    math(EXPR failed "${failed} + 1")
+  endif()
+endforeach()
+if(failed GREATER 0)
+  message(FATAL_ERROR "${failed} public header check(s) failed")
+endif()
+message("${count} headers checked, 0 failed")
