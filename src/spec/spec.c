@@ -17,7 +17,7 @@
 
 #define AB_NODES_MIN 8
 #define AB_NODES_MAX 4096
-#define AB_D_MAX 256
+#define AB_D_MAX 4096
 
 static const ab_range POSITIVE = {0.0, INFINITY, 1, 0};
 static const ab_range NONNEGATIVE = {0.0, INFINITY, 0, 0};
@@ -341,7 +341,10 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     spec->model.d = (int)d;
     if (!isfinite(ab_kappa_l(spec->model.kind, spec->model.d, spec->model.beta, 1)))
         return ab_y_fail(ctx, ab_y_get(ctx, root, "beta"), "beta",
-                         "too large: the kernel coefficients overflow double precision");
+                         "too large for %s: kappa_1 = lambda_1/beta = e^%.1f exceeds double precision (the USA "
+                         "noise scale grows like e^beta / beta^((d-1)/2)); use SA, or beta below about 700",
+                         ab_model_kind_name(spec->model.kind),
+                         ab_log_lambda_l(spec->model.d, spec->model.beta, 1) - log(spec->model.beta));
     if ((st = parse_discretization(ctx, ab_y_get(ctx, root, "discretization"), spec))) return st;
     if ((st = parse_state(ctx, ab_y_get(ctx, root, "state"), spec))) return st;
     if ((st = parse_eigen(ctx, ab_y_get(ctx, root, "eigen"), spec))) return st;
