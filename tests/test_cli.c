@@ -125,7 +125,7 @@ int main(void)
     }
     snprintf(path, sizeof path, "%s/branches.csv", out3);
     ab_slurp(path, msg, sizeof msg);
-    const char *header = "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label\n";
+    const char *header = "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label,nodes\n";
     ab_check(&t, strncmp(msg, header, strlen(header)) == 0,
              "branches.csv has the documented header");
     snprintf(path, sizeof path, "%s/summary.json", out3);

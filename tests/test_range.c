@@ -2,6 +2,8 @@
  * at large d, clusters at large beta, large d and small kappa against exact values and
  * against refinement, both kernel forms against each other, and clear refusals where a
  * state cannot be resolved. Each observed defect of the issue is a case here. */
+#include "attnbif/continuation.h"
+#include "attnbif/diagram.h"
 #include "attnbif/results.h"
 #include "testutil.h"
 
@@ -204,6 +206,38 @@ int main(void)
                 ab_check(&t, st == AB_ENOCONV && strstr(err.msg, "1-cluster"),
                          "SA kappa=0.007 antipodal guess that finds a 1-cluster is an error naming it: %s", err.msg);
             }
+        }
+    }
+    /* run with nodes: auto: the diagram of problems/default.yaml on the grid it chooses has
+     * the analytic kappa_1 and the fold of the 96-node diagram. */
+    {
+        ab_spec fixed, autos;
+        ab_error err = {0};
+        ab_diagram d1, d2;
+        memset(&d1, 0, sizeof d1);
+        memset(&d2, 0, sizeof d2);
+        if (ab_spec_load("problems/default.yaml", &fixed, &err) == AB_OK) {
+            autos = fixed;
+            autos.disc.nodes = AB_NODES_AUTO;
+            ab_run_opts opts = {NULL};
+            if (ab_check(&t, ab_run_diagram(&fixed, &opts, &d1, &err) == AB_OK, "default diagram at 96 nodes %s", err.msg) &&
+                ab_check(&t, ab_run_diagram(&autos, &opts, &d2, &err) == AB_OK, "default diagram with nodes: auto %s", err.msg)) {
+                double fold1 = NAN, fold2 = NAN, bp1 = NAN;
+                for (int i = 0; i < d1.n_special; i++)
+                    if (d1.special[i].type == AB_SP_FOLD) fold1 = d1.special[i].kappa;
+                for (int i = 0; i < d2.n_special; i++) {
+                    if (d2.special[i].type == AB_SP_FOLD) fold2 = d2.special[i].kappa;
+                    if (d2.special[i].branch == 1 && d2.special[i].l == 1) bp1 = d2.special[i].kappa;
+                }
+                int same_nodes = 1;
+                for (int b = 0; b < d2.n_branches; b++)
+                    for (int i = 0; i < d2.branches[b].n_points; i++) same_nodes &= d2.branches[b].points[i].nodes == d2.nodes;
+                ab_check(&t, d2.nodes >= AB_NODES_AUTO_START && same_nodes, "auto diagram on %d nodes, every point says so", d2.nodes);
+                ab_check_rel(&t, bp1, ab_kappa_l(AB_MODEL_SA, 3, 4.0, 1), 1e-10, 0.0, "auto diagram: kappa_1");
+                ab_check_rel(&t, fold2, fold1, 1e-8, 0.0, "auto diagram: the fold of the 96-node diagram");
+            }
+            ab_diagram_free(&d1);
+            ab_diagram_free(&d2);
         }
     }
     return ab_finish(&t);
