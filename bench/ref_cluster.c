@@ -600,7 +600,7 @@ static int flag_panels(const problem *pr, const grid *g, const double *lk, const
 /* Observables of the state u on g. */
 static void observe(const problem *pr, const grid *g, const double *u, double *r, double *omr, double *S, double *omS)
 {
-    double *work = malloc((size_t)g->n * sizeof(double));
+    double *work = calloc((size_t)g->n, sizeof(double));
     if (!work) {
         *r = *omr = *S = *omS = NAN;
         return;
@@ -689,6 +689,39 @@ static int split_edges(const grid *g, const int *flag, double **edge, int *np)
     return 0;
 }
 
+/* r-mode start: the kappa at which one Picard step from u keeps 1 - r = omr_fix (v is
+ * proportional to 1/kappa, so one kernel evaluation and a bisection in log kappa). */
+static int kappa_for_r(problem *pr, const grid *g, const double *u, double omr_fix)
+{
+    int n = g->n;
+    double *lk = NULL, *v = malloc((size_t)n * sizeof(double)), *work = malloc((size_t)n * sizeof(double));
+    if (!v || !work || build_kernel(pr, g->th, n, g, &lk)) {
+        free(v);
+        free(work);
+        return 0;
+    }
+    source s;
+    source_init(&s, pr, g, u, work);
+    eval_v(&s, lk, g->th, n, v, NULL, work);
+    for (int i = 0; i < n; i++) v[i] *= pr->kappa;
+    double lo = log(pr->kappa) - 40.0, hi = log(pr->kappa) + 40.0;
+    for (int it = 0; it < 200; it++) {
+        double mid = 0.5 * (lo + hi), k = exp(mid);
+        for (int i = 0; i < n; i++) work[i] = v[i] / k + g->logW[i];
+        double ln = lse(work, n), omr = 0.0;
+        for (int i = 0; i < n; i++) omr += g->omc[i] * exp(work[i] - ln);
+        if (omr < omr_fix)
+            lo = mid; /* too sharp: more noise */
+        else
+            hi = mid;
+    }
+    pr->kappa = exp(0.5 * (lo + hi));
+    free(lk);
+    free(v);
+    free(work);
+    return 1;
+}
+
 /* Lead the guess onto the cluster selected by r_guess: solve the branch at fixed r (kappa
  * unknown), then secant in x = log(1 - r) on log kappa(r) = log kappa_target, each solve
  * warm-started. Leaves pr->kappa at the target. Returns 1 on success. */
@@ -740,10 +773,16 @@ static int fail(ref_cluster_result *out, int status, const char *msg)
     return status;
 }
 
-int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, ref_cluster_result *out)
+/* Both entry points: kappa given (r_fix = 0) or r given (r_fix in (0, 1), kappa unknown,
+ * started at the given kappa). */
+static int solve(int model, int d, double beta, double kappa, double r_guess, double r_fix,
+                 const ref_cluster_options *opt, ref_cluster_result *out)
 {
     memset(out, 0, sizeof *out);
-    out->r = out->S = NAN;
+    out->r = out->S = out->kappa = NAN;
+    int extra_split = opt ? opt->extra_split : 0;
+    double omr_fix = r_fix > 0.0 ? 1.0 - r_fix : 0.0;
+    if (r_fix > 0.0) r_guess = r_fix;
     if (model != REF_CLUSTER_SA && model != REF_CLUSTER_USA) return fail(out, 1, "model must be 0 (SA) or 1 (USA)");
     if (d < 2) return fail(out, 1, "d must be >= 2");
     if (!(beta >= 0.0) || !isfinite(beta)) return fail(out, 1, "beta must be finite and >= 0");
@@ -778,7 +817,12 @@ int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, r
     u = malloc((size_t)g.n * sizeof(double));
     if (!u) return fail(out, 1, "out of memory");
     for (int j = 0; j < g.n; j++) u[j] = -alpha * g.omc[j];
-    if (r_guess > 0.0 && r_guess < 1.0 && !prestep_r(&pr, &g, u, r_guess, msg, sizeof msg)) {
+    if (omr_fix > 0.0 && !kappa_for_r(&pr, &g, u, omr_fix)) {
+        free(u);
+        grid_free(&g);
+        return fail(out, 1, "out of memory");
+    }
+    if (omr_fix == 0.0 && r_guess > 0.0 && r_guess < 1.0 && !prestep_r(&pr, &g, u, r_guess, msg, sizeof msg)) {
         char m2[256];
         snprintf(m2, sizeof m2, "no cluster near r = %g: %s", r_guess, msg);
         free(u);
@@ -791,7 +835,7 @@ int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, r
             status = fail(out, 1, "out of memory");
             break;
         }
-        if (newton(&pr, &g, lk, u, 0.0, &iters, &res, msg, sizeof msg)) {
+        if (newton(&pr, &g, lk, u, omr_fix, &iters, &res, msg, sizeof msg)) {
             char m2[256];
             snprintf(m2, sizeof m2, "%s on %d points", msg, g.n);
             status = fail(out, 2, m2);
@@ -850,7 +894,36 @@ int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, r
         grid_free(&g);
         return status;
     }
-    double r1, omr1, S1, omS1;
+    for (int k = 0; k < extra_split && !status; k++) {
+        /* an independent panel layout for checking: every panel halved, then re-solved */
+        grid gn = {0};
+        int npn;
+        double *un = NULL;
+        int *all = malloc((size_t)g.np * sizeof(int));
+        for (int j = 0; all && j < g.np; j++) all[j] = 1;
+        if (!all || split_edges(&g, all, &edge, &npn) || grid_build(&gn, edge, npn, RC_P, d) ||
+            !(un = malloc((size_t)gn.n * sizeof(double))) || interpolate(&pr, &g, u, &gn, un) ||
+            build_kernel(&pr, gn.th, gn.n, &gn, &lk)) {
+            status = fail(out, 1, "out of memory");
+        } else if (newton(&pr, &gn, lk, un, omr_fix, &iters, &res, msg, sizeof msg)) {
+            status = fail(out, 2, msg);
+        }
+        free(all);
+        free(edge);
+        edge = NULL;
+        free(lk);
+        lk = NULL;
+        free(u);
+        u = un;
+        grid_free(&g);
+        g = gn;
+    }
+    if (status) {
+        free(u);
+        grid_free(&g);
+        return status;
+    }
+    double r1, omr1, S1, omS1, k1 = pr.kappa;
     observe(&pr, &g, u, &r1, &omr1, &S1, &omS1);
 
     /* the checking resolution: same panels, RC_P_CHECK nodes each */
@@ -859,7 +932,7 @@ int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, r
     if (grid_build(&g2, g.edge, g.np, RC_P_CHECK, d) || !(u2 = malloc((size_t)g2.n * sizeof(double))) ||
         interpolate(&pr, &g, u, &g2, u2) || build_kernel(&pr, g2.th, g2.n, &g2, &lk)) {
         status = fail(out, 1, "out of memory");
-    } else if (newton(&pr, &g2, lk, u2, 0.0, &iters, &res, msg, sizeof msg)) {
+    } else if (newton(&pr, &g2, lk, u2, omr_fix, &iters, &res, msg, sizeof msg)) {
         char m2[256];
         snprintf(m2, sizeof m2, "%s on the checking grid (%d points)", msg, g2.n);
         status = fail(out, 2, m2);
@@ -874,6 +947,8 @@ int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, r
         out->err_r = fabs(r2 - r1);
         out->err_one_minus_r = fabs(omr2 - omr1);
         out->err_S = fabs(S2 - S1);
+        out->kappa = pr.kappa;
+        out->err_kappa = fabs(pr.kappa - k1);
         out->points = g2.n;
         out->panels = g2.np;
         out->newton_iterations = iters;
@@ -908,4 +983,25 @@ int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, r
     grid_free(&g);
     out->status = status;
     return status;
+}
+
+int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, ref_cluster_result *out)
+{
+    return solve(model, d, beta, kappa, r_guess, 0.0, NULL, out);
+}
+
+int ref_cluster_r_opts(int model, int d, double beta, double kappa, double r_guess, const ref_cluster_options *opt,
+                       ref_cluster_result *out)
+{
+    return solve(model, d, beta, kappa, r_guess, 0.0, opt, out);
+}
+
+int ref_cluster_at_r(int model, int d, double beta, double r, double kappa_guess, ref_cluster_result *out)
+{
+    if (!(r > 0.0 && r < 1.0)) {
+        memset(out, 0, sizeof *out);
+        return fail(out, 1, "r must lie in (0, 1)");
+    }
+    if (!(kappa_guess > 0.0)) kappa_guess = 2.0 * (1.0 - r) / (d > 2 ? d - 1 : 1);
+    return solve(model, d, beta, kappa_guess, r, r, NULL, out);
 }

@@ -11,6 +11,7 @@
 typedef struct {
     double r, one_minus_r; /* polar order and 1 - r, the latter summed directly (relative accuracy) */
     double S, one_minus_S; /* nematic order int P_2^{(d)}(t) rho, P_2^{(d)} = (d t^2 - 1)/(d - 1) */
+    double kappa, err_kappa; /* kappa (unknown in ref_cluster_at_r; its two-resolution difference) */
     double err_r;          /* |r(p) - r(p')| between the two resolutions (p, p' nodes per panel) */
     double err_one_minus_r, err_S;
     int points;            /* quadrature points of the finer (returned) resolution */
@@ -29,6 +30,17 @@ typedef struct {
  * Returns out->status: 0 success, 1 bad input, 2 Newton failed, 3 resolution not reached
  * within the point budget, 4 the state found is not a cluster (r < 1e-8). */
 int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, ref_cluster_result *out);
+
+typedef struct {
+    int extra_split; /* halve every panel of the adapted grid this many times (a second,
+                      * independent layout for checking the error estimate) */
+} ref_cluster_options;
+int ref_cluster_r_opts(int model, int d, double beta, double kappa, double r_guess, const ref_cluster_options *opt,
+                       ref_cluster_result *out);
+
+/* The branch parameterised by r: the kappa at which the 1-cluster has polar order r (the
+ * returned state has r = r to rounding). kappa_guess <= 0: the SA law 1 - r = (d-1) kappa/2. */
+int ref_cluster_at_r(int model, int d, double beta, double r, double kappa_guess, ref_cluster_result *out);
 
 /* log G_mu(z) - z for z >= 0, G_mu(z) = Gamma(mu+1) (2/z)^mu I_mu(z) = 0F1(; mu+1; z^2/4),
  * 2 mu an integer >= -1 (mu = -1/2: cosh z). Series, Hankel expansion or quadrature. */
