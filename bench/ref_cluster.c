@@ -108,11 +108,12 @@ static double lgs_hankel(double mu, double z)
     return NAN;
 }
 
-double ref_cluster_log_G_scaled_quad(double mu, double z)
+/* log int_0^pi e^{z (cos phi - 1)} sin^{2mu} phi dphi by panels one Gaussian width wide. */
+static double log_int_quad(double mu, double z)
 {
-    /* c = cos phi: G_mu(z) = int_0^pi e^{z cos phi} sin^{2mu} phi dphi / B, B the same
-     * integral at z = 0; the log integrand f is unimodal with peak at cos phi* solving
-     * z c^2 + 2 mu c - z = 0. Panels one Gaussian width wide cover where f > f* - 80. */
+    /* c = cos phi: G_mu(z) = int_0^pi e^{z cos phi} sin^{2mu} phi dphi / (the same at z = 0);
+     * the log integrand f is unimodal with peak at cos phi* solving z c^2 + 2 mu c - z = 0.
+     * Panels one Gaussian width wide cover where f > f* - 80. */
     double x[16], w[16];
     gauss_legendre(16, x, w);
     double two_mu = 2.0 * mu;
@@ -125,9 +126,6 @@ double ref_cluster_log_G_scaled_quad(double mu, double z)
     int npan = (int)ceil(PI / h);
     h = PI / npan;
     /* log sum exp over all panels, skipping those wholly below the cut */
-    double fmaxv = -INFINITY;
-    double fs = z * (cstar - 1.0) + (two_mu > 0.0 ? two_mu * log(fmax(sn, 1e-300)) : 0.0);
-    (void)fs;
     double acc = 0.0, ref = 0.0;
     int have = 0;
     for (int pnl = 0; pnl < npan; pnl++) {
@@ -149,11 +147,16 @@ double ref_cluster_log_G_scaled_quad(double mu, double z)
             } else {
                 acc += exp(f - ref);
             }
-            if (f > fmaxv) fmaxv = f;
         }
     }
-    double logB = 0.5 * log(PI) + lgamma(mu + 0.5) - lgamma(mu + 1.0);
-    return ref + log(acc) - logB;
+    return ref + log(acc);
+}
+
+double ref_cluster_log_G_scaled_quad(double mu, double z)
+{
+    /* normalised by the same rule at z = 0 (not by Gamma functions, whose logarithms lose
+     * ~eps |lgamma| ~ 1e-12 absolute at mu ~ 2000) */
+    return log_int_quad(mu, z) - log_int_quad(mu, 0.0);
 }
 
 double ref_cluster_log_G_scaled(double mu, double z)
@@ -439,7 +442,7 @@ static int newton(problem *pr, const grid *g, const double *lk, double *u, doubl
         }
         double lam = 1.0, nt = INFINITY, k0 = pr->kappa;
         if (rmode && fabs(dx[n]) > 0.5) lam = 0.5 / fabs(dx[n]); /* kappa changes by at most e^0.5 a step */
-        for (int ls = 0; ls < 40; ls++, lam *= 0.5) {
+        for (int ls = 0; ls < 30; ls++, lam *= 0.5) {
             for (int i = 0; i < n; i++) ut[i] = u[i] + lam * dx[i];
             if (rmode) pr->kappa = k0 * exp(lam * dx[n]);
             residual(pr, g, lk, ut, Ft, v, L, pw, work);
@@ -623,53 +626,96 @@ static void observe(const problem *pr, const grid *g, const double *u, double *r
     free(work);
 }
 
-/* Initial density e^{alpha (t - 1)} with <t> = r_guess on the grid (bisection in log alpha). */
-static double alpha_for(const grid *g, int d, double rg)
+/* <t> under e^{alpha t} w_d(t): I_{d/2}(alpha) / I_{d/2-1}(alpha), by the continued fraction
+ * (backward recurrence) while alpha is moderate, else its large-alpha expansion. */
+static double langevin(int d, double alpha)
 {
-    (void)d;
-    double lo = log(1e-6), hi = log(1e12);
-    double *work = malloc((size_t)g->n * sizeof(double));
-    if (!work) return 1.0;
-    for (int it = 0; it < 200; it++) {
-        double mid = 0.5 * (lo + hi), al = exp(mid);
-        for (int j = 0; j < g->n; j++) work[j] = -al * g->omc[j] + g->logW[j];
-        double ln = lse(work, g->n), r = 0.0;
-        for (int j = 0; j < g->n; j++) r += g->ct[j] * exp(work[j] - ln);
-        if (r < rg)
+    double nu = 0.5 * d - 1.0;
+    if (alpha > 1e5) return 1.0 - (d - 1) / (2.0 * alpha) + (d - 1) * (d - 3) / (8.0 * alpha * alpha);
+    int depth = (int)(2.0 * alpha + 4.0 * fabs(nu) + 200.0);
+    double f = 0.0;
+    for (int k = depth; k >= 1; k--) f = 1.0 / (2.0 * (nu + k) / alpha + f);
+    return f;
+}
+
+/* The alpha of the guess e^{alpha (t - 1)} with <t> = r (bisection in log alpha). */
+static double alpha_of_r(int d, double r)
+{
+    double lo = log(1e-8), hi = log(1e15);
+    for (int it = 0; it < 100; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (langevin(d, exp(mid)) < r)
             lo = mid;
         else
             hi = mid;
     }
-    free(work);
     return exp(0.5 * (lo + hi));
 }
 
-/* Initial panels: width a0 near the pole for 8 panels, then growing by 1.4 up to RC_MAX_WIDTH. */
-static int initial_edges(double a0, double **edge, int *np)
+/* Initial panels: width a0 (one Gaussian width of the guess) on theta_p +- 20 a0, where
+ * the guess carries all but e^{-200} of its mass, growing by 1.5 per panel on both sides
+ * up to RC_MAX_WIDTH. */
+static int initial_edges(double a0, double thp, double **edge, int *np)
 {
+    double lo = fmax(0.0, thp - 20.0 * a0), hi = fmin(PI, thp + 20.0 * a0);
     int cap = 64, k = 0;
     double *e = malloc((size_t)cap * sizeof(double));
     if (!e) return -1;
-    e[0] = 0.0;
-    double h = a0, x = 0.0;
+    /* below lo, built downwards then reversed into place */
+    double h = a0, x = lo;
+    e[k++] = lo;
+    while (x > 0.0) {
+        h = fmin(h * 1.5, RC_MAX_WIDTH);
+        x = fmax(0.0, x - h);
+        if (x < 0.3 * h) x = 0.0;
+        if (k + 2 > cap) {
+            double *t = realloc(e, (size_t)(cap *= 2) * sizeof(double));
+            if (!t) return free(e), -1;
+            e = t;
+        }
+        e[k++] = x;
+    }
+    for (int i = 0; i < k / 2; i++) {
+        double t = e[i];
+        e[i] = e[k - 1 - i];
+        e[k - 1 - i] = t;
+    }
+    x = lo;
+    h = a0;
     while (x < PI) {
-        if (k >= 8) h = fmin(h * 1.4, RC_MAX_WIDTH);
+        if (x >= hi - 1e-12 * a0) h = fmin(h * 1.5, RC_MAX_WIDTH);
         x = fmin(PI, x + h);
         if (PI - x < 0.3 * h) x = PI;
         if (k + 2 > cap) {
-            cap *= 2;
-            double *t = realloc(e, (size_t)cap * sizeof(double));
-            if (!t) {
-                free(e);
-                return -1;
-            }
+            double *t = realloc(e, (size_t)(cap *= 2) * sizeof(double));
+            if (!t) return free(e), -1;
             e = t;
         }
-        e[++k] = x;
+        e[k++] = x;
     }
     *edge = e;
-    *np = k;
+    *np = k - 1;
     return 0;
+}
+
+/* Where e^{alpha (cos theta - 1)} sin^{d-2} theta peaks: alpha (1 - c^2) = (d - 2) c. */
+static double theta_peak(double alpha, int d)
+{
+    if (d <= 2) return 0.0;
+    double dd = d - 2.0, c = 2.0 * alpha / (dd + sqrt(dd * dd + 4.0 * alpha * alpha));
+    return acos(fmin(1.0, c));
+}
+
+/* A grid adapted to the profile e^{alpha (t - 1)} and the kernel width beta^{-1/2}. */
+static int grid_for(double alpha, int d, double beta, grid *g)
+{
+    double a0 = fmin(0.5, fmin(1.0 / sqrt(alpha), beta > 0.0 ? 1.0 / sqrt(beta) : 1.0));
+    double *edge;
+    int np;
+    if (initial_edges(a0, theta_peak(alpha, d), &edge, &np)) return -1;
+    int rc = grid_build(g, edge, np, RC_P, d);
+    free(edge);
+    return rc;
 }
 
 static int split_edges(const grid *g, const int *flag, double **edge, int *np)
@@ -724,18 +770,69 @@ static int kappa_for_r(problem *pr, const grid *g, const double *u, double omr_f
 
 /* Lead the guess onto the cluster selected by r_guess: solve the branch at fixed r (kappa
  * unknown), then secant in x = log(1 - r) on log kappa(r) = log kappa_target, each solve
- * warm-started. Leaves pr->kappa at the target. Returns 1 on success. */
-static int prestep_r(problem *pr, const grid *g, double *u, double r_guess, char *msg, size_t msglen)
+ * warm-started; when Newton fails on a grid made for another r, re-grid for the new r and
+ * interpolate the last converged state. Leaves pr->kappa at the target; *g and *u may be
+ * replaced. Returns 1 on success. */
+static int prestep_r(problem *pr, grid *g, double **u, double r_guess, char *msg, size_t msglen)
 {
     double kt = pr->kappa, lkt = log(kt);
-    double *lk = NULL;
-    int iters, ok = 0;
+    double *lk = NULL, *ulast = NULL, klast;
+    int iters, ok = 0, regrids = 0;
     double res;
-    if (build_kernel(pr, g->th, g->n, g, &lk)) return 0;
-    double x0 = log(1.0 - r_guess), y0 = 0.0, x1 = 0.0, y1 = 0.0;
-    for (int k = 0; k < 40; k++) {
-        double x = k == 0 ? x0 : x1;
-        if (newton(pr, g, lk, u, exp(x), &iters, &res, msg, msglen)) break;
+    if (!kappa_for_r(pr, g, *u, 1.0 - r_guess) || build_kernel(pr, g->th, g->n, g, &lk)) {
+        pr->kappa = kt;
+        snprintf(msg, msglen, "out of memory");
+        return 0;
+    }
+    klast = pr->kappa;
+    double x0 = log(1.0 - r_guess), y0 = 0.0, x = x0, xlast = x0;
+    int halvings = 0;
+    for (int k = 0; k < 60; k++) {
+        free(ulast);
+        ulast = malloc((size_t)g->n * sizeof(double));
+        if (!ulast) break;
+        memcpy(ulast, *u, (size_t)g->n * sizeof(double));
+        double kbefore = pr->kappa;
+        if (newton(pr, g, lk, *u, exp(x), &iters, &res, msg, msglen)) {
+            if (k > 0 && halvings < 6) {
+                /* a shorter step in r from the last converged state */
+                halvings++;
+                x = 0.5 * (x + xlast);
+                memcpy(*u, ulast, (size_t)g->n * sizeof(double));
+                pr->kappa = kbefore;
+                k--;
+                msg[0] = 0;
+                continue;
+            }
+            /* re-grid for this r from the last converged state, and retry */
+            grid gn = {0};
+            double *un = NULL;
+            if (regrids++ >= 8 || grid_for(alpha_of_r(pr->d, 1.0 - exp(x)), pr->d, pr->beta, &gn) ||
+                !(un = malloc((size_t)gn.n * sizeof(double)))) {
+                grid_free(&gn);
+                break;
+            }
+            pr->kappa = klast;
+            if (interpolate(pr, g, ulast, &gn, un)) {
+                free(un);
+                grid_free(&gn);
+                break;
+            }
+            free(*u);
+            *u = un;
+            grid_free(g);
+            *g = gn;
+            free(lk);
+            lk = NULL;
+            if (build_kernel(pr, g->th, g->n, g, &lk)) break;
+            pr->kappa = kbefore;
+            k--;
+            msg[0] = 0;
+            continue;
+        }
+        klast = pr->kappa;
+        xlast = x;
+        halvings = 0;
         double y = log(pr->kappa) - lkt;
         if (getenv("RC_DEBUG")) fprintf(stderr, "  prestep r = %.15f kappa = %.15g\n", 1.0 - exp(x), pr->kappa);
         if (fabs(y) < 1e-8) {
@@ -751,17 +848,16 @@ static int prestep_r(problem *pr, const grid *g, double *u, double r_guess, char
             xn = x - y / sl;
             if (!isfinite(xn) || sl == 0.0) xn = x - fmax(-0.5, fmin(0.5, y));
         }
-        if (xn > x + 0.5) xn = x + 0.5;
-        if (xn < x - 0.5) xn = x - 0.5;
+        if (xn > x + 0.3) xn = x + 0.3;
+        if (xn < x - 0.3) xn = x - 0.3;
         if (xn > -1e-9) xn = 0.5 * (x - 1e-9); /* keep r > 0 */
         x0 = x;
         y0 = y;
-        x1 = xn;
-        y1 = y;
+        x = xn;
     }
-    (void)y1;
     pr->kappa = kt;
     free(lk);
+    free(ulast);
     if (!ok && msg[0] == 0) snprintf(msg, msglen, "the secant on kappa(r) did not converge");
     return ok;
 }
@@ -790,30 +886,19 @@ static int solve(int model, int d, double beta, double kappa, double r_guess, do
     problem pr = {model, d, beta, kappa, 0.5 * (d - 3)};
     char msg[200] = "";
 
-    /* the guess: a from r_guess, or the sharp-cluster default */
+    /* the guess: alpha from r_guess, or the sharp-cluster default */
     double alpha;
-    if (r_guess > 0.0 && r_guess < 1.0) {
-        grid g0 = {0};
-        double *e0;
-        int np0;
-        double a0 = fmin(0.5, 0.5 * sqrt(2.0 * (1.0 - r_guess) / fmax(1.0, d - 1.0)));
-        if (initial_edges(a0 / 4, &e0, &np0) || grid_build(&g0, e0, np0, RC_P, d)) return fail(out, 1, "out of memory");
-        alpha = alpha_for(&g0, d, r_guess);
-        free(e0);
-        grid_free(&g0);
-    } else {
-        alpha = model == REF_CLUSTER_SA || beta == 0.0 ? 1.0 / kappa : exp(beta) / kappa;
-    }
-    double a0 = 0.5 * fmin(1.0, fmin(1.0 / sqrt(alpha), beta > 0.0 ? 1.0 / sqrt(beta) : 1.0));
+    if (r_guess > 0.0 && r_guess < 1.0)
+        alpha = alpha_of_r(d, r_guess);
+    else
+        alpha = model == REF_CLUSTER_SA || beta == 0.0 ? 1.0 / kappa : exp(fmin(beta, 600.0)) / kappa;
 
     grid g = {0};
     double *edge = NULL, *u = NULL, *lk = NULL;
-    int np, iters = 0, status = 0;
+    int iters = 0, status = 0;
     double res = 0.0;
     int *flag = NULL;
-    if (initial_edges(a0, &edge, &np) || grid_build(&g, edge, np, RC_P, d)) return fail(out, 1, "out of memory");
-    free(edge);
-    edge = NULL;
+    if (grid_for(alpha, d, beta, &g)) return fail(out, 1, "out of memory");
     u = malloc((size_t)g.n * sizeof(double));
     if (!u) return fail(out, 1, "out of memory");
     for (int j = 0; j < g.n; j++) u[j] = -alpha * g.omc[j];
@@ -822,7 +907,7 @@ static int solve(int model, int d, double beta, double kappa, double r_guess, do
         grid_free(&g);
         return fail(out, 1, "out of memory");
     }
-    if (omr_fix == 0.0 && r_guess > 0.0 && r_guess < 1.0 && !prestep_r(&pr, &g, u, r_guess, msg, sizeof msg)) {
+    if (omr_fix == 0.0 && r_guess > 0.0 && r_guess < 1.0 && !prestep_r(&pr, &g, &u, r_guess, msg, sizeof msg)) {
         char m2[256];
         snprintf(m2, sizeof m2, "no cluster near r = %g: %s", r_guess, msg);
         free(u);
@@ -953,17 +1038,13 @@ static int solve(int model, int d, double beta, double kappa, double r_guess, do
         out->panels = g2.np;
         out->newton_iterations = iters;
         out->residual = res;
-        /* mass-weighted residual and the weight normalisation */
+        /* mass-weighted residual */
         double *F = malloc((size_t)g2.n * 5 * sizeof(double));
         if (F) {
             residual(&pr, &g2, lk, u2, F, F + g2.n, F + 2 * g2.n, F + 3 * g2.n, F + 4 * g2.n);
-            double mr = 0.0, ws = 0.0;
-            for (int j = 0; j < g2.n; j++) {
-                mr += exp(u2[j] + g2.logW[j]) * fabs(F[j]);
-                ws += exp(g2.logW[j]);
-            }
+            double mr = 0.0;
+            for (int j = 0; j < g2.n; j++) mr += exp(u2[j] + g2.logW[j]) * fabs(F[j]);
             out->mass_residual = mr;
-            out->weight_sum_error = fabs(ws - 1.0);
             free(F);
         }
         /* a 1-cluster about the pole has log rho decreasing in theta; a converged state

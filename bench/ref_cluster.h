@@ -19,7 +19,6 @@ typedef struct {
     int newton_iterations; /* on the finest grid */
     double residual;       /* max |F_i| at the returned state, F = u - Phi/kappa + log Z */
     double mass_residual;  /* sum_i m_i |F_i| (m_i the mass at node i) */
-    double weight_sum_error; /* |sum of the quadrature weights - 1| (analytic normalisation) */
     int status;            /* 0 on success */
     char message[256];     /* why, when status != 0 */
 } ref_cluster_result;
