@@ -19,8 +19,9 @@
 #define RC_MAX_POINTS 6000
 #define RC_MAX_REFINE 30
 #define RC_MAX_NEWTON 200
-/* Newton stops when max |F_i| / (1 + |u_i|) is below this, or once below RC_STALL when a
- * full step no longer halves it (the rounding floor, ~eps max|Phi| / kappa). */
+/* Newton stops when max |F_i| / (1 + |u_i|) is below this, or once below
+ * max(RC_STALL, 1e3 eps max|Phi/kappa|) when a full step no longer halves it (the rounding
+ * floor of u = Phi/kappa - log Z). */
 #define RC_TOL_NEWTON 2e-15
 #define RC_STALL 1e-10
 /* Widest panel anywhere: keeps the far field (negligible mass) represented. */
@@ -453,7 +454,11 @@ static int newton(problem *pr, const grid *g, const double *lk, double *u, doubl
             }
             if (nt < nf) break;
         }
-        if (nf < RC_STALL && !(nt < 0.5 * nf)) {
+        /* the achievable residual: rounding of v = Phi/kappa + const, ~eps max|v| */
+        double vscale = 0.0;
+        for (int i = 0; i < n; i++) vscale = fmax(vscale, fabs(v[i]));
+        double stall = fmax(RC_STALL, 1e3 * 2.2e-16 * vscale);
+        if (nf < stall && !(nt < 0.5 * nf)) {
             /* rounding floor: a full step no longer halves the residual */
             if (nt < nf) {
                 memcpy(u, ut, (size_t)n * sizeof(double));
