@@ -119,7 +119,6 @@ static double log_int_quad(double mu, double z)
     gauss_legendre(16, x, w);
     double two_mu = 2.0 * mu;
     double cstar = z > 0.0 ? (-mu + sqrt(mu * mu + z * z)) / z : (mu > 0.0 ? 0.0 : 1.0);
-    if (mu == 0.0 && z > 0.0) cstar = 1.0;
     double phis = acos(fmin(1.0, fmax(-1.0, cstar)));
     double sn = sin(phis);
     double curv = z * cstar + (sn > 0.0 ? two_mu / (sn * sn) : 0.0);
@@ -535,12 +534,11 @@ static int flag_panels(const problem *pr, const grid *g, const double *lk, const
         P2[qd] = 0.5 * (2 * p - 3) * legendre(p - 2, x[qd]) * w[qd];
     }
     double *work = malloc((size_t)n * sizeof(double)), *q = malloc((size_t)n * sizeof(double));
-    double *a = malloc((size_t)n * sizeof(double)), *need = malloc((size_t)np * sizeof(double));
-    if (!work || !q || !a || !need) {
+    double *a = malloc((size_t)n * sizeof(double));
+    if (!work || !q || !a) {
         free(work);
         free(q);
         free(a);
-        free(need);
         return -1;
     }
     source s;
@@ -601,7 +599,6 @@ static int flag_panels(const problem *pr, const grid *g, const double *lk, const
     free(work);
     free(q);
     free(a);
-    free(need);
     return nflag;
 }
 
@@ -951,6 +948,10 @@ static int solve(int model, int d, double beta, double kappa, double r_guess, do
         }
         int nf = flag_panels(&pr, &g, lk, u, du, flag);
         if (getenv("RC_DEBUG")) fprintf(stderr, "  refine: %d of %d panels flagged, du = %.3g\n", nf, g.np, du);
+        if (nf < 0) {
+            status = fail(out, 1, "out of memory");
+            break;
+        }
         if (nf == 0) break;
         if (pass >= RC_MAX_REFINE || g.n + nf * RC_P > RC_MAX_POINTS) {
             char m2[256];

@@ -17,17 +17,21 @@ typedef struct {
     int points;            /* quadrature points of the finer (returned) resolution */
     int panels;
     int newton_iterations; /* on the finest grid */
-    double residual;       /* max |F_i| at the returned state, F = u - Phi/kappa + log Z */
+    double residual;       /* max |F_i| / (1 + |u_i|) at the returned state, F = u - Phi/kappa + log Z */
     double mass_residual;  /* sum_i m_i |F_i| (m_i the mass at node i) */
     int status;            /* 0 on success */
     char message[256];     /* why, when status != 0 */
 } ref_cluster_result;
 
 /* model REF_CLUSTER_SA or REF_CLUSTER_USA, d >= 2, beta >= 0 (beta = 0 is the limit
- * Phi = <x, m>), kappa > 0. r_guess in (0, 1) selects the cluster (the initial density is
- * e^{a t} with <t> = r_guess); r_guess <= 0 uses a sharp default (SA: a = 1/kappa).
- * Returns out->status: 0 success, 1 bad input, 2 Newton failed, 3 resolution not reached
- * within the point budget, 4 the state found is not a cluster (r < 1e-8). */
+ * Phi = <x, m>), kappa > 0. r_guess in (0, 1) selects the cluster: the branch is first
+ * solved at r = r_guess (kappa unknown) and followed by a secant in r to kappa, so the
+ * cluster reached is the one whose r the guess is nearest along the branch; r_guess <= 0
+ * starts from the sharp profile e^{a (t-1)}, a = 1/kappa (SA, beta = 0) or e^beta/kappa (USA).
+ * r, 1 - r and S come from the finer of two resolutions on the adapted panels, with their
+ * difference as the error estimate. out->status: 0 success, 1 bad input or out of memory,
+ * 2 Newton failed (no cluster near the guess), 3 resolution not reached within the point
+ * budget, 4 the state found is uniform (r < 1e-8) or not a 1-cluster. */
 int ref_cluster_r(int model, int d, double beta, double kappa, double r_guess, ref_cluster_result *out);
 
 typedef struct {

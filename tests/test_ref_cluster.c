@@ -109,6 +109,23 @@ static void check_known(ab_tally *t)
     ab_check_rel(t, o.S, 0.559041493548, 1e-11, 1.0, "  S (README, 12 digits)");
     ab_check(t, o.status == 0 && o.err_r <= 1e-13, "  status %d, two-resolution error %.2e (tol 1e-13)", o.status,
              o.err_r);
+    /* values of the main solver (attnbif solve, 128 nodes, summary.json) inside its
+     * comfortable window (d <= 16, beta <= 8, kappa >= 0.02) */
+    struct {
+        int model, d;
+        double beta, kappa, r;
+    } known[] = {{0, 8, 4.0, 0.05, 0.75698351285877474},
+                 {1, 3, 4.0, 0.5, 0.98902985228852336},
+                 {0, 16, 8.0, 0.02, 0.80658734325634196},
+                 {1, 5, 2.0, 0.1, 0.96632284042923899},
+                 {0, 2, 8.0, 0.05, 0.95753393307328871}};
+    for (int i = 0; i < 5; i++) {
+        char what[128];
+        ref_cluster_r(known[i].model, known[i].d, known[i].beta, known[i].kappa, 0.8, &o);
+        snprintf(what, sizeof what, "%s d=%d beta=%g kappa=%g: r against the main solver", known[i].model ? "USA" : "SA",
+                 known[i].d, known[i].beta, known[i].kappa);
+        ab_check_rel(t, o.r, known[i].r, 1e-11, 1.0, what);
+    }
 }
 
 /* The hard cases: error estimate below 1e-12, an independent layout (every panel halved)
