@@ -18,7 +18,7 @@
 #define RC_NOISE 4.0
 #define RC_MAX_POINTS 6000
 #define RC_MAX_REFINE 30
-#define RC_MAX_NEWTON 200
+#define RC_MAX_NEWTON 60
 /* Newton stops when max |F_i| / (1 + |u_i|) is below this, or once below
  * max(RC_STALL, 1e3 eps max|Phi/kappa|) when a full step no longer halves it (the rounding
  * floor of u = Phi/kappa - log Z). */
