@@ -1027,8 +1027,11 @@ static ab_status zonal_profile(ab_disc *d, const double *u, int n_fine, ab_profi
 static ab_status zonal_accuracy(ab_disc *d, const double *u, ab_disc_accuracy *acc, ab_error *err)
 {
     zonal *z = Z(d);
-    ab_status st = select_kernel(z, u, err);
+    /* the error of the form the state was solved in (no switching here: the state is
+     * converged for this form) */
+    ab_status st = eval_state(z, u, err);
     if (st) return st;
+    z->kernel_error = z->log_kernel ? error_log(z, u) : error_funk_hecke(z);
     acc->kernel = z->log_kernel ? "log-domain" : "funk-hecke";
     acc->kernel_error = z->kernel_error;
     return zonal_resolution(d, u, &acc->tail, &acc->nodes_needed, err);
