@@ -320,35 +320,33 @@ static ab_status eval_state(zonal *z, const double *u, ab_error *err)
     return AB_OK;
 }
 
-/* Choose the kernel form for the state u (docs/theory.md, "Choosing the kernel form"). */
+/* Choose the kernel form for the state u (docs/theory.md, "Choosing the kernel form"):
+ * Funk-Hecke whenever its bound is within AB_KERNEL_TOL (cheaper, exact at beta = 0),
+ * else the form with the smaller estimate, switching only for a gain. */
 static ab_status select_kernel(zonal *z, const double *u, ab_error *err)
 {
-    ab_status st = eval_state(z, u, err);
-    if (st) return st;
-    const int was_log = z->log_kernel;
-    double e_fh = INFINITY, e_log = INFINITY;
+    ab_status st;
     if (z->forced != AB_KERNEL_AUTO) {
-        z->kernel_error = was_log ? error_log(z, u) : error_funk_hecke(z);
+        if ((st = eval_state(z, u, err))) return st;
+        z->kernel_error = z->log_kernel ? error_log(z, u) : error_funk_hecke(z);
         return AB_OK;
     }
-    if (!was_log) {
-        e_fh = error_funk_hecke(z);
-        if (e_fh <= AB_KERNEL_TOL || !(z->base.params.beta > 0.0)) { z->kernel_error = e_fh; return AB_OK; }
-        if ((st = ensure_tables(z, err))) return st;
-        z->log_kernel = 1;
-        if ((st = eval_state(z, u, err))) return st;
-        e_log = error_log(z, u);
-        z->log_kernel = e_log * AB_KERNEL_SWITCH_GAIN < e_fh;
-    } else {
-        e_log = error_log(z, u);
-        if (e_log <= AB_KERNEL_TOL) { z->kernel_error = e_log; return AB_OK; }
-        z->log_kernel = 0;
-        if (phi_funk_hecke(z)) e_fh = error_funk_hecke(z);
-        z->log_kernel = !(e_fh * AB_KERNEL_SWITCH_GAIN < e_log);
+    const int was_log = z->log_kernel;
+    z->log_kernel = 0;
+    if ((st = eval_state(z, u, err))) return st; /* switches to the log form if K rho is not positive */
+    double e_fh = z->log_kernel ? INFINITY : error_funk_hecke(z), e_log = INFINITY;
+    if (!z->log_kernel && (e_fh <= AB_KERNEL_TOL || !(z->base.params.beta > 0.0))) {
+        z->kernel_error = e_fh;
+        if (was_log) set_name(z);
+        return AB_OK;
     }
+    z->log_kernel = 1;
+    if ((st = ensure_tables(z, err)) || (st = eval_state(z, u, err))) return st;
+    e_log = error_log(z, u);
+    z->log_kernel = was_log ? !(e_fh * AB_KERNEL_SWITCH_GAIN < e_log) : e_log * AB_KERNEL_SWITCH_GAIN < e_fh;
     z->kernel_error = z->log_kernel ? e_log : e_fh;
     if (z->log_kernel != was_log) set_name(z);
-    return eval_state(z, u, err);
+    return z->log_kernel ? AB_OK : eval_state(z, u, err);
 }
 
 static ab_status zonal_residual(ab_disc *d, const double *u, double *F, ab_error *err)
