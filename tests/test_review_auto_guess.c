@@ -9,7 +9,10 @@
  * (2) USA d = 3, beta = 20, kappa = 288066.8348 = 0.5 kappa_1: the default cluster guess
  *     falls back to the uniform state and the error says "try a smaller kappa"; with
  *     `r: 0.999` or `r: 0.9995` the stable cluster r = 0.99937566818046 is found (auto: 408
- *     nodes; fixed 640 nodes agrees to 1e-14). */
+ *     nodes; fixed 640 nodes agrees to 1e-14).
+ * (3) SA d = 32, beta = 1000, kappa = 5e-4 (0.51 kappa_1): auto fails the same way as (1)
+ *     (line search at an intermediate count); fixed 384 and 512 nodes give
+ *     r = 0.984481453836698 (agree to 2e-15). */
 #include "attnbif/results.h"
 #include "testutil.h"
 
@@ -48,5 +51,9 @@ int main(void)
               "model: USA\nd: 3\nbeta: 20\nkappa: 288066.8348\ndiscretization: {nodes: auto}\nstate: {type: cluster, r: 0.999}\n"
               "eigen: {sectors: [0, 1]}\n",
               0.99937566818046, 1e-9);
+    cluster_r(&t, "SA d=32 beta=1000 kappa=5e-4 cluster, nodes auto",
+              "model: SA\nd: 32\nbeta: 1000\nkappa: 5e-4\ndiscretization: {nodes: auto}\nstate: {type: cluster}\n"
+              "eigen: {sectors: [0, 1]}\n",
+              0.984481453836698, 1e-9);
     return ab_finish(&t);
 }
