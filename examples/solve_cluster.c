@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < spectrum.count && i < 6; i++)
         printf("  %d  %+.10f  %s\n", spectrum.values[i].sector, spectrum.values[i].re,
                ab_eig_kind_name(spectrum.values[i].kind));
-    printf("%s, %d unstable eigenvalues\n", spectrum.stable ? "stable" : "unstable", spectrum.n_unstable);
+    printf("%s, %ld unstable eigenvalues\n", spectrum.stable ? "stable" : "unstable", spectrum.n_unstable);
     printf("r = %.12f\n", obs.r);
 done:
     if (st) fprintf(stderr, "solve_cluster: %s\n", err.msg);

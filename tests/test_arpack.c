@@ -35,7 +35,7 @@ static void compare(ab_tally *t, const char *yaml, const char *what)
                         ab_spectrum_compute(arnoldi, disc, u, spec.sectors, spec.n_sectors, &b, &err) == AB_OK,
                  "%s: spectra %s", what, err.msg)) {
         ab_check(t, b.partial == spec.n_sectors && a.partial == 0, "%s: ARPACK used for every sector", what);
-        ab_check(t, a.n_unstable == b.n_unstable, "%s: same unstable count (%d vs %d)", what, a.n_unstable, b.n_unstable);
+        ab_check(t, a.n_unstable == b.n_unstable, "%s: same unstable count (%ld vs %ld)", what, a.n_unstable, b.n_unstable);
         /* the 6 rightmost of each sector agree (1e-9 relative, floor 1: ARPACK's tolerance is
          * machine precision on the transformed operator) */
         for (int q = 0; q < spec.n_sectors; q++) {
@@ -231,7 +231,7 @@ int main(void)
                                  ab_spectrum_compute(arnoldi, disc, u, spec.sectors, 3, &b, &err) == AB_OK,
                          "%s: spectra %s", what, err.msg)) {
                 ab_check(&t, a.n_unstable == b.n_unstable && b.partial < 3,
-                         "%s: same unstable count as dense (%d vs %d), %d sectors by ARPACK", what, b.n_unstable, a.n_unstable,
+                         "%s: same unstable count as dense (%ld vs %ld), %d sectors by ARPACK", what, b.n_unstable, a.n_unstable,
                          b.partial);
                 /* the rightmost (the rotation mode, unresolved) is found and tagged alike */
                 ab_check(&t, a.values[0].re > 1.0, "%s: a spurious eigenvalue %.4g > 1 exists", what, a.values[0].re);

@@ -53,7 +53,7 @@ static void uniform_case(ab_tally *t, ab_model_kind kind, int d, double beta, do
     ab_check(t, missing == 0 && worst <= 1e-10, "%s: degrees m..m+3 of sectors 0-3 at the analytic mu_l (worst %.1e, tol 1e-10)",
              what, worst);
     ab_check(t, res.spectrum.n_unstable == want_unstable && complex_seen == 0,
-             "%s: %d unstable eigenvalues with multiplicity (analytic %ld), %d complex (a gradient flow has none)", what,
+             "%s: %ld unstable eigenvalues with multiplicity (analytic %ld), %d complex (a gradient flow has none)", what,
              res.spectrum.n_unstable, want_unstable, complex_seen);
     ab_solve_result_free(&res);
 }

@@ -12,12 +12,12 @@
 int main(void)
 {
     ab_tally t = {0};
-    const char *what = "SA d=256 beta=1000 kappa=5e-4 uniform, 64 nodes, sectors 0..5";
+    const char *what = "SA d=256 beta=1000 kappa=5e-4 uniform, nodes auto, sectors 0..5";
     ab_error err = {0};
     ab_spec spec;
     ab_solve_result res;
     if (ab_check(&t,
-                 ab_spec_parse_string("model: SA\nd: 256\nbeta: 1000\nkappa: 5e-4\ndiscretization: {nodes: 64}\n"
+                 ab_spec_parse_string("model: SA\nd: 256\nbeta: 1000\nkappa: 5e-4\ndiscretization: {nodes: auto}\n"
                                       "state: {type: uniform}\neigen: {sectors: [0, 1, 2, 3, 4, 5]}\n",
                                       "review.yaml", &spec, &err) == AB_OK,
                  "%s: spec %s", what, err.msg) &&

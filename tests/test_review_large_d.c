@@ -43,7 +43,7 @@ static void uniform_large_d(ab_tally *t, int d, double kappa, double mu1)
     for (int i = 0; i < res.spectrum.count; i++)
         if (res.spectrum.values[i].sector == 1) best = fmax(best, res.spectrum.values[i].re);
     ab_check_rel(t, best, mu1, 1e-10, 0.0, what);
-    ab_check(t, res.spectrum.n_unstable == d, "%s: n_unstable = %d (analytic %d)", what, res.spectrum.n_unstable, d);
+    ab_check(t, res.spectrum.n_unstable == d, "%s: n_unstable = %ld (analytic %d)", what, res.spectrum.n_unstable, d);
     ab_solve_result_free(&res);
 }
 

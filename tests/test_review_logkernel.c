@@ -37,7 +37,7 @@ static void top(ab_tally *t, const char *what, const char *yaml, double want, do
         ab_check_rel(t, best, want, tol, 0.0, w);
     }
     if (want_unstable >= 0)
-        ab_check(t, res.spectrum.n_unstable == want_unstable, "%s: n_unstable = %d (analytic %d)", what,
+        ab_check(t, res.spectrum.n_unstable == want_unstable, "%s: n_unstable = %ld (analytic %d)", what,
                  res.spectrum.n_unstable, want_unstable);
     ab_solve_result_free(&res);
 }

@@ -23,7 +23,7 @@ static void count(ab_tally *t, const char *what, const char *yaml, int want)
         return;
     }
     ab_check(t, res.spectrum.n_unstable == want && !res.spectrum.stable,
-             "%s: n_unstable = %d (analytic %d; %d nodes used)", what, res.spectrum.n_unstable, want, res.resolution.nodes);
+             "%s: n_unstable = %ld (analytic %d; %d nodes used)", what, res.spectrum.n_unstable, want, res.resolution.nodes);
     ab_solve_result_free(&res);
 }
 

@@ -79,7 +79,7 @@ static void two_cluster_slow(ab_tally *t)
     }
     ab_check(t, n_slow == 1 && res.spectrum.n_slow == 1 && slow_ok,
              "%s: exactly one slow eigenvalue (the mass exchange, sector 0, |re| <= err <= 1e-11)", what);
-    ab_check(t, res.spectrum.n_unstable == n_unstable, "%s: n_unstable (%d) counts stability eigenvalues with re > err (%d)",
+    ab_check(t, res.spectrum.n_unstable == n_unstable, "%s: n_unstable (%ld) counts stability eigenvalues with re > err (%d)",
              what, res.spectrum.n_unstable, n_unstable);
     ab_solve_result_free(&res);
 }

@@ -37,7 +37,7 @@ const char *ab_criticality_name(ab_criticality crit);
 typedef struct {
     double kappa, beta;
     double r, S, entropy, free_energy; /* free_energy NaN for SA */
-    int n_unstable;                    /* stability eigenvalues with re > 0, with multiplicity */
+    long n_unstable;                   /* stability eigenvalues with re > 0, with multiplicity */
     ab_special_type label;             /* AB_SP_NONE except on special rows */
     int special;                       /* index into ab_diagram.special, or -1 */
     int nodes;                         /* node count of the discretisation the point was computed on */

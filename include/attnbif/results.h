@@ -26,6 +26,11 @@ extern "C" {
 #define AB_RESOLUTION_ROTATION_MAX 1e-6
 /* ... but never below this many times the rounding of the sector-1 operator (eps ||M||_1). */
 #define AB_RESOLUTION_ROTATION_ROUNDING 100.0
+/* At the uniform state the grid must hold every unstable degree l (kappa_l > kappa) plus
+ * this many (degrees up to AB_NODES_MAX_SCAN are scanned). */
+#define AB_RESOLUTION_DEGREE_MARGIN 8
+#define AB_NODES_MAX_SCAN 4096
+
 /* An antipodal guess that converges to a state with larger polar order is a 1-cluster. */
 #define AB_ANTIPODAL_MAX_R 1e-6
 

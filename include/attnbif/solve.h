@@ -70,8 +70,9 @@ typedef struct {
 typedef struct {
     int count;
     ab_eigenvalue *values; /* sorted by re descending */
-    int n_unstable;        /* stability eigenvalues with re > err, counted with multiplicity */
-    int n_slow;            /* slow eigenvalues (|re| <= err), counted with multiplicity */
+    long n_unstable;       /* stability eigenvalues with re > err, counted with multiplicity (long: at
+                              d = 256 the count passes 2^31) */
+    long n_slow;           /* slow eigenvalues (|re| <= err), counted with multiplicity */
     int stable;            /* n_unstable == 0 */
     int partial;           /* sectors computed by ARPACK: only their rightmost eigenvalues are listed */
 } ab_spectrum;

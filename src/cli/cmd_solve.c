@@ -43,7 +43,7 @@ int ab_cmd_solve(const ab_cli_args *args)
     st = ab_cli_output_write(od, write_result, &res, &err);
     if (!st) {
         if (!args->quiet)
-            fprintf(stderr, "attnbif solve: r = %.12g, S = %.12g, %s (%d unstable eigenvalues); %d nodes, %s kernel\n",
+            fprintf(stderr, "attnbif solve: r = %.12g, S = %.12g, %s (%ld unstable eigenvalues); %d nodes, %s kernel\n",
                     res.obs.r, res.obs.S, res.spectrum.stable ? "stable" : "unstable", res.spectrum.n_unstable,
                     res.resolution.nodes, res.resolution.kernel);
         printf("results written to %s/ (state.csv, spectrum.csv, summary.json)\n", dir);

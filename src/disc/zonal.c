@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest error of Phi/kappa (in units of u = log rho) the kernel evaluation may have
- * before the other form is tried (docs/theory.md, "Choosing the kernel form"). */
+/* Largest error of Phi/kappa (in units of u = log rho), relative to the size of Phi/kappa
+ * (the residual's own rounding floor), the kernel evaluation may have before the other form
+ * is tried (docs/theory.md, "Choosing the kernel form"). */
 #define AB_KERNEL_TOL 1e-12
 /* Switch forms only when the other one is better by this factor (no flip-flopping between
  * two forms of equal accuracy). */
@@ -61,6 +62,7 @@ typedef struct {
     ab_kernel_form forced; /* AB_KERNEL_AUTO: chosen per state */
     double kernel_error; /* estimated error of Phi/kappa of the form in use, at the last choice */
     double log_lambda0;
+    double quad_error;   /* log-domain kernel: max_i |log K 1 (t_i) - log lambda_0|, its quadrature error */
     double term_scale;   /* 1 + max |Phi/kappa| at the last evaluated state */
     /* state evaluation work (valid after eval_state) */
     double *wrho, *v, *c, *gc, *s, *Y, *Phi, *pi, *row, *work, *LK, *L, *Asoft;
@@ -147,6 +149,16 @@ static ab_status ensure_tables(zonal *z, ab_error *err)
     for (size_t k = 0; k < (size_t)N * N; k++)
         if (!isfinite(z->KL[k]) || !isfinite(z->KB[k]))
             return ab_error_set(err, AB_ENAN, "log-domain kernel is not finite (d = %d, beta = %g)", z->base.model.d, beta);
+    /* K 1 = lambda_0 exactly: how far the quadrature misses it measures how well the
+     * N nodes resolve the kernel (width ~ beta^{-1/2}), which rounding alone does not */
+    double worst = 0.0;
+    for (int i = 0; i < N; i++) {
+        double mx = -INFINITY, sum = 0.0;
+        for (int j = 0; j < N; j++) mx = fmax(mx, z->KL[i + (size_t)j * N]);
+        for (int j = 0; j < N; j++) sum += exp(z->KL[i + (size_t)j * N] - mx);
+        worst = fmax(worst, fabs(mx + log(sum) - z->log_lambda0));
+    }
+    z->quad_error = worst;
     z->have_tables = 1;
     z->beta_tables = beta;
     return AB_OK;
@@ -266,7 +278,8 @@ static double error_log(zonal *z, const double *u)
 {
     const double kappa = z->base.params.kappa, beta = z->base.params.beta;
     if (!(beta > 0.0) || !z->have_tables) return INFINITY;
-    const double e = DBL_EPSILON * (ab_logkernel_max_exponent(z->N, z->N, z->KL, u, z->LK) + fabs(z->logc0) + 1.0);
+    const double e = fmax(DBL_EPSILON * (ab_logkernel_max_exponent(z->N, z->N, z->KL, u, z->LK) + fabs(z->logc0) + 1.0),
+                          z->quad_error);
     if (z->base.model.kind == AB_MODEL_SA) return e / (beta * kappa);
     double worst = 0.0;
     for (int i = 0; i < z->N; i++) worst = fmax(worst, fabs(z->Phi[i]) + exp(z->log_lambda0 + z->logc0 - log(beta)));
@@ -335,7 +348,7 @@ static ab_status select_kernel(zonal *z, const double *u, ab_error *err)
     z->log_kernel = 0;
     if ((st = eval_state(z, u, err))) return st; /* switches to the log form if K rho is not positive */
     double e_fh = z->log_kernel ? INFINITY : error_funk_hecke(z), e_log = INFINITY;
-    if (!z->log_kernel && (e_fh <= AB_KERNEL_TOL || !(z->base.params.beta > 0.0))) {
+    if (!z->log_kernel && (e_fh <= AB_KERNEL_TOL * z->term_scale || !(z->base.params.beta > 0.0))) {
         z->kernel_error = e_fh;
         if (was_log) set_name(z);
         return AB_OK;
@@ -945,7 +958,7 @@ static ab_status log_density_at(zonal *z, const double *u, int n, const double *
             e *= DBL_EPSILON / kappa;
             int ok = potential(z, sv, 0.0, &Phi, NULL, NULL, NULL);
             if (ok && z->base.model.kind == AB_MODEL_SA) e /= z->c0 * (1.0 + beta * sv / z->c0);
-            if (!ok || !(e <= AB_KERNEL_TOL)) {
+            if (!ok || !(e <= AB_KERNEL_TOL * (1.0 + fabs(Phi) / kappa))) {
                 if (!(beta > 0.0))
                     return ab_error_set(err, AB_ENAN, "the density at t = %g cannot be evaluated accurately", t[j]);
                 use_log = 1;

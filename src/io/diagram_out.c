@@ -34,7 +34,7 @@ static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *
             const ab_branch_point *p = &br->points[i];
             fprintf(out, "%d,%d,%.17g,%.17g,%.17g,%.17g,", br->id, i, p->kappa, p->beta, p->r, p->S);
             csv_number(out, p->free_energy);
-            fprintf(out, ",%d,%d,%s,%d\n", p->n_unstable, p->n_unstable == 0, ab_special_label(p->label), p->nodes);
+            fprintf(out, ",%ld,%d,%s,%d\n", p->n_unstable, p->n_unstable == 0, ab_special_label(p->label), p->nodes);
         }
     }
     return ab_file_commit(f, err);

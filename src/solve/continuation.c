@@ -20,7 +20,7 @@
 typedef struct {
     int real_pos[AB_MAX_SECTORS]; /* real stability eigenvalues with re > err (slow ones, |re| <= err, */
     int cplx_pos[AB_MAX_SECTORS]; /* are not counted); complex ones with re > err (both of a pair) */
-    int n_unstable;               /* with multiplicity, all sectors */
+    long n_unstable;              /* with multiplicity, all sectors */
 } stab_info;
 
 /* A branch waiting to be followed from a branch point. */
@@ -191,7 +191,7 @@ static ab_status stability_at(cont *c, const double *x, const int *sectors, int 
         while (k < n_sectors && sectors[k] != e->sector) k++;
         if (e->im == 0.0) info->real_pos[k]++;
         else info->cplx_pos[k]++;
-        info->n_unstable += (int)e->multiplicity;
+        info->n_unstable += e->multiplicity;
     }
     if (keep) *keep = sp;
     else ab_spectrum_free(&sp);
@@ -610,7 +610,7 @@ static int on_known_branch(const cont *c, const ab_branch_point *bp)
 static void log_step(cont *c, const ab_branch *b, const ab_branch_point *bp, double ds)
 {
     if (!c->log) return;
-    fprintf(c->log, "  branch %d point %4d: %s = %.10f  r = %.6f  S = %.6f  unstable = %d  ds = %.2e\n", b->id,
+    fprintf(c->log, "  branch %d point %4d: %s = %.10f  r = %.6f  S = %.6f  unstable = %ld  ds = %.2e\n", b->id,
             b->n_points - 1, c->par ? "beta" : "kappa", c->par ? bp->beta : bp->kappa, bp->r, bp->S, bp->n_unstable, ds);
 }
 

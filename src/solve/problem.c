@@ -57,7 +57,16 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
          * operator: |M g| / |g| for the discrete sector-1 operator M measures how well the
          * operator is resolved, at O(n^2) cost. It cannot fall below the rounding of M g. */
         ab_sector_op op;
-        if ((st = ab_disc_sector_operator(disc, u, 1, &op, err))) return st;
+        ab_error scratch = {0};
+        st = ab_disc_sector_operator(disc, u, 1, &op, &scratch);
+        if (st == AB_ENAN) {
+            /* the operator overflows in this basis: as unresolved as a state can be */
+            rs->rotation_eigenvalue = INFINITY;
+            st = AB_OK;
+            op.n_symmetry = 0;
+        } else if (st) {
+            return ab_error_set(err, st, "%s", scratch.msg);
+        }
         if (op.n_symmetry > 0) {
             double gg = 0.0, mg = 0.0, norm1 = 0.0;
             for (int j = 0; j < op.dim; j++) {
@@ -76,6 +85,19 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
         }
     }
     const double rot_scale = ab_disc_params(disc).kappa * (m->d - 1);
+    if (!nonuniform) {
+        /* At the uniform state every degree l with kappa_l > kappa is unstable: the grid must
+         * hold the highest of them (with AB_RESOLUTION_DEGREE_MARGIN to spare), or the count
+         * of unstable eigenvalues is short. */
+        const double kappa = ab_disc_params(disc).kappa;
+        int lmax = 0;
+        for (int l = 1; l <= AB_NODES_MAX_SCAN && ab_kappa_l(m->kind, m->d, m->beta, l) > kappa; l++) lmax = l;
+        if (lmax + AB_RESOLUTION_DEGREE_MARGIN > rs->nodes) {
+            rs->nodes_needed = rs->nodes_needed > lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN ? rs->nodes_needed
+                                                                                          : lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN;
+            rs->tail = fmax(rs->tail, 1.0); /* reported as unresolved: the spectrum is cut */
+        }
+    }
     *ok = rs->tail <= AB_RESOLUTION_TAIL && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
           !(fabs(rs->rotation_eigenvalue) > rs->rotation_tol);
     *acceptable = rs->tail <= AB_RESOLUTION_TAIL_MAX && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
@@ -245,13 +267,46 @@ ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, do
     if (st) return st;
     size_t n = ab_disc_dim(disc);
     if ((st = ab_disc_observables(disc, u, &res->obs, err))) goto done;
+    if (spec->state.type == AB_STATE_CLUSTER && spec->state.r == 0.0 && looks_uniform(&res->obs) &&
+        spec->kappa < ab_kappa_l(spec->model.kind, spec->model.d, spec->model.beta, 1)) {
+        /* Below kappa_1 a cluster exists, but the default guess (the beta = 0 profile) can be
+         * too flat to reach it (USA at large beta): try sharper guesses of given r. */
+        static const double r_tries[] = {0.9, 0.99, 0.999, 0.9999};
+        ab_spec *retry = malloc(sizeof *retry);
+        if (!retry) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); goto done; }
+        for (size_t k = 0; k < sizeof r_tries / sizeof r_tries[0]; k++) {
+            *retry = *spec;
+            retry->state.r = r_tries[k];
+            ab_disc *d2 = NULL;
+            double *u2 = NULL;
+            ab_newton_report rep2;
+            ab_resolution rs2;
+            ab_observables obs2;
+            ab_error scratch = {0};
+            if (ab_resolve_state(retry, NULL, NULL, &d2, &u2, &rep2, &rs2, &scratch) == AB_OK &&
+                ab_disc_observables(d2, u2, &obs2, &scratch) == AB_OK && !looks_uniform(&obs2)) {
+                ab_disc_destroy(disc);
+                free(u);
+                disc = d2;
+                u = u2;
+                n = ab_disc_dim(disc);
+                res->newton = rep2;
+                res->resolution = rs2;
+                res->obs = obs2;
+                break;
+            }
+            ab_disc_destroy(d2);
+            free(u2);
+        }
+        free(retry);
+    }
     if (spec->state.type == AB_STATE_CLUSTER || spec->state.type == AB_STATE_ANTIPODAL) {
         const ab_model *m = &spec->model;
         if (looks_uniform(&res->obs)) {
             st = ab_error_set(err, AB_ENOCONV,
                               "the %s guess converged to the uniform state: no such state was found at "
                               "kappa = %g (the uniform state loses stability at kappa_1 = %.10g, kappa_2 = %.10g); "
-                              "try a smaller kappa",
+                              "try a smaller kappa, or a guess with its polar order (state.r)",
                               ab_state_type_name(spec->state.type), spec->kappa,
                               ab_kappa_l(m->kind, m->d, m->beta, 1), ab_kappa_l(m->kind, m->d, m->beta, 2));
             goto done;

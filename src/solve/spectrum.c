@@ -191,8 +191,8 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
     for (int i = 0; i < spectrum->count; i++) {
         const ab_eigenvalue *e = &spectrum->values[i];
         /* a stability eigenvalue has |re| > err or is complex; only re > err counts as unstable */
-        if (e->kind == AB_EIG_STABILITY && e->re > e->err) spectrum->n_unstable += (int)e->multiplicity;
-        if (e->kind == AB_EIG_SLOW) spectrum->n_slow += (int)e->multiplicity;
+        if (e->kind == AB_EIG_STABILITY && e->re > e->err) spectrum->n_unstable += e->multiplicity;
+        if (e->kind == AB_EIG_SLOW) spectrum->n_slow += e->multiplicity;
     }
     spectrum->stable = spectrum->n_unstable == 0;
     return AB_OK;
