@@ -8,7 +8,7 @@
 # RANGE_REPEAT_BELOW seconds (default 20) is solved twice more and the median wall time is
 # reported. Peak memory is the largest maximum resident set size of the runs (GNU time %M).
 # kappa given as "k1*F" is F times kappa_1 of the uniform state, read from a uniform solve.
-# RANGE_CASES=PATTERN runs only the cases whose label contains PATTERN (grep -E).
+# RANGE_CASES=PATTERN runs only the cases whose label matches the whole of PATTERN (grep -Ex).
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -33,10 +33,14 @@ sa-d2-b1000|SA|2|1000|k1*0.5|cluster||
 sa-d2-b1000-n256|SA|2|1000|k1*0.5|cluster|||256
 usa-d3-b4|USA|3|4|0.005|cluster||
 usa-d3-b4-tol8|USA|3|4|0.005|cluster||1.0e-8
+usa-d3-b4-n512|USA|3|4|0.005|cluster|||512
+usa-d3-b4-n768|USA|3|4|0.005|cluster|||768
 sa-d3-b4-k1e-3|SA|3|4|0.001|cluster||
 sa-d3-b4-k1e-3-tol8|SA|3|4|0.001|cluster||1.0e-8
 sa-d3-b4-k1e-4|SA|3|4|0.0001|cluster|, nodes_max: 2048|
 sa-d3-b4-k1e-4-tol8|SA|3|4|0.0001|cluster|, nodes_max: 2048|1.0e-8
+sa-d3-b4-k1e-4-n512|SA|3|4|0.0001|cluster|||512
+sa-d3-b4-k1e-4-n768|SA|3|4|0.0001|cluster|||768
 sa-d16-b8|SA|16|8|0.003|cluster||
 sa-d16-b8-tol8|SA|16|8|0.003|cluster||1.0e-8
 sa-d64-b8|SA|64|8|0.005|cluster||
@@ -66,7 +70,7 @@ echo "| case | model | d | beta | kappa | kappa/kappa_1 | newton tol | exit | no
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 echo "$CASES" | while IFS='|' read -r label model d beta kappa state extra tol nodes; do
     [ -n "$label" ] || continue
-    if [ -n "${RANGE_CASES:-}" ] && ! echo "$label" | grep -Eq "$RANGE_CASES"; then continue; fi
+    if [ -n "${RANGE_CASES:-}" ] && ! echo "$label" | grep -Eqx "$RANGE_CASES"; then continue; fi
     dir=$WORK/$label
     mkdir -p "$dir"
     # kappa_1 from a cheap uniform solve (the analytic value is in summary.json)

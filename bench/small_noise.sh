@@ -7,7 +7,7 @@
 #
 # NODES_MAX (default 1024, the default of discretization.nodes_max) caps the node count; a
 # state that needs more is refused by attnbif (exit 3) and the row says so.
-# SMALL_NOISE_CASES=PATTERN keeps only the cases whose label matches (grep -E);
+# SMALL_NOISE_CASES=PATTERN keeps only the cases whose label matches the whole of PATTERN (grep -Ex);
 # SMALL_NOISE_RATIOS overrides the list of kappa/kappa_1. Needs jq and GNU time.
 set -eu
 
@@ -47,8 +47,9 @@ echo "| case | kappa/kappa_1 | kappa | exit | nodes | r | (1 - r)/kappa | wall [
 echo "|---|---|---|---|---|---|---|---|"
 echo "$CASES" | while IFS='|' read -r label model d beta; do
     [ -n "$label" ] || continue
-    if [ -n "${SMALL_NOISE_CASES:-}" ] && ! echo "$label" | grep -Eq "$SMALL_NOISE_CASES"; then continue; fi
+    if [ -n "${SMALL_NOISE_CASES:-}" ] && ! echo "$label" | grep -Eqx "$SMALL_NOISE_CASES"; then continue; fi
     mkdir -p "$WORK/$label"
+    rm -f "$WORK/$label/points.md"
     write_spec "$WORK/$label/k1.yaml" "$model" "$d" "$beta" 1.0 uniform 16
     "$BIN" solve "$WORK/$label/k1.yaml" -o "$WORK/$label/k1" -q > /dev/null 2>&1 ||
         { echo "$0: $label: uniform solve failed" >&2; continue; }
@@ -70,8 +71,36 @@ echo "$CASES" | while IFS='|' read -r label model d beta; do
         jq -r --arg lab "$label" --arg q "$q" --arg kappa "$kappa" --arg wall "$wall" '
             .observables.r as $r |
             "| \($lab) | \($q) | \($kappa) | 0 | \(.resolution.nodes) | \($r | tostring) | \((1 - $r) / ($kappa | tonumber) * 1e9 | round / 1e9 | tostring) | \($wall) |"
-            ' "$dir/out/summary.json"
+            ' "$dir/out/summary.json" | tee -a "$WORK/$label/points.md"
     done
+done
+# Extrapolation to kappa -> 0 of y = (1 - r)/kappa = c + c1 kappa + c2 kappa^2 + ...: the
+# polynomial through the three (or two) smallest kappa that were solved, evaluated at 0.
+echo
+echo "| case | points | c, linear through the 2 smallest kappa | c, quadratic through the 3 smallest | slope c1 (quadratic fit) |"
+echo "|---|---|---|---|---|"
+echo "$CASES" | while IFS='|' read -r label model d beta; do
+    [ -f "$WORK/$label/points.md" ] || continue
+    awk -F'|' -v lab="$label" 'BEGIN { n = 0 }
+        { k[n] = $4 + 0; y[n] = $8 + 0; n++ }
+        END {
+            # points are in decreasing kappa: the smallest are the last ones
+            if (n < 2) { printf "| %s | %d | - | - | - |\n", lab, n; exit }
+            a = n - 2; b = n - 1
+            lin = (y[b] * k[a] - y[a] * k[b]) / (k[a] - k[b])
+            if (n < 3) { printf "| %s | %d | %.6f | - | - |\n", lab, n, lin; exit }
+            a = n - 3; b = n - 2; c = n - 1
+            # Lagrange basis at 0
+            la = k[b] * k[c] / ((k[a] - k[b]) * (k[a] - k[c]))
+            lb = k[a] * k[c] / ((k[b] - k[a]) * (k[b] - k[c]))
+            lc = k[a] * k[b] / ((k[c] - k[a]) * (k[c] - k[b]))
+            q = la * y[a] + lb * y[b] + lc * y[c]
+            # derivative at 0 of the same quadratic
+            da = -(k[b] + k[c]) / ((k[a] - k[b]) * (k[a] - k[c]))
+            db = -(k[a] + k[c]) / ((k[b] - k[a]) * (k[b] - k[c]))
+            dc = -(k[a] + k[b]) / ((k[c] - k[a]) * (k[c] - k[b]))
+            printf "| %s | %d | %.6f | %.8f | %.4g |\n", lab, n, lin, q, da * y[a] + db * y[b] + dc * y[c]
+        }' "$WORK/$label/points.md"
 done
 echo
 echo "nodes_max $NODES_MAX; work directory: $WORK; load: $(uptime | sed 's/.*load average/load average/')"
