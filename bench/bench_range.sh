@@ -100,7 +100,7 @@ echo "$CASES" | while IFS='|' read -r label model d beta kappa state extra tol n
     memmb=$(echo "$mem" | awk '{printf "%.0f", $1 / 1024}')
     tolshow=${tol:-1e-11}
     if [ "$rc" -ne 0 ]; then
-        msg=$(grep -v '^ ' "$dir/stderr" | tail -n 1 | cut -c1-160)
+        msg=$(grep -v '^ ' "$dir/stderr" | tail -n 1 | cut -c1-160 | sed 's/|/\\|/g')
         echo "| $label | $model | $d | $beta | $kappa | $ratio | $tolshow | $rc | - | - | - | - | - | - | - | $msg | $wall | $runs | $memmb |"
         continue
     fi

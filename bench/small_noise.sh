@@ -64,7 +64,7 @@ echo "$CASES" | while IFS='|' read -r label model d beta; do
             > /dev/null 2> "$dir/stderr" || rc=$?
         wall=$(tail -n 1 "$dir/time")
         if [ "$rc" -ne 0 ]; then
-            msg=$(grep -v '^ ' "$dir/stderr" | grep -v '^Command exited' | tail -n 1 | cut -c1-200)
+            msg=$(grep -v '^ ' "$dir/stderr" | grep -v '^Command exited' | tail -n 1 | cut -c1-200 | sed 's/|/\\|/g')
             echo "| $label | $q | $kappa | $rc | - | $msg | - | $wall |"
             continue
         fi
