@@ -39,7 +39,7 @@ int main(void)
     } bad[] = {
         {"syntax_error.yaml", "syntax_error.yaml:5:1: YAML syntax error"},
         {"unknown_key.yaml", "unknown_key.yaml:5:1: kapa: unknown key; did you mean 'kappa'?"},
-        {"d_one.yaml", "d_one.yaml:2:4: d: must be an integer in [2, 256] (got 1)"},
+        {"d_one.yaml", "d_one.yaml:2:4: d: must be an integer in [2, 4096] (got 1)"},
         {"d_not_int.yaml", "d_not_int.yaml:2:4: d: expected an integer"},
         {"kappa_zero.yaml", "kappa_zero.yaml:4:8: kappa: must be > 0 (got 0)"},
         {"beta_negative.yaml", "beta_negative.yaml:3:7: beta: must be >= 0 (got -1.5)"},
@@ -125,7 +125,7 @@ int main(void)
     }
     snprintf(path, sizeof path, "%s/branches.csv", out3);
     ab_slurp(path, msg, sizeof msg);
-    const char *header = "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label\n";
+    const char *header = "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label,nodes\n";
     ab_check(&t, strncmp(msg, header, strlen(header)) == 0,
              "branches.csv has the documented header");
     snprintf(path, sizeof path, "%s/summary.json", out3);

@@ -40,6 +40,7 @@ typedef struct {
     int n_unstable;                    /* stability eigenvalues with re > 0, with multiplicity */
     ab_special_type label;             /* AB_SP_NONE except on special rows */
     int special;                       /* index into ab_diagram.special, or -1 */
+    int nodes;                         /* node count of the discretisation the point was computed on */
 } ab_branch_point;
 
 typedef struct {
@@ -73,6 +74,8 @@ typedef struct {
     ab_special_point *special;
     int n_warnings;
     char warnings[8][256];
+    int nodes;        /* node count of the discretisation (nodes: auto resolves it) */
+    int nodes_needed; /* > nodes if a branch ended for want of resolution */
 } ab_diagram;
 
 void ab_diagram_init(ab_diagram *diagram, const ab_spec *spec, ab_param_id parameter);

@@ -50,6 +50,10 @@ double ab_bessel_i_ratio(double nu, double x);
 double ab_log_sphere_mean_exp(double mu, double z);
 /* d/dz log G_mu(z) = I_{mu+1}(z) / I_mu(z) (tanh z for mu = -1/2). */
 double ab_dlog_sphere_mean_exp(double mu, double z);
+/* log of the Funk-Hecke coefficient of e^{z c} on degree-m harmonics of S^{2 mu + 1},
+ * Gamma(mu+1) (2/z)^mu I_{mu+m}(z) (m = 0: G_mu; mu = -1/2, m = 1: sinh z): the kernel of
+ * the zonal convolution in symmetry sector m. -inf at z = 0 for m >= 1. */
+double ab_log_sphere_harmonic_exp(double mu, int m, double z);
 
 /* Critical noise of degree l at the uniform state (docs/theory.md), equal to the coefficient
  * with which degree-l harmonics of rho enter the potential Phi:

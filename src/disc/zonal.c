@@ -36,6 +36,8 @@ typedef struct {
     int have_tables;
     double beta_tables;
     double *KLtau, *KTtau, *KLsig, *KTsig; /* nq x N */
+    double *KMtau; /* nq x nq: log of the sector-m kernel between the tau points (SA) */
+    double *Ework; /* nq x nq scratch for it */
     /* work */
     double *Amat, *Bmat, *Hmat, *Smat, *Mmat, *Cmat, *Wq, *out, *sym;
     double *lrh_tau, *du_tau, *lD_tau, *Y_tau, *du_sig, *vec;
@@ -83,7 +85,7 @@ static void free_sector(sector_data *s)
 {
     double **arrs[] = {&s->tau, &s->lomega, &s->sig, &s->lnu, &s->Qtau, &s->Qsig, &s->dQsig,
                        &s->P0tau, &s->dP0tau, &s->P0sig, &s->dP0sig, &s->KLtau, &s->KTtau, &s->KLsig,
-                       &s->KTsig, &s->Amat, &s->Bmat, &s->Hmat, &s->Smat, &s->Mmat, &s->Cmat, &s->Wq,
+                       &s->KTsig, &s->KMtau, &s->Ework, &s->Amat, &s->Bmat, &s->Hmat, &s->Smat, &s->Mmat, &s->Cmat, &s->Wq,
                        &s->out, &s->sym, &s->lrh_tau, &s->du_tau, &s->lD_tau, &s->Y_tau, &s->du_sig, &s->vec};
     for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) { free(*arrs[i]); *arrs[i] = NULL; }
     s->built = 0;
@@ -705,6 +707,25 @@ static ab_status sector_tables(zonal *z, sector_data *s, ab_error *err)
     }
     ab_logkernel_table(z->mu, beta, nq, s->tau, N, z->t, z->logW, s->KLtau, NULL, s->KTtau);
     ab_logkernel_table(z->mu, beta, nq, s->sig, N, z->t, z->logW, s->KLsig, NULL, s->KTsig);
+    if (z->base.model.kind == AB_MODEL_SA) {
+        if (!s->KMtau) {
+            s->KMtau = malloc(sizeof(double) * (size_t)nq * nq);
+            s->Ework = malloc(sizeof(double) * (size_t)nq * nq);
+            if (!s->KMtau || !s->Ework) return ab_error_set(err, AB_ENOMEM, "out of memory for the sector kernel tables");
+        }
+        const int m = (int)(s - z->sec);
+        /* the sector basis is (1-t^2)^(m/2) p_k and the rule's weight carries (1-t^2)^(a+m):
+         * the kernel between the p_k is k_m(t, s) / ((1-t^2)(1-s^2))^(m/2), smooth at the poles */
+        for (int l = 0; l < nq; l++) {
+            const double sl = sqrt(fmax((1.0 - s->tau[l]) * (1.0 + s->tau[l]), 0.0));
+            for (int i = l; i < nq; i++) {
+                const double si = sqrt(fmax((1.0 - s->tau[i]) * (1.0 + s->tau[i]), 0.0));
+                const double v = beta * s->tau[i] * s->tau[l] + ab_log_sphere_harmonic_exp(z->mu, m, beta * si * sl) -
+                                 m * (log(si) + log(sl));
+                s->KMtau[i + (size_t)l * nq] = s->KMtau[l + (size_t)i * nq] = v;
+            }
+        }
+    }
     s->have_tables = 1;
     s->beta_tables = beta;
     return AB_OK;
@@ -776,30 +797,46 @@ static ab_status zonal_sector_operator(ab_disc *d, const double *u, int m, ab_se
     for (int k = 0; k < nb; k++)
         for (int i = 0; i < nq; i++) s->Wq[i + (size_t)k * nq] = exp(s->lrh_tau[i]) * s->Qtau[i + (size_t)k * nq];
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Qtau, nq, s->Wq, nq, 0.0, s->Amat, nb);
-    /* kernel weight of each basis function: degree m + k */
-    double *gm = s->vec;
-    for (int k = 0; k < nb; k++) gm[k] = z->g[m + k];
-    /* Mmat (nb x nb) = (Amat or Bmat) diag(gm) */
-    for (int k = 0; k < nb; k++)
-        for (int j = 0; j < nb; j++) s->Mmat[j + (size_t)k * nb] = s->Amat[j + (size_t)k * nb] * gm[k];
-    if (sa) {
-        for (int k = 0; k < nb; k++)
+    if (sa && z->log_kernel) {
+        /* SA in log form: the kernel part <q_j, rho^(1/2) K(rho^(1/2) q_k) / (beta K rho)> by
+         * quadrature in both variables with the exact sector kernel, every factor in one
+         * exponent (no product of huge and tiny matrices: docs/theory.md). The SA mass term
+         * only touches the mass functional's column, which the deflation below drops. */
+        double *Ebuf = s->Ework;
+        for (int l = 0; l < nq; l++)
             for (int i = 0; i < nq; i++)
-                s->Wq[i + (size_t)k * nq] = exp(s->lrh_tau[i] + s->lD_tau[i]) * s->Qtau[i + (size_t)k * nq];
-        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Qtau, nq, s->Wq, nq, 0.0, s->Bmat, nb);
+                Ebuf[i + (size_t)l * nq] = exp(0.5 * s->lomega[i] + s->lrh_tau[i] + s->KMtau[i + (size_t)l * nq] -
+                                               z->log_lambda0 + s->lD_tau[i] + s->lrh_tau[l] + 0.5 * s->lomega[l]);
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nq, nb, nq, 1.0, Ebuf, nq, s->Qtau, nq, 0.0, s->Wq, nq);
+        const double beta = z->base.params.beta;
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, -1.0 / beta, s->Qtau, nq, s->Wq, nq, 0.0, s->Hmat, nb);
+        for (int j = 0; j < nb; j++) s->Hmat[j + (size_t)j * nb] += kappa;
+    } else {
+        /* kernel weight of each basis function: degree m + k */
+        double *gm = s->vec;
+        for (int k = 0; k < nb; k++) gm[k] = z->g[m + k];
+        /* Mmat (nb x nb) = (Amat or Bmat) diag(gm) */
         for (int k = 0; k < nb; k++)
-            for (int j = 0; j < nb; j++) s->Mmat[j + (size_t)k * nb] = s->Bmat[j + (size_t)k * nb] * gm[k];
-    }
-    /* H' = kappa I - (Amat or Bmat) diag(gm) Amat^T */
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, nb, nb, nb, -1.0, s->Mmat, nb, s->Amat, nb, 0.0, s->Hmat, nb);
-    for (int j = 0; j < nb; j++) s->Hmat[j + (size_t)j * nb] += kappa;
-    if (sa && m == 0) {
-        /* Mass component of the SA normalisation, mod constants: -h_0 Y D (docs/theory.md). */
-        for (int j = 0; j < nb; j++) {
-            double e = 0.0;
-            for (int i = 0; i < nq; i++)
-                e -= exp(0.5 * s->lomega[i] + s->lrh_tau[i] + s->lD_tau[i]) * s->Y_tau[i] * s->Qtau[i + (size_t)j * nq];
-            for (int k = 0; k < nb; k++) s->Hmat[j + (size_t)k * nb] -= e * s->Amat[k];
+            for (int j = 0; j < nb; j++) s->Mmat[j + (size_t)k * nb] = s->Amat[j + (size_t)k * nb] * gm[k];
+        if (sa) {
+            for (int k = 0; k < nb; k++)
+                for (int i = 0; i < nq; i++)
+                    s->Wq[i + (size_t)k * nq] = exp(s->lrh_tau[i] + s->lD_tau[i]) * s->Qtau[i + (size_t)k * nq];
+            cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nb, nb, nq, 1.0, s->Qtau, nq, s->Wq, nq, 0.0, s->Bmat, nb);
+            for (int k = 0; k < nb; k++)
+                for (int j = 0; j < nb; j++) s->Mmat[j + (size_t)k * nb] = s->Bmat[j + (size_t)k * nb] * gm[k];
+        }
+        /* H' = kappa I - (Amat or Bmat) diag(gm) Amat^T */
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, nb, nb, nb, -1.0, s->Mmat, nb, s->Amat, nb, 0.0, s->Hmat, nb);
+        for (int j = 0; j < nb; j++) s->Hmat[j + (size_t)j * nb] += kappa;
+        if (sa && m == 0) {
+            /* Mass component of the SA normalisation, mod constants: -h_0 Y D (docs/theory.md). */
+            for (int j = 0; j < nb; j++) {
+                double e = 0.0;
+                for (int i = 0; i < nq; i++)
+                    e -= exp(0.5 * s->lomega[i] + s->lrh_tau[i] + s->lD_tau[i]) * s->Y_tau[i] * s->Qtau[i + (size_t)j * nq];
+                for (int k = 0; k < nb; k++) s->Hmat[j + (size_t)k * nb] -= e * s->Amat[k];
+            }
         }
     }
     /* S' = C^T C (+ angular part), C_ik = sqrt(nu_i) * (derivative term of basis k at sig_i). */
@@ -886,21 +923,41 @@ static ab_status log_density_at(zonal *z, const double *u, int n, const double *
     ab_status st = eval_state(z, u, err);
     if (st) return st;
     const int N = z->N;
-    double *p = z->work, *krow = z->work + N; /* N x N scratch, 2 N used here */
+    double *p = z->work, *krow = z->work + N, *bound = z->work + 2 * (size_t)N; /* N x N scratch, 3 N used */
+    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    if (!z->log_kernel)
+        for (int l = 0; l < N; l++) { /* |g_l| (|c_l| + rounding of c_l), for the error bound below */
+            double acc = 0.0;
+            for (int i = 0; i < N; i++) acc += fabs(z->Q[i + (size_t)l * N]) * z->v[i];
+            bound[l] = fabs(z->g[l]) * (fabs(z->c[l]) + acc);
+        }
     for (int j = 0; j < n; j++) {
         if (!(t[j] >= -1.0 && t[j] <= 1.0)) return ab_error_set(err, AB_EINVAL, "t = %g is outside [-1, 1]", t[j]);
-        double Phi;
-        if (z->log_kernel) {
+        double Phi = NAN;
+        int use_log = z->log_kernel;
+        if (!use_log) {
+            /* The Gegenbauer sum is evaluated where the state was not solved (between and beyond
+             * the nodes), where at large d its terms are huge: check its error bound there too. */
+            ab_jacobi_eval(z->a, z->cd, N - 1, t[j], p, NULL);
+            double sv = 0.0, e = 0.0;
+            for (int l = 0; l < N; l++) {
+                sv += z->gc[l] * p[l];
+                e += bound[l] * fabs(p[l]);
+            }
+            e *= DBL_EPSILON / kappa;
+            int ok = potential(z, sv, 0.0, &Phi, NULL, NULL, NULL);
+            if (ok && z->base.model.kind == AB_MODEL_SA) e /= z->c0 * (1.0 + beta * sv / z->c0);
+            if (!ok || !(e <= AB_KERNEL_TOL)) {
+                if (!(beta > 0.0))
+                    return ab_error_set(err, AB_ENAN, "the density at t = %g cannot be evaluated accurately", t[j]);
+                use_log = 1;
+            }
+        }
+        if (use_log) {
             double lk;
-            ab_logkernel_table(z->mu, z->base.params.beta, 1, &t[j], N, z->t, z->logW, krow, NULL, NULL);
+            ab_logkernel_table(z->mu, beta, 1, &t[j], N, z->t, z->logW, krow, NULL, NULL);
             ab_logkernel_apply(1, N, krow, u, &lk, NULL);
             potential_log(z, lk - z->log_lambda0 - z->logc0, 0.0, &Phi, NULL, NULL, NULL);
-        } else {
-            ab_jacobi_eval(z->a, z->cd, N - 1, t[j], p, NULL);
-            double sv = 0.0;
-            for (int l = 0; l < N; l++) sv += z->gc[l] * p[l];
-            if (!potential(z, sv, 0.0, &Phi, NULL, NULL, NULL))
-                return ab_error_set(err, AB_ENAN, "kernel convolution is not positive at t = %g", t[j]);
         }
         logrho[j] = Phi / z->base.params.kappa - z->logZ;
     }
@@ -1016,7 +1073,7 @@ ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab
     z->wrho = alloc_d(N, &ok); z->v = alloc_d(N, &ok); z->c = alloc_d(N, &ok); z->gc = alloc_d(N, &ok);
     z->s = alloc_d(N, &ok); z->Y = alloc_d(N, &ok); z->Phi = alloc_d(N, &ok); z->pi = alloc_d(N, &ok);
     z->row = alloc_d(N, &ok); z->LK = alloc_d(N, &ok); z->L = alloc_d(N, &ok);
-    z->work = alloc_d(NN > 2 * (size_t)N ? NN : 2 * (size_t)N, &ok);
+    z->work = alloc_d(NN > 3 * (size_t)N ? NN : 3 * (size_t)N, &ok);
     z->n_sectors = model->d == 2 ? 2 : N - 1;
     z->sec = calloc((size_t)z->n_sectors, sizeof *z->sec);
     if (!ok || !z->sec) { zonal_destroy(&z->base); return ab_error_set(err, AB_ENOMEM, "out of memory for %d nodes", N); }

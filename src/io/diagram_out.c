@@ -27,14 +27,14 @@ static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *
     ab_status st = ab_file_open_in(dir, "branches.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
-    fprintf(out, "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label\n");
+    fprintf(out, "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label,nodes\n");
     for (int b = 0; b < d->n_branches; b++) {
         const ab_branch *br = &d->branches[b];
         for (int i = 0; i < br->n_points; i++) {
             const ab_branch_point *p = &br->points[i];
             fprintf(out, "%d,%d,%.17g,%.17g,%.17g,%.17g,", br->id, i, p->kappa, p->beta, p->r, p->S);
             csv_number(out, p->free_energy);
-            fprintf(out, ",%d,%d,%s\n", p->n_unstable, p->n_unstable == 0, ab_special_label(p->label));
+            fprintf(out, ",%d,%d,%s,%d\n", p->n_unstable, p->n_unstable == 0, ab_special_label(p->label), p->nodes);
         }
     }
     return ab_file_commit(f, err);
@@ -234,6 +234,7 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
     ab_json_begin_object(j);
     ab_json_summary_header(j, "run", d->spec);
     ab_json_kv_string(j, "parameter", param_name(d));
+    ab_json_kv_int(j, "nodes", d->nodes);
     ab_json_key(j, "special_points");
     ab_json_begin_array(j);
     for (int i = 0; i < d->n_special; i++) {

@@ -98,3 +98,12 @@ double ab_dlog_sphere_mean_exp(double mu, double z)
     if (mu == -0.5) return tanh(z);
     return ab_bessel_i_ratio(mu, z);
 }
+
+double ab_log_sphere_harmonic_exp(double mu, int m, double z)
+{
+    if (m == 0) return ab_log_sphere_mean_exp(mu, z);
+    if (!(mu >= -0.5) || m < 0 || !(z >= 0.0) || !isfinite(z)) return NAN;
+    if (z == 0.0) return -INFINITY;
+    if (mu == -0.5 && m == 1) return z + log1p(-exp(-2.0 * z)) - 0.69314718055994530942; /* sinh z */
+    return gsl_sf_lngamma(mu + 1.0) + mu * log(2.0 / z) + ab_log_bessel_i(mu + m, z);
+}

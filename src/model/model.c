@@ -1,5 +1,5 @@
 /* Funk-Hecke coefficients of the attention kernel and the analytic uniform-state spectrum
- * (MATH.md section 3), overflow-free for large beta and exact at beta = 0. */
+ * (docs/theory.md, "The model"), overflow-free for large beta and exact at beta = 0. */
 #include "attnbif/model.h"
 
 #include <gsl/gsl_sf_gamma.h>

@@ -13,6 +13,8 @@
 
 #define MAX_CORRECTOR_ITERS 10
 #define MAX_EVENTS 16
+/* nodes: auto: how many times a diagram may be computed again on a finer grid. */
+#define AB_RUN_REFINEMENTS 2
 
 /* Stability summary of one point, per monitored sector. */
 typedef struct {
@@ -472,6 +474,7 @@ static void observe(cont *c, const double *x, const stab_info *si, ab_branch_poi
     bp->n_unstable = si ? si->n_unstable : -1;
     bp->label = AB_SP_NONE;
     bp->special = -1;
+    bp->nodes = c->n;
 }
 
 static int is_uniform(const ab_branch_point *bp) { return fabs(bp->r) < 1e-8 && fabs(bp->S) < 1e-8; }
@@ -890,6 +893,7 @@ static ab_status follow(cont *c, ab_branch *b, double *x, double *tau, stab_info
                          "limit %.0e): about %d nodes are needed (discretization.nodes)",
                          c->n, c->par ? "beta" : "kappa", xn[c->n], tail, AB_RESOLUTION_TAIL_MAX, need);
                 (void)warned;
+                if (need > c->diag->nodes_needed) c->diag->nodes_needed = need;
                 return end_branch(c, b, x, si, why, err); /* at the last resolved point */
             }
         }
@@ -999,7 +1003,7 @@ static void cont_free(cont *c)
     ab_disc_destroy(c->disc);
 }
 
-static ab_status cont_init(cont *c, const ab_spec *spec, ab_diagram *diag, FILE *log, ab_error *err)
+static ab_status cont_init(cont *c, const ab_spec *spec, int nodes, ab_diagram *diag, FILE *log, ab_error *err)
 {
     memset(c, 0, sizeof *c);
     c->spec = spec;
@@ -1008,7 +1012,6 @@ static ab_status cont_init(cont *c, const ab_spec *spec, ab_diagram *diag, FILE 
     c->log = log;
     c->par = spec->continuation.parameter;
     c->tol = spec->newton.tol;
-    int nodes = spec->disc.nodes;
     ab_status st = nodes == AB_NODES_AUTO ? ab_choose_run_nodes(spec, &nodes, err) : AB_OK;
     if (!st) st = ab_disc_create_with_nodes(spec, nodes, &c->disc, err);
     if (st) return st;
@@ -1036,14 +1039,15 @@ static ab_status cont_init(cont *c, const ab_spec *spec, ab_diagram *diag, FILE 
     return ab_eigensolver_create(n, &c->eig, err);
 }
 
-ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
+static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
 {
     ab_diagram_init(diag, spec, (ab_param_id)spec->continuation.parameter);
     if (!spec->continuation.present)
         return ab_error_set(err, AB_ESPEC, "%s: the spec has no `continuation` section (see docs/spec.md)", spec->path);
     cont c;
-    ab_status st = cont_init(&c, spec, diag, opts ? opts->progress : NULL, err);
+    ab_status st = cont_init(&c, spec, nodes, diag, opts ? opts->progress : NULL, err);
     if (st) { cont_free(&c); return st; }
+    diag->nodes = c.n;
     /* The first state, by Newton at the spec's parameters. */
     double *x = c.xb, *tau = c.taub;
     ab_newton_opts nopts = {spec->newton.tol, spec->newton.max_iter, NULL, NULL};
@@ -1074,5 +1078,24 @@ ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagra
         for (int k = 0; k < pd.n_dirs && !st; k++) st = switch_branch(&c, &pd, pd.dirs[k], err);
     }
     cont_free(&c);
+    return st;
+}
+
+ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
+{
+    ab_status st = run_once(spec, spec->disc.nodes, opts, diag, err);
+    /* nodes: auto: a branch that ran out of resolution means the whole diagram is computed
+     * again on the grid it asked for (every point of a diagram on one grid), up to nodes_max. */
+    for (int round = 0; !st && spec->disc.nodes == AB_NODES_AUTO && round < AB_RUN_REFINEMENTS; round++) {
+        int need = (diag->nodes_needed + 7) / 8 * 8;
+        if (need <= diag->nodes) break;
+        if (need > spec->disc.nodes_max) need = spec->disc.nodes_max;
+        if (need <= diag->nodes) break;
+        if (opts && opts->progress)
+            fprintf(opts->progress, "attnbif run: a branch needs %d nodes (the diagram used %d): computing it again\n", need,
+                    diag->nodes);
+        ab_diagram_free(diag);
+        st = run_once(spec, need, opts, diag, err);
+    }
     return st;
 }

@@ -108,11 +108,35 @@ ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, do
         const size_t n = ab_disc_dim(disc);
         if (!(u = malloc(sizeof(double) * n))) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
         if ((st = ab_newton_create(n, &newton, err))) break;
-        if (prev) st = ab_disc_transfer(disc, prev, u_prev, u, err);
+        int from_prev = prev != NULL;
+        if (from_prev) st = ab_disc_transfer(disc, prev, u_prev, u, err);
         else st = ab_initial_state(disc, &spec->state, u, err);
         if (st) break;
         ab_newton_opts opts = {spec->newton.tol, spec->newton.max_iter, progress, progress_ctx};
-        if ((st = ab_newton_solve(newton, disc, u, &opts, report, err))) break;
+        st = ab_newton_solve(newton, disc, u, &opts, report, err);
+        if (st == AB_ENOCONV && auto_nodes && from_prev) {
+            /* the coarser state may have been a poor start: the spec's guess at this grid */
+            if (progress) fprintf(stderr, "  resolution: %d nodes, Newton failed from the coarser state; from the guess\n", nodes);
+            if (!(st = ab_initial_state(disc, &spec->state, u, err))) st = ab_newton_solve(newton, disc, u, &opts, report, err);
+        }
+        if (st) {
+            /* On a grid too coarse for the state Newton may find nothing: with nodes: auto
+             * that is one more reason to refine (from the spec's guess again). */
+            if (!(auto_nodes && st == AB_ENOCONV && nodes < spec->disc.nodes_max)) break;
+            if (progress) fprintf(stderr, "  resolution: %d nodes, Newton failed (%s); refining\n", nodes, err->msg);
+            st = AB_OK;
+            ab_disc_destroy(disc);
+            free(u);
+            ab_newton_destroy(newton);
+            ab_disc_destroy(prev);
+            free(u_prev);
+            disc = prev = NULL;
+            u = u_prev = NULL;
+            newton = NULL;
+            r_prev = NAN;
+            nodes = 2 * nodes < spec->disc.nodes_max ? 2 * nodes : spec->disc.nodes_max;
+            continue;
+        }
         ab_observables obs;
         if ((st = ab_disc_observables(disc, u, &obs, err))) break;
         const int nonuniform = !looks_uniform(&obs);
