@@ -127,7 +127,11 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
     ab_json_kv_int(j, "nodes", rs->nodes);
     ab_json_kv_int(j, "refinements", rs->refinements);
     ab_json_kv_number(j, "spectral_tail", rs->tail);
-    ab_json_kv_number(j, "spectral_tail_limit", AB_RESOLUTION_TAIL);
+    /* the limit applied: nodes: auto refines to the target, a fixed count is held to the
+     * looser limit beyond which a state is refused */
+    const int auto_nodes = res->spec->disc.nodes == AB_NODES_AUTO;
+    ab_json_kv_number(j, "spectral_tail_limit",
+                      auto_nodes ? fmax(AB_RESOLUTION_TAIL, AB_NEWTON_FLOOR_FACTOR * rs->kernel_error) : AB_RESOLUTION_TAIL_MAX);
     ab_json_kv_string(j, "kernel", rs->kernel);
     ab_json_kv_number(j, "kernel_error", rs->kernel_error);
     ab_json_kv_number(j, "kernel_error_limit", AB_RESOLUTION_KERNEL);

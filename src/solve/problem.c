@@ -98,7 +98,9 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
             rs->tail = fmax(rs->tail, 1.0); /* reported as unresolved: the spectrum is cut */
         }
     }
-    *ok = rs->tail <= AB_RESOLUTION_TAIL && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
+    /* the tail cannot be measured below the kernel's own error: that is its floor */
+    *ok = rs->tail <= fmax(AB_RESOLUTION_TAIL, AB_NEWTON_FLOOR_FACTOR * rs->kernel_error) &&
+          rs->kernel_error <= AB_RESOLUTION_KERNEL &&
           !(fabs(rs->rotation_eigenvalue) > rs->rotation_tol);
     *acceptable = rs->tail <= AB_RESOLUTION_TAIL_MAX && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
                   !(fabs(rs->rotation_eigenvalue) > fmax(AB_RESOLUTION_ROTATION_MAX * rot_scale, rs->rotation_tol));
