@@ -2,6 +2,7 @@
  * argument attnbif meets (orders up to ~1e4, arguments up to ~1e5), where the plain and
  * scaled library functions underflow or lose accuracy (docs/theory.md, "Special functions"). */
 #include "attnbif/model.h"
+#include "model/bessel_series.h"
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_bessel.h>
@@ -17,7 +18,7 @@
  * rounding) and converges in a few dozen terms while y <= AB_SERIES_Y_FACTOR (nu + 1). */
 #define AB_SERIES_Y_FACTOR 4.0
 
-static double series(double nu, double y)
+double ab_sphere_mean_series(double nu, double y)
 {
     double term = 1.0, sum = 1.0;
     for (int k = 1; k < 100000; k++) {
@@ -56,7 +57,7 @@ double ab_log_bessel_i(double nu, double x)
     if (x == 0.0) return nu == 0.0 ? 0.0 : -INFINITY;
     const double y = 0.25 * x * x;
     if (y <= AB_SERIES_Y_FACTOR * (nu + 1.0))
-        return log(series(nu, y)) + nu * log(0.5 * x) - gsl_sf_lngamma(nu + 1.0);
+        return log(ab_sphere_mean_series(nu, y)) + nu * log(0.5 * x) - gsl_sf_lngamma(nu + 1.0);
     if (nu >= AB_DEBYE_NU_MIN) return log_i_debye(nu, x);
     gsl_sf_result r;
     int status;
@@ -75,7 +76,7 @@ double ab_bessel_i_ratio(double nu, double x)
     if (x == 0.0) return 0.0;
     const double y = 0.25 * x * x;
     if (y <= AB_SERIES_Y_FACTOR * (nu + 1.0))
-        return 0.5 * x / (nu + 1.0) * series(nu + 1.0, y) / series(nu, y);
+        return 0.5 * x / (nu + 1.0) * ab_sphere_mean_series(nu + 1.0, y) / ab_sphere_mean_series(nu, y);
     if (nu == 0.0) return gsl_sf_bessel_I1_scaled(x) / gsl_sf_bessel_I0_scaled(x);
     return exp(ab_log_bessel_i(nu + 1.0, x) - ab_log_bessel_i(nu, x));
 }
@@ -88,7 +89,7 @@ double ab_log_sphere_mean_exp(double mu, double z)
     if (z == 0.0) return 0.0;
     if (mu == -0.5) return z + log1p(exp(-2.0 * z)) - 0.69314718055994530942;
     const double y = 0.25 * z * z;
-    if (y <= AB_SERIES_Y_FACTOR * (mu + 1.0)) return log(series(mu, y));
+    if (y <= AB_SERIES_Y_FACTOR * (mu + 1.0)) return log(ab_sphere_mean_series(mu, y));
     return gsl_sf_lngamma(mu + 1.0) + mu * log(2.0 / z) + ab_log_bessel_i(mu, z);
 }
 

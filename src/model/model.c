@@ -1,6 +1,7 @@
 /* Funk-Hecke coefficients of the attention kernel and the analytic uniform-state spectrum
  * (docs/theory.md, "The model"), overflow-free for large beta and exact at beta = 0. */
 #include "attnbif/model.h"
+#include "model/bessel_series.h"
 
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
@@ -27,19 +28,6 @@ ab_status ab_model_validate(const ab_model *model, ab_error *err)
     return AB_OK;
 }
 
-/* sum_k y^k / (k! (mu+1)_k), the normalised series of Gamma(mu+1) (2/x)^mu I_mu(x),
- * y = x^2/4. For y <= 1/4 it converges to rounding in < 20 terms. */
-static double bessel_series(double mu, double y)
-{
-    double term = 1.0, sum = 1.0;
-    for (int k = 1; k < 200; k++) {
-        term *= y / ((double)k * (mu + k));
-        sum += term;
-        if (term < 1e-17 * sum) break;
-    }
-    return sum;
-}
-
 /* (beta/2)^(l-1) / (2 (nu+1)_l), computed as a running product so that neither the power
  * nor the Pochhammer symbol overflows. Equals 1/d at l = 1. */
 static double series_prefactor(double nu, double beta, int l)
@@ -62,8 +50,8 @@ double ab_kappa_l(ab_model_kind kind, int d, double beta, int l)
     const double nu = 0.5 * d - 1.0;
     if (beta <= AB_SERIES_BETA_MAX) {
         const double y = 0.25 * beta * beta;
-        double val = series_prefactor(nu, beta, l) * bessel_series(nu + l, y);
-        if (kind == AB_MODEL_SA) val /= bessel_series(nu, y);
+        double val = series_prefactor(nu, beta, l) * ab_sphere_mean_series(nu + l, y);
+        if (kind == AB_MODEL_SA) val /= ab_sphere_mean_series(nu, y);
         return val;
     }
     /* Logs throughout: at large d or l the Bessel values themselves underflow. */
