@@ -45,6 +45,7 @@ typedef struct {
     const char *kernel;         /* "funk-hecke" or "log-domain" */
     double kernel_error;        /* estimated error of Phi/kappa (units of log rho) */
     double r_change;            /* |r - r at the previous resolution|, NaN without one */
+    int unstable_degree;        /* uniform state on too coarse a grid: its highest unstable degree, else 0 */
 } ab_resolution;
 
 /* Everything `attnbif solve` produces. */

@@ -45,6 +45,7 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
     ab_status st = ab_disc_accuracy_at(disc, u, &acc, err);
     if (st) return st;
     rs->nodes = (int)ab_disc_dim(disc);
+    rs->unstable_degree = 0;
     rs->tail = acc.tail;
     rs->nodes_needed = acc.nodes_needed;
     rs->kernel = acc.kernel;
@@ -96,6 +97,7 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
             rs->nodes_needed = rs->nodes_needed > lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN ? rs->nodes_needed
                                                                                           : lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN;
             rs->tail = fmax(rs->tail, 1.0); /* reported as unresolved: the spectrum is cut */
+            rs->unstable_degree = lmax;
         }
     }
     /* the tail cannot be measured below the kernel's own error: that is its floor */
@@ -172,6 +174,15 @@ ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, do
                     nodes, rs->tail, rs->rotation_eigenvalue, rs->rotation_tol, rs->kernel, rs->kernel_error);
         if (ok || (!auto_nodes && acceptable)) break;
         if (!auto_nodes || nodes >= spec->disc.nodes_max) {
+            if (rs->unstable_degree > 0) {
+                const int need_u = rs->unstable_degree + 2 * AB_RESOLUTION_DEGREE_MARGIN;
+                st = ab_error_set(err, AB_ENOCONV,
+                                  "the uniform state has unstable modes up to degree %d (kappa_%d > kappa = %g): %d "
+                                  "nodes cannot hold them all; it needs about %d nodes (discretization: {nodes: auto, "
+                                  "nodes_max: %d})",
+                                  rs->unstable_degree, rs->unstable_degree, spec->kappa, nodes, need_u, need_u);
+                break;
+            }
             const int need = round_nodes(rs->nodes_needed > 3 * nodes / 2 ? rs->nodes_needed : 3 * nodes / 2);
             st = ab_error_set(err, AB_ENOCONV,
                               "the state is not resolved with %d nodes (spectral tail %.2g, limit %.0e; rotation "
