@@ -244,20 +244,27 @@ static void phi_log(zonal *z, const double *u)
     }
 }
 
+/* coef[l] = |g_l| (|c_l| + sum_i |Q_il| v_i): the size of degree l's term in the
+ * Funk-Hecke sum, with the rounding bound of c_l; times eps |p_l(t)| it bounds the error
+ * of that term at t. */
+static void fh_term_bound(const zonal *z, double *coef)
+{
+    const int N = z->N;
+    for (int l = 0; l < N; l++) {
+        double acc = 0.0;
+        for (int i = 0; i < N; i++) acc += fabs(z->Q[i + (size_t)l * N]) * z->v[i];
+        coef[l] = fabs(z->g[l]) * (fabs(z->c[l]) + acc);
+    }
+}
+
 /* Error estimates of Phi/kappa at the state whose v, c, gc are current, for both forms
  * (docs/theory.md, "Choosing the kernel form"). */
 static double error_funk_hecke(zonal *z)
 {
     const int N = z->N;
     const double kappa = z->base.params.kappa, beta = z->base.params.beta;
-    double *m = z->work, *coef = z->work + N;
-    /* rounding of c_l: eps sum_i |Q_il| v_i; of the sum at node i: eps sum_l |g_l p_l(t_i)| (|c_l| + that) */
-    for (int l = 0; l < N; l++) {
-        double acc = 0.0;
-        for (int i = 0; i < N; i++) acc += fabs(z->Q[i + (size_t)l * N]) * z->v[i];
-        m[l] = acc;
-        coef[l] = fabs(z->g[l]) * (fabs(z->c[l]) + acc);
-    }
+    double *coef = z->work;
+    fh_term_bound(z, coef);
     double worst = 0.0;
     for (int i = 0; i < N; i++) {
         if (!(z->sqW[i] > 0.0)) return INFINITY;
@@ -936,12 +943,7 @@ static ab_status log_density_at(zonal *z, const double *u, int n, const double *
     const int N = z->N;
     double *p = z->work, *krow = z->work + N, *bound = z->work + 2 * (size_t)N; /* N x N scratch, 3 N used */
     const double kappa = z->base.params.kappa, beta = z->base.params.beta;
-    if (!z->log_kernel)
-        for (int l = 0; l < N; l++) { /* |g_l| (|c_l| + rounding of c_l), for the error bound below */
-            double acc = 0.0;
-            for (int i = 0; i < N; i++) acc += fabs(z->Q[i + (size_t)l * N]) * z->v[i];
-            bound[l] = fabs(z->g[l]) * (fabs(z->c[l]) + acc);
-        }
+    if (!z->log_kernel) fh_term_bound(z, bound); /* for the error bound below */
     for (int j = 0; j < n; j++) {
         if (!(t[j] >= -1.0 && t[j] <= 1.0)) return ab_error_set(err, AB_EINVAL, "t = %g is outside [-1, 1]", t[j]);
         double Phi = NAN;
