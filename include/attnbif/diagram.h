@@ -63,6 +63,11 @@ typedef struct {
     char note[200];            /* why a branch ended, "non-zonal branch not followed", ... */
     char profile[64];          /* file name under profiles/ ("" if none) */
     ab_profile nodes;          /* density at the discretisation nodes (owned) */
+    /* What a restart from this point needs (written to labels/, docs/output-run.md): the
+     * point x = (u, p) and the unit tangent of its branch there (dim + 1 each), and at a
+     * branch point the kernel vector of F_u (dim; NULL elsewhere). Owned; NULL if absent. */
+    size_t dim;
+    double *x, *tangent, *null_vector;
 } ab_special_point;
 
 typedef struct {

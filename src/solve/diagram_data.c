@@ -32,7 +32,12 @@ void ab_diagram_init(ab_diagram *d, const ab_spec *spec, ab_param_id parameter)
 void ab_diagram_free(ab_diagram *d)
 {
     for (int i = 0; i < d->n_branches; i++) free(d->branches[i].points);
-    for (int i = 0; i < d->n_special; i++) ab_profile_free(&d->special[i].nodes);
+    for (int i = 0; i < d->n_special; i++) {
+        ab_profile_free(&d->special[i].nodes);
+        free(d->special[i].x);
+        free(d->special[i].tangent);
+        free(d->special[i].null_vector);
+    }
     free(d->branches);
     free(d->special);
     memset(d, 0, sizeof *d);

@@ -1,355 +1,172 @@
-/* One-call stationary solve for a spec: guess -> Newton -> checks -> observables ->
- * spectrum -> profiles (what `attnbif solve` and the tests run). */
-#include "attnbif/results.h"
+/* The problem object: parameters (named, some free), the Jacobian operator of the last
+ * linearisation, and the phase conditions built from the symmetry generators, over the
+ * operations a concrete problem supplies (docs/library.md, "Problems"). */
+#include "attnbif/problem.h"
 
-#include "spec/limits.h"
+#include "solve/problem_impl.h"
 
-#include <float.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A state is uniform (to the solver's accuracy) when both order parameters vanish. */
-static int looks_uniform(const ab_observables *obs)
-{
-    return fabs(obs->r) < 1e-6 && fabs(obs->S) < 1e-6;
-}
+struct ab_problem {
+    const ab_problem_ops *ops;
+    void *ctx;
+    size_t dim;
+    double params[AB_PROBLEM_MAX_PARAMS];
+    int n_free, free_params[AB_PROBLEM_MAX_PARAMS];
+    ab_linop jac;
+    int n_phase;
+    double *phase; /* n_symmetries generators at the reference, then the reference itself */
+    int have_reference;
+};
 
-ab_status ab_initial_state(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err)
+ab_status ab_problem_create(const ab_problem_ops *ops, void *ctx, size_t dim, const double *params, ab_problem **out,
+                            ab_error *err)
 {
-    if (state->type != AB_STATE_FILE) return ab_disc_initial_guess(disc, state, u, err);
-    int n;
-    double *t, *rho;
-    ab_status st = ab_read_profile(state->path, &n, &t, &rho, err);
-    if (st) return st;
-    st = ab_disc_guess_from_samples(disc, n, t, rho, u, err);
-    free(t);
-    free(rho);
-    return st;
-}
-
-void ab_solve_result_free(ab_solve_result *res)
-{
-    ab_spectrum_free(&res->spectrum);
-    ab_profile_free(&res->nodes);
-    ab_profile_free(&res->fine);
-}
-
-/* Is the state at u resolved? Fills the resolution record; *ok = 1 when every criterion
- * holds (docs/theory.md, "Adaptive resolution"). */
-static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform,
-                                  ab_resolution *rs, int *ok, int *acceptable, ab_error *err)
-{
-    ab_disc_accuracy acc;
-    ab_status st = ab_disc_accuracy_at(disc, u, &acc, err);
-    if (st) return st;
-    rs->nodes = (int)ab_disc_dim(disc);
-    rs->unstable_degree = 0;
-    rs->tail = acc.tail;
-    rs->nodes_needed = acc.nodes_needed;
-    rs->kernel = acc.kernel;
-    rs->kernel_error = acc.kernel_error;
-    const ab_model *m = ab_disc_model(disc);
-    rs->rotation_eigenvalue = NAN;
-    rs->rotation_tol = AB_RESOLUTION_ROTATION * ab_disc_params(disc).kappa * (m->d - 1);
-    if (nonuniform) {
-        /* The rotation (Goldstone) vector g is an exact null vector of the continuous
-         * operator: |M g| / |g| for the discrete sector-1 operator M measures how well the
-         * operator is resolved, at O(n^2) cost. It cannot fall below the rounding of M g. */
-        ab_sector_op op;
-        ab_error scratch = {0};
-        st = ab_disc_sector_operator(disc, u, 1, &op, &scratch);
-        if (st == AB_ENAN) {
-            /* the operator overflows in this basis: as unresolved as a state can be */
-            rs->rotation_eigenvalue = INFINITY;
-            st = AB_OK;
-            op.n_symmetry = 0;
-        } else if (st) {
-            return ab_error_set(err, st, "%s", scratch.msg);
-        }
-        if (op.n_symmetry > 0) {
-            double gg = 0.0, mg = 0.0, norm1 = 0.0;
-            for (int j = 0; j < op.dim; j++) {
-                double col = 0.0;
-                for (int i = 0; i < op.dim; i++) col += fabs(op.matrix[i + (size_t)j * op.dim]);
-                norm1 = fmax(norm1, col);
-                gg += op.symmetry[j] * op.symmetry[j];
-            }
-            for (int i = 0; i < op.dim; i++) {
-                double acc = 0.0;
-                for (int j = 0; j < op.dim; j++) acc += op.matrix[i + (size_t)j * op.dim] * op.symmetry[j];
-                mg += acc * acc;
-            }
-            rs->rotation_eigenvalue = sqrt(mg / gg);
-            rs->rotation_tol = fmax(rs->rotation_tol, AB_RESOLUTION_ROTATION_ROUNDING * DBL_EPSILON * norm1);
-        }
+    *out = NULL;
+    if (!ops || !ops->residual || !ops->linearize || !ops->jac_apply || !ops->dparam || !ops->weights || !ops->set_params)
+        return ab_error_set(err, AB_EINVAL, "a problem needs set_params, residual, linearize, jac_apply, dparam and weights");
+    if (ops->n_params < 1 || ops->n_params > AB_PROBLEM_MAX_PARAMS)
+        return ab_error_set(err, AB_EINVAL, "a problem has 1 to %d parameters (got %d)", AB_PROBLEM_MAX_PARAMS, ops->n_params);
+    if (ops->n_symmetries < 0 || ops->n_symmetries > AB_PROBLEM_MAX_SYMMETRIES || (ops->n_symmetries && !ops->symmetry))
+        return ab_error_set(err, AB_EINVAL, "a problem has 0 to %d symmetry generators, each with its function",
+                            AB_PROBLEM_MAX_SYMMETRIES);
+    ab_problem *p = calloc(1, sizeof *p);
+    if (!p) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    p->ops = ops;
+    p->ctx = ctx;
+    p->dim = dim;
+    memcpy(p->params, params, sizeof(double) * (size_t)ops->n_params);
+    p->n_free = 1;
+    p->free_params[0] = 0;
+    p->jac = (ab_linop){dim, ops->jac_apply, ops->jac_apply_transpose, ops->jac_matrix, ctx};
+    if (ops->n_symmetries > 0) {
+        p->phase = malloc(sizeof(double) * dim * (size_t)(ops->n_symmetries + 1));
+        if (!p->phase) { free(p); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     }
-    const double rot_scale = ab_disc_params(disc).kappa * (m->d - 1);
-    if (!nonuniform) {
-        /* At the uniform state every degree l with kappa_l > kappa is unstable: the grid must
-         * hold the highest of them (with AB_RESOLUTION_DEGREE_MARGIN to spare), or the count
-         * of unstable eigenvalues is short. */
-        const double kappa = ab_disc_params(disc).kappa;
-        int lmax = 0;
-        for (int l = 1; l <= AB_NODES_MAX_SCAN && ab_kappa_l(m->kind, m->d, m->beta, l) > kappa; l++) lmax = l;
-        if (lmax + AB_RESOLUTION_DEGREE_MARGIN > rs->nodes) {
-            rs->nodes_needed = rs->nodes_needed > lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN ? rs->nodes_needed
-                                                                                          : lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN;
-            rs->tail = fmax(rs->tail, 1.0); /* reported as unresolved: the spectrum is cut */
-            rs->unstable_degree = lmax;
-        }
-    }
-    /* the tail cannot be measured below the kernel's own error: that is its floor */
-    *ok = rs->tail <= fmax(AB_RESOLUTION_TAIL, AB_NEWTON_FLOOR_FACTOR * rs->kernel_error) &&
-          rs->kernel_error <= AB_RESOLUTION_KERNEL &&
-          !(fabs(rs->rotation_eigenvalue) > rs->rotation_tol);
-    *acceptable = rs->tail <= AB_RESOLUTION_TAIL_MAX && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
-                  !(fabs(rs->rotation_eigenvalue) > fmax(AB_RESOLUTION_ROTATION_MAX * rot_scale, rs->rotation_tol));
+    *out = p;
     return AB_OK;
 }
 
-/* Round a node count up to a multiple of 8. */
-static int round_nodes(int n) { return (n + 7) / 8 * 8; }
-
-ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, double, double), void *progress_ctx,
-                           ab_disc **disc_out, double **u_out, ab_newton_report *report, ab_resolution *rs,
-                           ab_error *err)
+void ab_problem_destroy(ab_problem *p)
 {
-    *disc_out = NULL;
-    *u_out = NULL;
-    memset(rs, 0, sizeof *rs);
-    rs->r_change = NAN;
-    const int auto_nodes = spec->disc.nodes == AB_NODES_AUTO;
-    int nodes = auto_nodes ? AB_NODES_AUTO_START : spec->disc.nodes;
-    if (auto_nodes && nodes > spec->disc.nodes_max) nodes = spec->disc.nodes_max;
-    ab_disc *disc = NULL, *prev = NULL;
-    double *u = NULL, *u_prev = NULL, r_prev = NAN;
-    ab_newton *newton = NULL;
-    ab_status st = AB_OK;
-    for (;;) {
-        rs->refinements++;
-        if (auto_nodes && (st = ab_limits_check_nodes(spec, nodes, err))) break;
-        if ((st = ab_disc_create_with_nodes(spec, nodes, &disc, err))) break;
-        const size_t n = ab_disc_dim(disc);
-        if (!(u = malloc(sizeof(double) * n))) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
-        if ((st = ab_newton_create(n, &newton, err))) break;
-        int from_prev = prev != NULL;
-        if (from_prev) st = ab_disc_transfer(disc, prev, u_prev, u, err);
-        else st = ab_initial_state(disc, &spec->state, u, err);
-        if (st) break;
-        ab_newton_opts opts = {spec->newton.tol, spec->newton.max_iter, progress, progress_ctx};
-        st = ab_newton_solve(newton, disc, u, &opts, report, err);
-        if (st == AB_ENOCONV && auto_nodes && from_prev) {
-            /* the coarser state may have been a poor start: the spec's guess at this grid */
-            if (progress) fprintf(stderr, "  resolution: %d nodes, Newton failed from the coarser state; from the guess\n", nodes);
-            if (!(st = ab_initial_state(disc, &spec->state, u, err))) st = ab_newton_solve(newton, disc, u, &opts, report, err);
-        }
-        if (st) {
-            /* On a grid too coarse for the state Newton may find nothing: with nodes: auto
-             * that is one more reason to refine (from the spec's guess again). */
-            if (!(auto_nodes && st == AB_ENOCONV && nodes < spec->disc.nodes_max)) break;
-            if (progress) fprintf(stderr, "  resolution: %d nodes, Newton failed (%s); refining\n", nodes, err->msg);
-            st = AB_OK;
-            ab_disc_destroy(disc);
-            free(u);
-            ab_newton_destroy(newton);
-            ab_disc_destroy(prev);
-            free(u_prev);
-            disc = prev = NULL;
-            u = u_prev = NULL;
-            newton = NULL;
-            r_prev = NAN;
-            nodes = 2 * nodes < spec->disc.nodes_max ? 2 * nodes : spec->disc.nodes_max;
-            continue;
-        }
-        ab_observables obs;
-        if ((st = ab_disc_observables(disc, u, &obs, err))) break;
-        const int nonuniform = !looks_uniform(&obs);
-        int ok, acceptable;
-        if ((st = check_resolution(disc, u, nonuniform, rs, &ok, &acceptable, err))) break;
-        if (isfinite(r_prev)) rs->r_change = fabs(obs.r - r_prev);
-        if (progress)
-            fprintf(stderr, "  resolution: %d nodes, spectral tail %.1e, rotation residual %.1e (limit %.1e), %s kernel error %.1e\n",
-                    nodes, rs->tail, rs->rotation_eigenvalue, rs->rotation_tol, rs->kernel, rs->kernel_error);
-        if (ok || (!auto_nodes && acceptable)) break;
-        if (!auto_nodes || nodes >= spec->disc.nodes_max) {
-            if (rs->unstable_degree > 0) {
-                const int need_u = rs->unstable_degree + 2 * AB_RESOLUTION_DEGREE_MARGIN;
-                st = ab_error_set(err, AB_ENOCONV,
-                                  "the uniform state has unstable modes up to degree %d (kappa_%d > kappa = %g): %d "
-                                  "nodes cannot hold them all; it needs about %d nodes (discretization: {nodes: auto, "
-                                  "nodes_max: %d})",
-                                  rs->unstable_degree, rs->unstable_degree, spec->kappa, nodes, need_u, need_u);
-                break;
-            }
-            const int need = round_nodes(rs->nodes_needed > 3 * nodes / 2 ? rs->nodes_needed : 3 * nodes / 2);
-            st = ab_error_set(err, AB_ENOCONV,
-                              "the state is not resolved with %d nodes (spectral tail %.2g, limit %.0e; rotation "
-                              "residual %.2g, limit %.2g; kernel error %.2g, limit %.0e): it needs about %d nodes "
-                              "(discretization: {nodes: auto, nodes_max: %d})",
-                              nodes, rs->tail, auto_nodes ? AB_RESOLUTION_TAIL : AB_RESOLUTION_TAIL_MAX,
-                              rs->rotation_eigenvalue,
-                              auto_nodes ? rs->rotation_tol
-                                         : fmax(rs->rotation_tol, AB_RESOLUTION_ROTATION_MAX * ab_disc_params(disc).kappa *
-                                                                      (spec->model.d - 1)),
-                              rs->kernel_error, AB_RESOLUTION_KERNEL, need, need);
-            break;
-        }
-        /* at most double: the decay-rate estimate is poor until the spectrum decays */
-        int next = rs->nodes_needed > 3 * nodes / 2 ? rs->nodes_needed : 3 * nodes / 2;
-        if (next > 2 * nodes) next = 2 * nodes;
-        next = round_nodes(next);
-        if (next > spec->disc.nodes_max) next = spec->disc.nodes_max;
-        r_prev = obs.r;
-        ab_disc_destroy(prev);
-        free(u_prev);
-        prev = disc;
-        u_prev = u;
-        disc = NULL;
-        u = NULL;
-        ab_newton_destroy(newton);
-        newton = NULL;
-        nodes = next;
-    }
-    ab_disc_destroy(prev);
-    free(u_prev);
-    ab_newton_destroy(newton);
-    if (st) {
-        ab_disc_destroy(disc);
-        free(u);
-        return st;
-    }
-    *disc_out = disc;
-    *u_out = u;
+    if (!p) return;
+    free(p->phase);
+    free(p);
+}
+
+const char *ab_problem_name(const ab_problem *p) { return p->ops->name ? p->ops->name : "problem"; }
+size_t ab_problem_dim(const ab_problem *p) { return p->dim; }
+int ab_problem_n_params(const ab_problem *p) { return p->ops->n_params; }
+
+const char *ab_problem_param_name(const ab_problem *p, int i)
+{
+    return (i >= 0 && i < p->ops->n_params && p->ops->param_names) ? p->ops->param_names[i] : "?";
+}
+
+int ab_problem_param_index(const ab_problem *p, const char *name)
+{
+    for (int i = 0; i < p->ops->n_params; i++)
+        if (p->ops->param_names && strcmp(p->ops->param_names[i], name) == 0) return i;
+    return -1;
+}
+
+double ab_problem_param(const ab_problem *p, int i) { return (i >= 0 && i < p->ops->n_params) ? p->params[i] : NAN; }
+
+ab_status ab_problem_set_param(ab_problem *p, int i, double value, ab_error *err)
+{
+    if (i < 0 || i >= p->ops->n_params) return ab_error_set(err, AB_EINVAL, "parameter %d does not exist", i);
+    if (p->params[i] == value) return AB_OK;
+    double trial[AB_PROBLEM_MAX_PARAMS];
+    memcpy(trial, p->params, sizeof trial);
+    trial[i] = value;
+    ab_status st = p->ops->set_params(p->ctx, trial, err);
+    if (st) return st;
+    p->params[i] = value;
     return AB_OK;
 }
 
-ab_status ab_choose_run_nodes(const ab_spec *spec, int *nodes, ab_error *err)
+void ab_problem_sync_params(ab_problem *p, const double *params)
 {
-    ab_disc *disc = NULL;
-    double *u = NULL;
-    ab_newton_report rep;
-    ab_resolution rs;
-    ab_status st = ab_resolve_state(spec, NULL, NULL, &disc, &u, &rep, &rs, err);
-    if (st) return st;
-    ab_disc_destroy(disc);
-    free(u);
-    *nodes = rs.nodes;
-    /* States sharpen towards small kappa and large beta: resolve a cluster (and an antipodal
-     * state) at that end of the window too, where they exist, and take the largest count. */
-    const ab_continuation_spec *cs = &spec->continuation;
-    ab_spec *far = malloc(sizeof *far);
-    if (!far) return ab_error_set(err, AB_ENOMEM, "out of memory");
-    for (int kind = 0; kind < 2; kind++) {
-        *far = *spec;
-        if (cs->parameter == AB_PARAM_KAPPA) far->kappa = cs->min;
-        else far->model.beta = cs->max;
-        memset(&far->state, 0, sizeof far->state);
-        far->state.type = kind == 0 ? AB_STATE_CLUSTER : AB_STATE_ANTIPODAL;
-        ab_error scratch = {0};
-        if (ab_resolve_state(far, NULL, NULL, &disc, &u, &rep, &rs, &scratch) == AB_OK) {
-            if (rs.nodes > *nodes) *nodes = rs.nodes;
-        } else if (strstr(scratch.msg, "not resolved")) {
-            /* the sharpest state of the window cannot be resolved: say so now, not mid-run */
-            st = ab_error_set(err, AB_ENOCONV, "at the far end of the window (%s = %g), the %s state: %s",
-                              cs->parameter == AB_PARAM_KAPPA ? "kappa" : "beta",
-                              cs->parameter == AB_PARAM_KAPPA ? far->kappa : far->model.beta,
-                              ab_state_type_name(far->state.type), scratch.msg);
-            free(far);
-            return st;
-        }
-        ab_disc_destroy(disc);
-        free(u);
-        disc = NULL;
-        u = NULL;
+    memcpy(p->params, params, sizeof(double) * (size_t)p->ops->n_params);
+}
+
+ab_status ab_problem_set_free(ab_problem *p, int n_free, const int *which, ab_error *err)
+{
+    if (n_free < 0 || n_free > p->ops->n_params) return ab_error_set(err, AB_EINVAL, "%d free parameters of %d", n_free, p->ops->n_params);
+    for (int k = 0; k < n_free; k++) {
+        if (which[k] < 0 || which[k] >= p->ops->n_params) return ab_error_set(err, AB_EINVAL, "parameter %d does not exist", which[k]);
+        for (int q = 0; q < k; q++)
+            if (which[q] == which[k]) return ab_error_set(err, AB_EINVAL, "parameter %s is free twice", ab_problem_param_name(p, which[k]));
     }
-    free(far);
+    p->n_free = n_free;
+    memcpy(p->free_params, which, sizeof(int) * (size_t)n_free);
     return AB_OK;
 }
 
-ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, double, double),
-                           void *progress_ctx, ab_solve_result *res, ab_error *err)
+int ab_problem_n_free(const ab_problem *p) { return p->n_free; }
+int ab_problem_free_param(const ab_problem *p, int k) { return (k >= 0 && k < p->n_free) ? p->free_params[k] : -1; }
+
+ab_status ab_problem_residual(ab_problem *p, const double *u, double *F, ab_error *err)
 {
-    memset(res, 0, sizeof *res);
-    res->spec = spec;
-    ab_disc *disc = NULL;
-    ab_eigensolver *eig = NULL;
-    double *u = NULL;
-    ab_status st = ab_resolve_state(spec, progress, progress_ctx, &disc, &u, &res->newton, &res->resolution, err);
-    if (st) return st;
-    size_t n = ab_disc_dim(disc);
-    if ((st = ab_disc_observables(disc, u, &res->obs, err))) goto done;
-    if (spec->state.type == AB_STATE_CLUSTER && spec->state.r == 0.0 && looks_uniform(&res->obs) &&
-        spec->kappa < ab_kappa_l(spec->model.kind, spec->model.d, spec->model.beta, 1)) {
-        /* Below kappa_1 a cluster exists, but the default guess (the beta = 0 profile) can be
-         * too flat to reach it (USA at large beta): try sharper guesses of given r. */
-        static const double r_tries[] = {0.9, 0.99, 0.999, 0.9999};
-        ab_spec *retry = malloc(sizeof *retry);
-        if (!retry) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); goto done; }
-        for (size_t k = 0; k < sizeof r_tries / sizeof r_tries[0]; k++) {
-            *retry = *spec;
-            retry->state.r = r_tries[k];
-            ab_disc *d2 = NULL;
-            double *u2 = NULL;
-            ab_newton_report rep2;
-            ab_resolution rs2;
-            ab_observables obs2;
-            ab_error scratch = {0};
-            if (ab_resolve_state(retry, NULL, NULL, &d2, &u2, &rep2, &rs2, &scratch) == AB_OK &&
-                ab_disc_observables(d2, u2, &obs2, &scratch) == AB_OK && !looks_uniform(&obs2)) {
-                ab_disc_destroy(disc);
-                free(u);
-                disc = d2;
-                u = u2;
-                n = ab_disc_dim(disc);
-                res->newton = rep2;
-                res->resolution = rs2;
-                res->obs = obs2;
-                break;
-            }
-            ab_disc_destroy(d2);
-            free(u2);
-        }
-        free(retry);
+    return p->ops->residual(p->ctx, u, F, err);
+}
+
+ab_status ab_problem_linearize(ab_problem *p, const double *u, ab_error *err) { return p->ops->linearize(p->ctx, u, err); }
+const ab_linop *ab_problem_jacobian(ab_problem *p) { return &p->jac; }
+int ab_problem_has_matrix(const ab_problem *p) { return p->ops->jac_matrix != NULL; }
+
+ab_status ab_problem_dparam(ab_problem *p, const double *u, int which, double *dF, ab_error *err)
+{
+    if (which < 0 || which >= p->ops->n_params) return ab_error_set(err, AB_EINVAL, "parameter %d does not exist", which);
+    return p->ops->dparam(p->ctx, u, which, dF, err);
+}
+
+const double *ab_problem_weights(ab_problem *p) { return p->ops->weights(p->ctx); }
+
+double ab_problem_dot(ab_problem *p, const double *x, const double *y)
+{
+    const double *w = p->ops->weights(p->ctx);
+    double s = 0.0;
+    for (size_t i = 0; i < p->dim; i++) s += w[i] * x[i] * y[i];
+    return s;
+}
+
+double ab_problem_tolerance(ab_problem *p, double tol) { return p->ops->tolerance ? p->ops->tolerance(p->ctx, tol) : tol; }
+
+int ab_problem_n_symmetries(const ab_problem *p) { return p->ops->n_symmetries; }
+
+ab_status ab_problem_symmetry(ab_problem *p, const double *u, int k, double *g, ab_error *err)
+{
+    if (k < 0 || k >= p->ops->n_symmetries) return ab_error_set(err, AB_EINVAL, "symmetry generator %d does not exist", k);
+    return p->ops->symmetry(p->ctx, u, k, g, err);
+}
+
+ab_status ab_problem_set_phase_reference(ab_problem *p, const double *u_ref, ab_error *err)
+{
+    const int ns = p->ops->n_symmetries;
+    p->n_phase = 0;
+    p->have_reference = 0;
+    if (ns == 0) return AB_OK;
+    for (int k = 0; k < ns; k++) {
+        ab_status st = p->ops->symmetry(p->ctx, u_ref, k, p->phase + (size_t)k * p->dim, err);
+        if (st) return st;
     }
-    if (spec->state.type == AB_STATE_CLUSTER || spec->state.type == AB_STATE_ANTIPODAL) {
-        const ab_model *m = &spec->model;
-        if (looks_uniform(&res->obs)) {
-            st = ab_error_set(err, AB_ENOCONV,
-                              "the %s guess converged to the uniform state: no such state was found at "
-                              "kappa = %g (the uniform state loses stability at kappa_1 = %.10g, kappa_2 = %.10g); "
-                              "try a smaller kappa, or a guess with its polar order (state.r)",
-                              ab_state_type_name(spec->state.type), spec->kappa,
-                              ab_kappa_l(m->kind, m->d, m->beta, 1), ab_kappa_l(m->kind, m->d, m->beta, 2));
-            goto done;
-        }
-        if (spec->state.type == AB_STATE_CLUSTER && res->obs.r < 1e-6) {
-            st = ab_error_set(err, AB_ENOCONV,
-                              "the cluster guess converged to a state with no polar order (r = %.3g, S = %.3g): "
-                              "not a 1-cluster; try a smaller kappa", res->obs.r, res->obs.S);
-            goto done;
-        }
-        if (spec->state.type == AB_STATE_ANTIPODAL && res->obs.r > AB_ANTIPODAL_MAX_R) {
-            st = ab_error_set(err, AB_ENOCONV,
-                              "the antipodal guess converged to a state with polar order r = %.6g (S = %.6g): a "
-                              "1-cluster, not an antipodal 2-cluster (whose r is 0); at kappa = %g the antipodal "
-                              "state may not exist (it is born at kappa_2 = %.10g): follow it with `attnbif run`",
-                              res->obs.r, res->obs.S, spec->kappa, ab_kappa_l(m->kind, m->d, m->beta, 2));
-            goto done;
-        }
-    }
-    res->disc_name = ab_disc_name(disc);
-    res->params = ab_disc_params(disc);
-    if ((st = ab_eigensolver_create((int)n, &eig, err))) goto done;
-    if ((st = ab_spectrum_compute(eig, disc, u, spec->sectors, spec->n_sectors, &res->spectrum, err))) goto done;
-    if ((st = ab_disc_profile(disc, u, 721, &res->nodes, &res->fine, err))) goto done;
-done:
-    if (st) ab_solve_result_free(res);
-    ab_eigensolver_destroy(eig);
-    free(u);
-    /* disc_name points into disc: keep a static description instead. */
-    if (!st) res->disc_name = spec->disc.type == AB_DISC_ZONAL ? "zonal (Gauss-Jacobi nodes)" : "?";
-    ab_disc_destroy(disc);
-    return st;
+    memcpy(p->phase + (size_t)ns * p->dim, u_ref, sizeof(double) * p->dim);
+    p->n_phase = ns;
+    p->have_reference = 1;
+    return AB_OK;
+}
+
+int ab_problem_n_phase(const ab_problem *p) { return p->n_phase; }
+
+const double *ab_problem_phase_vector(const ab_problem *p, int k)
+{
+    return (p->have_reference && k >= 0 && k < p->n_phase) ? p->phase + (size_t)k * p->dim : NULL;
+}
+
+const double *ab_problem_phase_reference(const ab_problem *p)
+{
+    return p->have_reference ? p->phase + (size_t)p->ops->n_symmetries * p->dim : NULL;
 }
