@@ -5,6 +5,7 @@
 #define AB_REF_NATURAL_H
 
 #include "attnbif/disc.h"
+#include "attnbif/spec.h"
 
 typedef struct {
     int points;          /* converged points */

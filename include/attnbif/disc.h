@@ -8,23 +8,19 @@
 
 #include "attnbif/error.h"
 #include "attnbif/model.h"
-#include "attnbif/spec.h"
+#include "attnbif/problem.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef struct ab_disc ab_disc;
-
-/* Continuation parameters. */
-typedef struct {
-    double kappa;
-    double beta;
-} ab_params;
-
-typedef enum { AB_PARAM_KAPPA = 0, AB_PARAM_BETA = 1 } ab_param_id;
+/* Specs are parsed above this layer (attnbif/spec.h); the discretisation only reads them. */
+typedef struct ab_spec ab_spec;
+typedef struct ab_state_spec ab_state_spec;
 
 /* Orientation-independent observables of a state (docs/theory.md, Observables). */
 typedef struct {
@@ -44,7 +40,7 @@ typedef struct {
     const double *matrix;   /* dim x dim, column-major (LAPACK layout) */
     long multiplicity;      /* how many copies of each eigenvalue the full operator has */
     int mass_removed;       /* 1 if the conserved-mass eigenvalue 0 was deflated out */
-    int n_symmetry;         /* number of symmetry (Goldstone) vectors below (0 or 1) */
+    int n_symmetry;         /* number of symmetry (Goldstone) vectors below (0 to AB_PROBLEM_MAX_SYMMETRIES) */
     const double *symmetry; /* n_symmetry vectors of length dim, column-major */
 } ab_sector_op;
 
@@ -57,8 +53,15 @@ ab_status ab_disc_create_with_nodes(const ab_spec *spec, int nodes, ab_disc **ou
 ab_status ab_disc_transfer(ab_disc *disc, ab_disc *src, const double *u_src, double *u, ab_error *err);
 void ab_disc_destroy(ab_disc *disc);
 
-/* Short description for output ("zonal, 128 Gauss-Jacobi nodes"). */
+/* Short description for output ("zonal, 128 Gauss-Jacobi nodes") and the kind of
+ * discretisation ("zonal"), as results files record it. */
 const char *ab_disc_name(const ab_disc *disc);
+const char *ab_disc_kind(const ab_disc *disc);
+/* The discretisation as a problem (owned by the disc, valid until it is destroyed): the
+ * residual, its Jacobian as an operator (mat-vec, transpose, and the assembled matrix),
+ * parameter derivatives, the quadrature inner product and the symmetry generators that act
+ * on its unknowns (none for zonal states). Parameters: 0 = kappa, 1 = beta. */
+ab_problem *ab_disc_problem(ab_disc *disc);
 size_t ab_disc_dim(const ab_disc *disc);
 const ab_model *ab_disc_model(const ab_disc *disc);
 ab_params ab_disc_params(const ab_disc *disc);
@@ -83,16 +86,28 @@ typedef struct {
 } ab_disc_accuracy;
 ab_status ab_disc_accuracy_at(ab_disc *disc, const double *u, ab_disc_accuracy *acc, ab_error *err);
 
+/* State I/O, in the discretisation's own format (zonal: a profile CSV t, theta, rho as
+ * profiles/ holds, docs/output-run.md): load a saved state as an initial guess
+ * (interpolated onto this discretisation). */
+ab_status ab_disc_load_state(ab_disc *disc, const char *path, double *u, ab_error *err);
+
 /* Initial guess from density samples (t_k, rho_k), e.g. a saved profile: log rho
  * interpolated onto the discretisation (t need not be sorted). */
 ab_status ab_disc_guess_from_samples(ab_disc *disc, int n, const double *t, const double *rho, double *u,
                                      ab_error *err);
 
-/* Stationary residual F(u) and its Jacobian dF/du (dim x dim, column-major). */
+/* Stationary residual F(u) and its Jacobian dF/du (dim x dim, column-major; the same as
+ * linearising the problem at u and assembling its operator). */
 ab_status ab_disc_residual(ab_disc *disc, const double *u, double *F, ab_error *err);
 ab_status ab_disc_jacobian(ab_disc *disc, const double *u, double *J, ab_error *err);
+/* The quadrature weights of the inner product (dim values). */
+const double *ab_disc_weights(const ab_disc *disc);
 /* dF/dparam at u. */
 ab_status ab_disc_dparam(ab_disc *disc, const double *u, ab_param_id which, double *dF, ab_error *err);
+
+/* Newton-type solvers stop once max|F| is within this factor of the residual floor below
+ * (docs/theory.md, "Newton"). */
+#define AB_DISC_FLOOR_FACTOR 10.0
 
 /* Size of the terms that make up F at the current parameters (1 + largest kernel weight /
  * kappa): F cannot be computed more accurately than machine epsilon times this, so
@@ -109,6 +124,11 @@ ab_status ab_disc_initial_guess(ab_disc *disc, const ab_state_spec *state, doubl
 
 /* Largest sector index that exists (d = 2: 1). */
 int ab_disc_max_sector(const ab_disc *disc);
+/* Highest harmonic degree the discretisation represents (zonal: nodes - 1). */
+int ab_disc_max_degree(const ab_disc *disc);
+/* Can a branch that bifurcates through a crossing in this sector be followed on this
+ * discretisation (its states stay in the discretisation's space)? Zonal: sector 0 only. */
+int ab_disc_sector_followable(const ab_disc *disc, int sector);
 ab_status ab_disc_sector_operator(ab_disc *disc, const double *u, int sector, ab_sector_op *op,
                                   ab_error *err);
 

@@ -21,6 +21,7 @@ typedef struct {
 
 typedef struct {
     int iterations;
+    int linear_iterations; /* GMRES iterations summed over the Newton steps (0 with dense LU) */
     double residual;  /* max|F| at the returned u */
     double tolerance; /* the tolerance it was held to (ab_newton_tolerance) */
     int converged;
@@ -30,20 +31,30 @@ typedef struct {
 #define AB_NEWTON_LINE_SEARCH_STEPS 30
 /* Newton stops once max|F| <= this many times the kernel's error estimate, the floor below
  * which F cannot be computed (docs/theory.md, "Newton"). */
-#define AB_NEWTON_FLOOR_FACTOR 10.0
+#define AB_NEWTON_FLOOR_FACTOR AB_DISC_FLOOR_FACTOR
 
 /* The tolerance Newton holds max|F| to at the disc's current state:
  * max(tol * ab_disc_residual_scale, AB_NEWTON_FLOOR_FACTOR * ab_disc_residual_floor). */
 double ab_newton_tolerance(const ab_disc *disc, double tol);
 
-/* Workspace for Newton on a discretisation of dimension dim (no allocation per solve). */
+/* Workspace for Newton on a problem of dimension dim (no allocation per solve), with its
+ * own linear solver of the given type (ab_newton_create: dense LU). */
 typedef struct ab_newton ab_newton;
 ab_status ab_newton_create(size_t dim, ab_newton **out, ab_error *err);
+ab_status ab_newton_create_with(size_t dim, ab_linsol_type type, const ab_linsol_params *params, ab_newton **out,
+                                ab_error *err);
 void ab_newton_destroy(ab_newton *newton);
+/* The Newton workspace's linear solver (e.g. to install a preconditioner). */
+ab_linsol *ab_newton_linsol(ab_newton *newton);
 
-/* Solve F(u) = 0 from the guess in u (overwritten with the result). Dense LU (LAPACK
- * dgesv) with a backtracking line search on |F|_2. Returns AB_ENOCONV (with advice in the
- * message) when max_iter is reached, AB_ENAN on non-finite values. */
+/* Solve F(u) = 0 at the problem's current parameters from the guess in u (overwritten
+ * with the last accepted iterate). Each step linearises the problem and solves
+ * J du = -F through the linear-solver interface (bordered by the phase conditions when
+ * the problem has a phase reference), then backtracks on |F|_2. Returns AB_ENOCONV (with
+ * advice in the message) when max_iter is reached, AB_ENAN on non-finite values. */
+ab_status ab_newton_solve_problem(ab_newton *newton, ab_problem *problem, double *u, const ab_newton_opts *opts,
+                                  ab_newton_report *report, ab_error *err);
+/* The same on a discretisation's problem view (ab_disc_problem). */
 ab_status ab_newton_solve(ab_newton *newton, ab_disc *disc, double *u, const ab_newton_opts *opts,
                           ab_newton_report *report, ab_error *err);
 

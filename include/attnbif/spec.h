@@ -4,6 +4,7 @@
 #define ATTNBIF_SPEC_H
 
 #include "attnbif/error.h"
+#include "attnbif/disc.h"
 #include "attnbif/model.h"
 #include "attnbif/sim.h"
 
@@ -23,7 +24,7 @@ typedef enum {
     AB_STATE_FILE         /* a saved density profile (e.g. DIR/profiles/BP1.csv) */
 } ab_state_type;
 
-typedef struct {
+typedef struct ab_state_spec {
     ab_state_type type;
     int l;            /* perturb only */
     double amplitude; /* perturb only */
@@ -84,7 +85,7 @@ typedef struct {
     ab_spec_mark root, discretization, eigen, continuation, simulation, limits;
 } ab_spec_marks;
 
-typedef struct {
+typedef struct ab_spec {
     char path[AB_PATH_MAX]; /* the spec file, as given */
     int version;
     char name[AB_NAME_MAX];

@@ -1,32 +1,103 @@
-/* Dispatch of the discretisation interface to the concrete discretisation. */
+/* Dispatch of the discretisation interface to the concrete discretisation, and the
+ * discretisation's view as a problem object (docs/library.md, "Problems"). */
 #include "disc/disc_impl.h"
+
+#include "solve/problem_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-ab_status ab_disc_create_from_spec(const ab_spec *spec, ab_disc **out, ab_error *err)
+/* ---- the problem view: parameters are (kappa, beta) ---------------------------------- */
+
+static const char *const param_names[] = {"kappa", "beta"};
+
+static ab_status p_set_params(void *ctx, const double *params, ab_error *err)
 {
-    if (spec->disc.nodes == AB_NODES_AUTO)
-        return ab_error_set(err, AB_EINVAL, "nodes: auto is chosen per state: use ab_disc_create_with_nodes");
-    return ab_disc_create_with_nodes(spec, spec->disc.nodes, out, err);
+    ab_disc *d = ctx;
+    ab_params p = {params[AB_PARAM_KAPPA], params[AB_PARAM_BETA]};
+    if (!(p.kappa > 0.0) || !isfinite(p.kappa)) return ab_error_set(err, AB_EINVAL, "kappa must be > 0 (got %g)", p.kappa);
+    if (!(p.beta >= 0.0) || !isfinite(p.beta)) return ab_error_set(err, AB_EINVAL, "beta must be >= 0 (got %g)", p.beta);
+    return d->ops->set_params(d, p, err);
+}
+static ab_status p_residual(void *ctx, const double *u, double *F, ab_error *err)
+{
+    ab_disc *d = ctx;
+    return d->ops->residual(d, u, F, err);
+}
+static ab_status p_linearize(void *ctx, const double *u, ab_error *err)
+{
+    ab_disc *d = ctx;
+    return d->ops->linearize(d, u, err);
+}
+static ab_status p_jac_apply(void *ctx, const double *v, double *Jv, ab_error *err)
+{
+    ab_disc *d = ctx;
+    return d->ops->jac_apply(d, v, Jv, err);
+}
+static ab_status p_jac_apply_t(void *ctx, const double *v, double *Jv, ab_error *err)
+{
+    ab_disc *d = ctx;
+    return d->ops->jac_apply_transpose(d, v, Jv, err);
+}
+static ab_status p_jac_matrix(void *ctx, double *J, size_t ld, ab_error *err)
+{
+    ab_disc *d = ctx;
+    return d->ops->jac_matrix(d, J, ld, err);
+}
+static ab_status p_dparam(void *ctx, const double *u, int which, double *dF, ab_error *err)
+{
+    ab_disc *d = ctx;
+    return d->ops->dparam(d, u, (ab_param_id)which, dF, err);
+}
+static const double *p_weights(void *ctx) { return ((ab_disc *)ctx)->ops->weights(ctx); }
+/* Newton's stopping tolerance at the current state: the requested tolerance relative to
+ * the size of the terms in F, but never below what the kernel evaluation can achieve there
+ * (docs/theory.md, "Newton"). */
+static double p_tolerance(void *ctx, double tol)
+{
+    const ab_disc *d = ctx;
+    return fmax(tol * d->ops->residual_scale(d), AB_DISC_FLOOR_FACTOR * d->ops->residual_floor(d));
 }
 
-ab_status ab_disc_create_with_nodes(const ab_spec *spec, int nodes, ab_disc **out, ab_error *err)
+static const ab_problem_ops disc_problem_ops = {
+    .name = "mean-field stationary problem",
+    .n_params = 2,
+    .param_names = param_names,
+    .set_params = p_set_params,
+    .residual = p_residual,
+    .linearize = p_linearize,
+    .jac_apply = p_jac_apply,
+    .jac_apply_transpose = p_jac_apply_t,
+    .jac_matrix = p_jac_matrix,
+    .dparam = p_dparam,
+    .weights = p_weights,
+    .tolerance = p_tolerance,
+    .n_symmetries = 0,
+    .symmetry = NULL,
+};
+
+ab_status ab_disc_init(ab_disc *disc, ab_error *err)
 {
-    ab_status st = ab_model_validate(&spec->model, err);
-    if (st) return st;
-    if (!(spec->kappa > 0.0) || !isfinite(spec->kappa))
-        return ab_error_set(err, AB_EINVAL, "kappa must be > 0 (got %g)", spec->kappa);
-    ab_params params = {spec->kappa, spec->model.beta};
-    switch (spec->disc.type) {
-    case AB_DISC_ZONAL: return ab_zonal_create(&spec->model, params, nodes, spec->disc.kernel, out, err);
-    }
-    return ab_error_set(err, AB_EINVAL, "unknown discretisation type");
+    const double params[2] = {disc->params.kappa, disc->params.beta};
+    return ab_problem_create(&disc_problem_ops, disc, disc->dim, params, &disc->problem, err);
+}
+
+ab_problem *ab_disc_problem(ab_disc *disc) { return disc->problem; }
+const char *ab_disc_kind(const ab_disc *disc) { return disc->ops->kind; }
+const double *ab_disc_weights(const ab_disc *disc) { return disc->ops->weights(disc); }
+int ab_disc_max_degree(const ab_disc *disc) { return disc->ops->max_degree(disc); }
+int ab_disc_sector_followable(const ab_disc *disc, int sector) { return disc->ops->sector_followable(disc, sector); }
+ab_status ab_disc_load_state(ab_disc *disc, const char *path, double *u, ab_error *err)
+{
+    return disc->ops->load_state(disc, path, u, err);
 }
 
 void ab_disc_destroy(ab_disc *disc)
 {
-    if (disc) disc->ops->destroy(disc);
+    if (!disc) return;
+    ab_problem_destroy(disc->problem);
+    disc->problem = NULL;
+    disc->ops->destroy(disc);
 }
 
 const char *ab_disc_name(const ab_disc *disc) { return disc->ops->name(disc); }
@@ -40,7 +111,12 @@ ab_status ab_disc_set_params(ab_disc *disc, ab_params params, ab_error *err)
         return ab_error_set(err, AB_EINVAL, "kappa must be > 0 (got %g)", params.kappa);
     if (!(params.beta >= 0.0) || !isfinite(params.beta))
         return ab_error_set(err, AB_EINVAL, "beta must be >= 0 (got %g)", params.beta);
-    return disc->ops->set_params(disc, params, err);
+    ab_status st = disc->ops->set_params(disc, params, err);
+    if (!st && disc->problem) {
+        const double values[2] = {params.kappa, params.beta};
+        ab_problem_sync_params(disc->problem, values);
+    }
+    return st;
 }
 
 ab_status ab_disc_residual(ab_disc *disc, const double *u, double *F, ab_error *err)
@@ -50,7 +126,8 @@ ab_status ab_disc_residual(ab_disc *disc, const double *u, double *F, ab_error *
 
 ab_status ab_disc_jacobian(ab_disc *disc, const double *u, double *J, ab_error *err)
 {
-    return disc->ops->jacobian(disc, u, J, err);
+    ab_status st = disc->ops->linearize(disc, u, err);
+    return st ? st : disc->ops->jac_matrix(disc, J, disc->dim, err);
 }
 
 ab_status ab_disc_dparam(ab_disc *disc, const double *u, ab_param_id which, double *dF, ab_error *err)

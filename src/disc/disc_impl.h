@@ -5,11 +5,21 @@
 #include "attnbif/disc.h"
 
 typedef struct {
+    const char *kind; /* "zonal" */
     const char *(*name)(const ab_disc *);
     void (*destroy)(ab_disc *);
     ab_status (*set_params)(ab_disc *, ab_params, ab_error *);
     ab_status (*residual)(ab_disc *, const double *, double *, ab_error *);
-    ab_status (*jacobian)(ab_disc *, const double *, double *, ab_error *);
+    /* The Jacobian at u as an operator: linearize fixes u (the operator stays that of u
+     * while the residual is evaluated elsewhere), then mat-vec, transpose and assembly. */
+    ab_status (*linearize)(ab_disc *, const double *, ab_error *);
+    ab_status (*jac_apply)(ab_disc *, const double *, double *, ab_error *);
+    ab_status (*jac_apply_transpose)(ab_disc *, const double *, double *, ab_error *);
+    ab_status (*jac_matrix)(ab_disc *, double *, size_t, ab_error *);
+    const double *(*weights)(const ab_disc *);
+    int (*max_degree)(const ab_disc *);
+    int (*sector_followable)(const ab_disc *, int);
+    ab_status (*load_state)(ab_disc *, const char *, double *, ab_error *);
     ab_status (*dparam)(ab_disc *, const double *, ab_param_id, double *, ab_error *);
     double (*residual_scale)(const ab_disc *);
     double (*dot)(const ab_disc *, const double *, const double *);
@@ -33,9 +43,11 @@ struct ab_disc {
     ab_model model;
     ab_params params;
     size_t dim;
+    ab_problem *problem; /* the problem view (ab_disc_problem), made by ab_disc_init */
 };
 
-ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_kernel_form kernel, ab_disc **out,
-                          ab_error *err);
+/* Finish a discretisation's header (ops, model, params, dim set): creates its problem
+ * view. Concrete create functions call it last; ab_disc_destroy frees it. */
+ab_status ab_disc_init(ab_disc *disc, ab_error *err);
 
 #endif

@@ -2,6 +2,9 @@
  * Gauss-Jacobi nodes in t = <x, pole>, the kernel applied either in the Gegenbauer basis
  * (Funk-Hecke) or exactly in log form, chosen per state by an error estimate, and the
  * linearised operator per sector m in a symmetrised, well-scaled Galerkin form. */
+#include "disc/zonal.h"
+
+#include "attnbif/io.h"
 #include "disc/disc_impl.h"
 #include "disc/jacobi.h"
 #include "disc/logkernel.h"
@@ -66,6 +69,11 @@ typedef struct {
     double term_scale;   /* 1 + max |Phi/kappa| at the last evaluated state */
     /* state evaluation work (valid after eval_state) */
     double *wrho, *v, *c, *gc, *s, *Y, *Phi, *pi, *row, *work, *LK, *L, *Asoft;
+    /* the linearisation (zonal_linearize): copies of the state quantities J needs (the
+     * log form's softmax matrix stays in Asoft, which only linearising writes) */
+    int lin_valid, lin_log;
+    double lin_kappa, lin_beta, lin_c0, lin_C;
+    double *lin_pi, *lin_wrho, *lin_v, *lin_Y, *lin_eL, *lin_t1, *lin_t2;
     double c0, logc0, logZ;
     int n_sectors;
     sector_data *sec;
@@ -101,7 +109,8 @@ static void zonal_destroy(ab_disc *d)
         for (int m = 0; m < z->n_sectors; m++) free_sector(&z->sec[m]);
     free(z->sec);
     double *arrs[] = {z->t, z->W, z->logW, z->sqW, z->Q, z->g, z->dg, z->Afh, z->KL, z->KB, z->wrho, z->v,
-                      z->c, z->gc, z->s, z->Y, z->Phi, z->pi, z->row, z->work, z->LK, z->L, z->Asoft};
+                      z->c, z->gc, z->s, z->Y, z->Phi, z->pi, z->row, z->work, z->LK, z->L, z->Asoft,
+                      z->lin_pi, z->lin_wrho, z->lin_v, z->lin_Y, z->lin_eL, z->lin_t1, z->lin_t2};
     for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) free(arrs[i]);
     free(z);
 }
@@ -382,37 +391,150 @@ static ab_status zonal_residual(ab_disc *d, const double *u, double *F, ab_error
 /* J = I - (1/kappa) (I - 1 pi^T) D with D = dPhi/du:
  *   Funk-Hecke: USA D_ij = Afh_ij v_j / sqrt(W_i); SA D_ij = (Afh_ij v_j / sqrt(W_i) - Y_i W_j rho_j) / (c0 (1 + beta Y_i));
  *   log form:   SA D_ij = (S_ij - W_j rho_j / c0) / beta; USA D_ij = (lambda_0 c0 / beta)(e^{L_i} S_ij - W_j rho_j / c0),
- * S the softmax matrix d log K rho_i / d u_j. The kernel form is chosen here, once per
- * Newton step. */
-static ab_status zonal_jacobian(ab_disc *d, const double *u, double *J, ab_error *err)
+ * S the softmax matrix d log K rho_i / d u_j. Linearising chooses the kernel form (once per
+ * Newton step) and keeps what J needs apart from the state-evaluation work, so that J
+ * stays J(u) while residuals are evaluated elsewhere (line search, corrector). Mat-vecs
+ * cost one N x N gemv (Afh or S); assembly N^2 (docs/theory.md, "Linear solvers"). */
+static ab_status zonal_linearize(ab_disc *d, const double *u, ab_error *err)
 {
     zonal *z = Z(d);
     const int N = z->N;
+    z->lin_valid = 0;
     ab_status st = select_kernel(z, u, err);
     if (st) return st;
-    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    z->lin_log = z->log_kernel;
+    z->lin_kappa = z->base.params.kappa;
+    z->lin_beta = z->base.params.beta;
+    z->lin_c0 = z->c0;
+    if (z->lin_log) ab_logkernel_apply(N, N, z->KL, u, z->LK, z->Asoft);
+    z->lin_C = (z->base.model.kind != AB_MODEL_SA && z->lin_log) ? exp(z->log_lambda0 + z->logc0 - log(z->lin_beta)) : 0.0;
+    for (int i = 0; i < N; i++) {
+        z->lin_pi[i] = z->pi[i];
+        z->lin_wrho[i] = z->wrho[i];
+        z->lin_v[i] = z->v[i];
+        z->lin_Y[i] = z->Y[i];
+        z->lin_eL[i] = z->lin_log ? exp(z->L[i]) : 0.0;
+    }
+    z->lin_valid = 1;
+    return AB_OK;
+}
+
+static ab_status zonal_jac_matrix(ab_disc *d, double *J, size_t ld, ab_error *err)
+{
+    zonal *z = Z(d);
+    const int N = z->N;
+    if (!z->lin_valid) return ab_error_set(err, AB_EINVAL, "Jacobian used before linearising");
+    const double kappa = z->lin_kappa, beta = z->lin_beta, C = z->lin_C;
     const int sa = z->base.model.kind == AB_MODEL_SA;
-    if (z->log_kernel) ab_logkernel_apply(N, N, z->KL, u, z->LK, z->Asoft);
-    const double C = (!sa && z->log_kernel) ? exp(z->log_lambda0 + z->logc0 - log(beta)) : 0.0;
     for (int j = 0; j < N; j++) {
-        double *col = J + (size_t)j * N;
+        double *col = J + (size_t)j * ld;
         double colsum = 0.0;
-        const double mass_j = z->wrho[j] / z->c0;
+        const double mass_j = z->lin_wrho[j] / z->lin_c0;
         for (int i = 0; i < N; i++) {
             double Dij;
-            if (z->log_kernel) {
+            if (z->lin_log) {
                 const double S = z->Asoft[i + (size_t)j * N];
-                Dij = sa ? (S - mass_j) / beta : C * (exp(z->L[i]) * S - mass_j);
+                Dij = sa ? (S - mass_j) / beta : C * (z->lin_eL[i] * S - mass_j);
             } else {
-                const double Av = z->Afh[i + (size_t)j * N] * z->v[j] / z->sqW[i];
-                Dij = sa ? (Av - z->Y[i] * z->wrho[j]) / (z->c0 * (1.0 + beta * z->Y[i])) : Av;
+                const double Av = z->Afh[i + (size_t)j * N] * z->lin_v[j] / z->sqW[i];
+                Dij = sa ? (Av - z->lin_Y[i] * z->lin_wrho[j]) / (z->lin_c0 * (1.0 + beta * z->lin_Y[i])) : Av;
             }
             col[i] = Dij;
-            colsum += z->pi[i] * Dij;
+            colsum += z->lin_pi[i] * Dij;
         }
         for (int i = 0; i < N; i++) col[i] = (i == j) - (col[i] - colsum) / kappa;
     }
     return AB_OK;
+}
+
+/* y = J x (transpose = 0) or J^T x (1). J^T = I - (1/kappa) D^T (I - pi 1^T). */
+static ab_status jac_apply_dir(zonal *z, int transpose, const double *x, double *y, ab_error *err)
+{
+    const int N = z->N;
+    if (!z->lin_valid) return ab_error_set(err, AB_EINVAL, "Jacobian used before linearising");
+    const double kappa = z->lin_kappa, beta = z->lin_beta, C = z->lin_C;
+    const int sa = z->base.model.kind == AB_MODEL_SA;
+    double *t1 = z->lin_t1, *t2 = z->lin_t2;
+    if (!transpose) {
+        double m = 0.0;
+        for (int j = 0; j < N; j++) m += z->lin_wrho[j] * x[j];
+        if (z->lin_log) {
+            cblas_dgemv(CblasColMajor, CblasNoTrans, N, N, 1.0, z->Asoft, N, x, 1, 0.0, t2, 1);
+            m /= z->lin_c0;
+            for (int i = 0; i < N; i++) t2[i] = sa ? (t2[i] - m) / beta : C * (z->lin_eL[i] * t2[i] - m);
+        } else {
+            for (int j = 0; j < N; j++) t1[j] = z->lin_v[j] * x[j];
+            cblas_dgemv(CblasColMajor, CblasNoTrans, N, N, 1.0, z->Afh, N, t1, 1, 0.0, t2, 1);
+            for (int i = 0; i < N; i++) {
+                const double Av = t2[i] / z->sqW[i];
+                t2[i] = sa ? (Av - z->lin_Y[i] * m) / (z->lin_c0 * (1.0 + beta * z->lin_Y[i])) : Av;
+            }
+        }
+        double mean = 0.0;
+        for (int i = 0; i < N; i++) mean += z->lin_pi[i] * t2[i];
+        for (int i = 0; i < N; i++) y[i] = x[i] - (t2[i] - mean) / kappa;
+        return AB_OK;
+    }
+    /* w = (I - pi 1^T) x, then y = x - D^T w / kappa */
+    double sum = 0.0;
+    for (int i = 0; i < N; i++) sum += x[i];
+    for (int i = 0; i < N; i++) t1[i] = x[i] - z->lin_pi[i] * sum;
+    double wsum = 0.0;
+    for (int i = 0; i < N; i++) wsum += t1[i];
+    if (z->lin_log) {
+        if (!sa)
+            for (int i = 0; i < N; i++) t1[i] *= z->lin_eL[i];
+        cblas_dgemv(CblasColMajor, CblasTrans, N, N, 1.0, z->Asoft, N, t1, 1, 0.0, t2, 1);
+        for (int j = 0; j < N; j++) {
+            const double mass_j = z->lin_wrho[j] / z->lin_c0;
+            t2[j] = sa ? (t2[j] - mass_j * wsum) / beta : C * (t2[j] - mass_j * wsum);
+        }
+    } else {
+        double ys = 0.0;
+        for (int i = 0; i < N; i++) {
+            double s = sa ? t1[i] / (z->lin_c0 * (1.0 + beta * z->lin_Y[i])) : t1[i];
+            ys += z->lin_Y[i] * s;
+            t1[i] = s / z->sqW[i];
+        }
+        cblas_dgemv(CblasColMajor, CblasTrans, N, N, 1.0, z->Afh, N, t1, 1, 0.0, t2, 1);
+        for (int j = 0; j < N; j++) t2[j] = z->lin_v[j] * t2[j] - (sa ? z->lin_wrho[j] * ys : 0.0);
+    }
+    for (int j = 0; j < N; j++) y[j] = x[j] - t2[j] / kappa;
+    return AB_OK;
+}
+
+static ab_status zonal_jac_apply(ab_disc *d, const double *x, double *y, ab_error *err)
+{
+    return jac_apply_dir(Z(d), 0, x, y, err);
+}
+
+static ab_status zonal_jac_apply_t(ab_disc *d, const double *x, double *y, ab_error *err)
+{
+    return jac_apply_dir(Z(d), 1, x, y, err);
+}
+
+static const double *zonal_weights(const ab_disc *d) { return ((const zonal *)d)->W; }
+static int zonal_max_degree(const ab_disc *d) { return ((const zonal *)d)->N - 1; }
+/* Branches born in sector m >= 1 are not axisymmetric: only sector 0 stays zonal. */
+static int zonal_sector_followable(const ab_disc *d, int sector)
+{
+    (void)d;
+    return sector == 0;
+}
+
+/* A saved profile (t, rho samples, e.g. profiles/BP1.csv) as a guess on these nodes. */
+static ab_status zonal_guess_from_samples(ab_disc *d, int n, const double *t, const double *rho, double *u,
+                                          ab_error *err);
+static ab_status zonal_load_state(ab_disc *d, const char *path, double *u, ab_error *err)
+{
+    int n;
+    double *t, *rho;
+    ab_status st = ab_read_profile(path, &n, &t, &rho, err);
+    if (st) return st;
+    st = zonal_guess_from_samples(d, n, t, rho, u, err);
+    free(t);
+    free(rho);
+    return st;
 }
 
 /* (x/(1+x) - log1p(x)) / x^2, -> -1/2 at x = 0 (series below 1e-3). */
@@ -434,11 +556,13 @@ static ab_status zonal_dparam(ab_disc *d, const double *u, ab_param_id which, do
     if (which == AB_PARAM_KAPPA) {
         for (int i = 0; i < N; i++) z->row[i] = -z->Phi[i] / kappa; /* d(Phi/kappa)/dkappa * kappa */
     } else if (z->log_kernel) {
-        ab_logkernel_apply(N, N, z->KL, u, z->LK, z->Asoft);
+        /* the softmax weights row by row (not into Asoft, which holds the linearisation) */
+        ab_logkernel_apply(N, N, z->KL, u, z->LK, NULL);
         const double dloglambda0 = ab_bessel_i_ratio(0.5 * z->base.model.d - 1.0, beta);
         for (int i = 0; i < N; i++) {
             double dLK = 0.0;
-            for (int j = 0; j < N; j++) dLK += z->Asoft[i + (size_t)j * N] * z->KB[i + (size_t)j * N];
+            for (int j = 0; j < N; j++)
+                dLK += exp(z->KL[i + (size_t)j * N] + u[j] - z->LK[i]) * z->KB[i + (size_t)j * N];
             const double dL = dLK - dloglambda0;
             if (sa) z->row[i] = dL / beta - z->L[i] / (beta * beta);
             else z->row[i] = z->Phi[i] * (dloglambda0 - 1.0 / beta) + exp(z->log_lambda0 + z->logc0 - log(beta) + z->L[i]) * dL;
@@ -616,7 +740,7 @@ static ab_status zonal_initial_guess(ab_disc *d, const ab_state_spec *state, dou
         for (int i = 0; i < N; i++) u[i] = 0.0;
         return AB_OK;
     case AB_STATE_FILE:
-        return ab_error_set(err, AB_EINVAL, "a file state is read with ab_read_profile + ab_disc_guess_from_samples");
+        return ab_error_set(err, AB_EINVAL, "a file state is read with ab_disc_load_state");
     case AB_STATE_CLUSTER:
         for (int i = 0; i < N; i++) u[i] = b * z->t[i];
         break;
@@ -1051,10 +1175,34 @@ static ab_status zonal_accuracy(ab_disc *d, const double *u, ab_disc_accuracy *a
 }
 
 static const ab_disc_ops zonal_ops = {
-    zonal_name, zonal_destroy, zonal_set_params, zonal_residual, zonal_jacobian, zonal_dparam,
-    zonal_residual_scale, zonal_dot, zonal_reflect, zonal_resolution, zonal_guess_from_samples,
-    zonal_observables, zonal_initial_guess, zonal_max_sector, zonal_sector_operator, zonal_profile,
-    zonal_density_at, zonal_accuracy, zonal_residual_floor, zonal_transfer,
+    .kind = "zonal",
+    .name = zonal_name,
+    .destroy = zonal_destroy,
+    .set_params = zonal_set_params,
+    .residual = zonal_residual,
+    .linearize = zonal_linearize,
+    .jac_apply = zonal_jac_apply,
+    .jac_apply_transpose = zonal_jac_apply_t,
+    .jac_matrix = zonal_jac_matrix,
+    .weights = zonal_weights,
+    .max_degree = zonal_max_degree,
+    .sector_followable = zonal_sector_followable,
+    .load_state = zonal_load_state,
+    .dparam = zonal_dparam,
+    .residual_scale = zonal_residual_scale,
+    .dot = zonal_dot,
+    .reflect = zonal_reflect,
+    .resolution = zonal_resolution,
+    .guess_from_samples = zonal_guess_from_samples,
+    .observables = zonal_observables,
+    .initial_guess = zonal_initial_guess,
+    .max_sector = zonal_max_sector,
+    .sector_operator = zonal_sector_operator,
+    .profile = zonal_profile,
+    .density_at = zonal_density_at,
+    .accuracy = zonal_accuracy,
+    .residual_floor = zonal_residual_floor,
+    .transfer = zonal_transfer,
 };
 
 ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab_kernel_form kernel, ab_disc **out,
@@ -1089,6 +1237,8 @@ ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab
     z->wrho = alloc_d(N, &ok); z->v = alloc_d(N, &ok); z->c = alloc_d(N, &ok); z->gc = alloc_d(N, &ok);
     z->s = alloc_d(N, &ok); z->Y = alloc_d(N, &ok); z->Phi = alloc_d(N, &ok); z->pi = alloc_d(N, &ok);
     z->row = alloc_d(N, &ok); z->LK = alloc_d(N, &ok); z->L = alloc_d(N, &ok);
+    z->lin_pi = alloc_d(N, &ok); z->lin_wrho = alloc_d(N, &ok); z->lin_v = alloc_d(N, &ok); z->lin_Y = alloc_d(N, &ok);
+    z->lin_eL = alloc_d(N, &ok); z->lin_t1 = alloc_d(N, &ok); z->lin_t2 = alloc_d(N, &ok);
     z->work = alloc_d(NN > 3 * (size_t)N ? NN : 3 * (size_t)N, &ok);
     z->n_sectors = model->d == 2 ? 2 : N - 1;
     z->sec = calloc((size_t)z->n_sectors, sizeof *z->sec);
@@ -1102,6 +1252,7 @@ ab_status ab_zonal_create(const ab_model *model, ab_params params, int nodes, ab
         for (int l = 0; l < N; l++) z->Q[i + (size_t)l * N] = p[l];
     }
     if ((st = build_kernel(z, err))) { zonal_destroy(&z->base); return st; }
+    if ((st = ab_disc_init(&z->base, err))) { zonal_destroy(&z->base); return st; }
     *out = &z->base;
     return AB_OK;
 }
