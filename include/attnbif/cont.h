@@ -37,16 +37,23 @@ typedef struct {
     /* normal forms by finite differences (diagram builder) */
     double fd_step_second;     /* step of the second differences F_uu, F_up */
     double fd_step_third;      /* step of the third difference F_uuu */
+    double fd_param_floor;     /* the parameter step of F_up is fd_step_second * max(this, |p|) */
+    double zero_vector_tol;    /* max|v| below this: the solution v of J v = -F_p is zero (no F_uu[phi, v] term) */
     double pitchfork_tol;      /* |a| <= this |F_uu[phi,phi]|: quadratic coefficient zero, a pitchfork */
     double degenerate_tol;     /* |c3| <= this * its scale: criticality degenerate */
-    double mirror_tol;         /* relative tolerance of the mirror-image test of a state and its kernel vector */
+    double mirror_tol;         /* relative tolerance of the odd-kernel-vector test (max|R phi + phi| / max|phi|) */
+    double symmetric_state_tol; /* ... and of the even-state test (max|R u - u| / (1 + max|u|)) */
+    double switch_min_factor;  /* branch switching tries steps xi = ds, ds/2, ... down to this times ds_min */
+    double switch_fallback;    /* a switched point within this fraction of xi of the branch point fell back onto the old branch */
     /* de-duplication of special points and branches (diagram builder) */
     double same_event_tol;     /* events this close (relative, in the parameter) are one */
+    double merge_tol;          /* an event this close (relative) to a special row of the branch is that row */
     double known_point_tol;    /* a special point this close (relative) to a known one is a repeat */
     double known_point_obs_tol;/* ... when r and S also agree to this */
     double near_point_tol;     /* a branch point this close (relative) to one of another branch is that one */
     double near_point_obs_tol; /* ... when |dr| + |dS| is below this */
-    double known_branch_tol;   /* a switched branch within this fraction of a step of an existing one is that one */
+    double known_branch_tol;   /* a switched point within this fraction of the change of r, S over a step of an existing branch ... */
+    double known_branch_abs;   /* ... plus this (absolute) lies on that branch */
     double uniform_tol;        /* |r|, |S| below this: the uniform state */
 } ab_cont_params;
 

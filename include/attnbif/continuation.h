@@ -11,8 +11,13 @@
 extern "C" {
 #endif
 
+/* Progress of a run: a line per step and per special point (without a trailing newline
+ * and without any program name), to message if set, else to the stream progress (a line
+ * each), else nowhere. */
 typedef struct {
-    FILE *progress; /* a line per step and per special point; NULL for none */
+    FILE *progress;
+    void (*message)(void *ctx, const char *line);
+    void *message_ctx;
 } ab_run_opts;
 
 /* Draw the bifurcation diagram the spec's `continuation` section asks for: solve the

@@ -4,7 +4,9 @@
 #define ATTNBIF_SPEC_H
 
 #include "attnbif/error.h"
+#include "attnbif/cont.h"
 #include "attnbif/disc.h"
+#include "attnbif/linsol.h"
 #include "attnbif/model.h"
 #include "attnbif/sim.h"
 
@@ -42,7 +44,21 @@ typedef struct {
     int max_steps;        /* per branch */
     int switch_branches;  /* follow branches born at branch points */
     int max_branches;
+    /* continuation.tolerances: every other tolerance of the continuation and the diagram
+     * (docs/continuation.md, "Tolerances"); ds, ds_min, ds_max and newton_tol in it are
+     * filled from the keys above and newton.tol */
+    ab_cont_params tolerances;
 } ab_continuation_spec;
+
+/* The `linear_solver:` section: which solver Newton and the corrector use. auto picks dense
+ * LU below AB_LINSOL_AUTO_DENSE_MAX unknowns and GMRES above (docs/benchmarks.md has the
+ * measured crossover). */
+#define AB_LINSOL_AUTO (-1)
+#define AB_LINSOL_AUTO_DENSE_MAX 1024
+typedef struct {
+    int type; /* AB_LINSOL_AUTO or an ab_linsol_type */
+    ab_linsol_params params;
+} ab_linear_solver_spec;
 
 typedef enum { AB_DISC_ZONAL = 0 } ab_disc_type;
 
@@ -82,7 +98,7 @@ typedef struct {
 } ab_spec_mark;
 
 typedef struct {
-    ab_spec_mark root, discretization, eigen, continuation, simulation, limits;
+    ab_spec_mark root, discretization, eigen, continuation, simulation, limits, linear_solver;
 } ab_spec_marks;
 
 typedef struct ab_spec {
@@ -96,6 +112,7 @@ typedef struct ab_spec {
     int n_sectors;
     int sectors[AB_MAX_SECTORS];
     ab_newton_spec newton;
+    ab_linear_solver_spec linear_solver;
     char output_dir[AB_PATH_MAX];
     ab_continuation_spec continuation;
     int has_simulation;
@@ -118,6 +135,9 @@ ab_status ab_spec_load(const char *path, ab_spec *spec, ab_error *err);
 ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec, ab_error *err);
 
 const char *ab_state_type_name(ab_state_type type);
+
+/* The linear solver for a problem of n unknowns (resolves auto). */
+ab_linsol_type ab_spec_linsol_type(const ab_spec *spec, size_t n);
 
 /* The largest node count the spec allows: nodes, or nodes_max with nodes: auto. */
 int ab_spec_max_nodes(const ab_spec *spec);

@@ -6,6 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The library's progress lines as this program prints them: events with the program's
+ * name, the indented per-step lines as they are. */
+static void say_run(void *ctx, const char *line)
+{
+    fprintf(ctx, "%s%s\n", line[0] == ' ' ? "" : "attnbif run: ", line);
+}
+
 static ab_status write_result(const char *dir, const void *diagram, ab_error *err)
 {
     return ab_write_diagram(dir, diagram, err);
@@ -25,7 +32,11 @@ int ab_cmd_run(const ab_cli_args *args)
     const char *dir = ab_cli_output_dir(args, spec);
     ab_outdir *od = NULL;
     if ((st = ab_cli_output_lock(dir, args->quiet, &od, &err))) { free(spec); return ab_cli_fail(st, &err); }
-    ab_run_opts opts = {args->quiet ? NULL : stderr};
+    ab_run_opts opts = {NULL, NULL, NULL};
+    if (!args->quiet) {
+        opts.message = say_run;
+        opts.message_ctx = stderr;
+    }
     ab_diagram diagram;
     st = ab_run_diagram(spec, &opts, &diagram, &err);
     if (!st) st = ab_cli_output_write(od, write_result, &diagram, &err);

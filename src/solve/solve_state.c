@@ -1,6 +1,6 @@
 /* One-call stationary solve for a spec: guess -> Newton -> checks -> observables ->
  * spectrum -> profiles (what `attnbif solve` and the tests run). */
-#include "attnbif/results.h"
+#include "attnbif/state.h"
 
 #include "spec/limits.h"
 
@@ -19,14 +19,7 @@ static int looks_uniform(const ab_observables *obs)
 ab_status ab_initial_state(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err)
 {
     if (state->type != AB_STATE_FILE) return ab_disc_initial_guess(disc, state, u, err);
-    int n;
-    double *t, *rho;
-    ab_status st = ab_read_profile(state->path, &n, &t, &rho, err);
-    if (st) return st;
-    st = ab_disc_guess_from_samples(disc, n, t, rho, u, err);
-    free(t);
-    free(rho);
-    return st;
+    return ab_disc_load_state(disc, state->path, u, err);
 }
 
 void ab_solve_result_free(ab_solve_result *res)

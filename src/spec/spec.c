@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,13 +192,95 @@ static ab_status parse_newton(ab_yctx *ctx, const yaml_node_t *node, ab_spec *sp
     return st;
 }
 
+/* continuation.tolerances: each field of ab_cont_params by name (docs/continuation.md). */
+#define TOL_D(name) {#name, offsetof(ab_cont_params, name), 0}
+#define TOL_I(name) {#name, offsetof(ab_cont_params, name), 1}
+static const struct {
+    const char *key;
+    size_t offset;
+    int is_int;
+} tolerance_fields[] = {
+    TOL_D(step_grow), TOL_D(step_shrink), TOL_D(step_fail_shrink), TOL_I(fast_iterations), TOL_I(slow_iterations),
+    TOL_D(state_weight), TOL_I(corrector_max_iter), TOL_D(corrector_divergence), TOL_D(min_turn_cos),
+    TOL_D(max_correction), TOL_D(max_correction_abs), TOL_D(locate_tol), TOL_I(locate_max_iter),
+    TOL_D(fd_step_second), TOL_D(fd_step_third), TOL_D(fd_param_floor), TOL_D(zero_vector_tol), TOL_D(pitchfork_tol),
+    TOL_D(degenerate_tol), TOL_D(mirror_tol), TOL_D(symmetric_state_tol), TOL_D(switch_min_factor),
+    TOL_D(switch_fallback), TOL_D(same_event_tol), TOL_D(merge_tol), TOL_D(known_point_tol), TOL_D(known_point_obs_tol),
+    TOL_D(near_point_tol), TOL_D(near_point_obs_tol), TOL_D(known_branch_tol), TOL_D(known_branch_abs),
+    TOL_D(uniform_tol),
+};
+#undef TOL_D
+#undef TOL_I
+#define N_TOLERANCES (sizeof tolerance_fields / sizeof tolerance_fields[0])
+
+static ab_status parse_tolerances(ab_yctx *ctx, const yaml_node_t *node, ab_continuation_spec *c)
+{
+    ab_cont_params *p = &c->tolerances;
+    ab_cont_params_default(p);
+    if (node) {
+        const char *keys[N_TOLERANCES + 1];
+        for (size_t i = 0; i < N_TOLERANCES; i++) keys[i] = tolerance_fields[i].key;
+        keys[N_TOLERANCES] = NULL;
+        ab_status st = ab_y_check_map(ctx, node, "continuation.tolerances", keys);
+        for (size_t i = 0; i < N_TOLERANCES && !st; i++) {
+            char field[96];
+            snprintf(field, sizeof field, "continuation.tolerances.%s", tolerance_fields[i].key);
+            char *at = (char *)p + tolerance_fields[i].offset;
+            if (tolerance_fields[i].is_int) {
+                long v;
+                st = ab_y_int(ctx, node, tolerance_fields[i].key, field, *(int *)at, 0, 1000000, &v, NULL);
+                if (!st) *(int *)at = (int)v;
+            } else {
+                st = ab_y_double(ctx, node, tolerance_fields[i].key, field, *(double *)at, POSITIVE, (double *)at, NULL);
+            }
+        }
+        if (st) return st;
+    }
+    p->ds = c->ds;
+    p->ds_min = c->ds_min;
+    p->ds_max = c->ds_max;
+    ab_error e = {0};
+    if (ab_cont_params_check(p, &e)) return ab_y_fail(ctx, node, "continuation.tolerances", "%s", e.msg);
+    return AB_OK;
+}
+
+static ab_status parse_linear_solver(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    ab_linear_solver_spec *ls = &spec->linear_solver;
+    ab_linsol_params_default(&ls->params);
+    ls->type = AB_LINSOL_AUTO;
+    if (!node) return AB_OK;
+    static const char *const keys[] = {"type", "rtol", "restart", "max_iter", NULL};
+    static const char *const types[] = {"auto", "dense", "gmres", NULL};
+    int type;
+    long restart, max_iter;
+    const ab_range rtol_range = {0.0, 1e-6, 1, 0};
+    ab_status st = ab_y_check_map(ctx, node, "linear_solver", keys);
+    if (!st) st = ab_y_enum(ctx, node, "type", "linear_solver.type", 0, types, &type, NULL);
+    if (!st) st = ab_y_double(ctx, node, "rtol", "linear_solver.rtol", ls->params.rtol, rtol_range, &ls->params.rtol, NULL);
+    if (!st) st = ab_y_int(ctx, node, "restart", "linear_solver.restart", ls->params.restart, 1, 10000, &restart, NULL);
+    if (!st) st = ab_y_int(ctx, node, "max_iter", "linear_solver.max_iter", ls->params.max_iter, 1, 10000000, &max_iter, NULL);
+    if (st) return st;
+    ls->type = type == 0 ? AB_LINSOL_AUTO : (type == 1 ? AB_LINSOL_DENSE : AB_LINSOL_GMRES);
+    ls->params.restart = (int)restart;
+    ls->params.max_iter = (int)max_iter;
+    return AB_OK;
+}
+
+ab_linsol_type ab_spec_linsol_type(const ab_spec *spec, size_t n)
+{
+    if (spec->linear_solver.type != AB_LINSOL_AUTO) return (ab_linsol_type)spec->linear_solver.type;
+    return n <= AB_LINSOL_AUTO_DENSE_MAX ? AB_LINSOL_DENSE : AB_LINSOL_GMRES;
+}
+
 static ab_status parse_continuation(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
 {
     ab_continuation_spec *c = &spec->continuation;
     memset(c, 0, sizeof *c);
+    ab_cont_params_default(&c->tolerances);
     if (!node) return AB_OK;
     static const char *const keys[] = {"parameter", "min", "max", "direction", "ds", "ds_min", "ds_max",
-                                       "max_steps", "switch_branches", "max_branches", NULL};
+                                       "max_steps", "switch_branches", "max_branches", "tolerances", NULL};
     static const char *const params[] = {"kappa", "beta", NULL};
     const ab_range any = {-INFINITY, INFINITY, 0, 0};
     long dir, steps, branches;
@@ -225,6 +308,8 @@ static ab_status parse_continuation(ab_yctx *ctx, const yaml_node_t *node, ab_sp
                          params[c->parameter], start, c->min, c->max);
     if (!(c->ds_min <= c->ds && c->ds <= c->ds_max))
         return ab_y_fail(ctx, node, "continuation.ds", "need ds_min <= ds <= ds_max (got %g, %g, %g)", c->ds_min, c->ds, c->ds_max);
+    if ((st = parse_tolerances(ctx, ab_y_get(ctx, node, "tolerances"), c))) return st;
+    c->tolerances.newton_tol = spec->newton.tol;
     c->present = 1;
     c->direction = (int)dir;
     c->max_steps = (int)steps;
@@ -318,7 +403,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     if (!root) return ab_y_fail(ctx, NULL, "(top level)", "the file is empty");
     static const char *const keys[] = {"version", "name", "model", "d", "beta", "kappa",
                                        "discretization", "state", "eigen", "newton",
-                                       "output", "continuation", "simulation", "limits", NULL};
+                                       "output", "continuation", "simulation", "limits", "linear_solver", NULL};
     static const char *const models[] = {"SA", "USA", NULL};
     ab_status st = ab_y_check_map(ctx, root, "", keys);
     if (st) return st;
@@ -351,6 +436,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     if ((st = parse_newton(ctx, ab_y_get(ctx, root, "newton"), spec))) return st;
     if ((st = parse_output(ctx, ab_y_get(ctx, root, "output"), spec))) return st;
     if ((st = parse_continuation(ctx, ab_y_get(ctx, root, "continuation"), spec))) return st;
+    if ((st = parse_linear_solver(ctx, ab_y_get(ctx, root, "linear_solver"), spec))) return st;
     yaml_node_t *sim = ab_y_get(ctx, root, "simulation");
     spec->has_simulation = sim != NULL;
     if (sim && (st = ab_spec_parse_simulation(ctx, sim, spec, &spec->simulation))) return st;
@@ -358,6 +444,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     spec->marks.root = mark_of(root);
     spec->marks.discretization = mark_of(ab_y_get(ctx, root, "discretization"));
     spec->marks.eigen = mark_of(ab_y_get(ctx, root, "eigen"));
+    spec->marks.linear_solver = mark_of(ab_y_get(ctx, root, "linear_solver"));
     spec->marks.continuation = mark_of(ab_y_get(ctx, root, "continuation"));
     spec->marks.simulation = mark_of(sim);
     spec->marks.limits = mark_of(ab_y_get(ctx, root, "limits"));

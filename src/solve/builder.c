@@ -1,0 +1,412 @@
+/* The diagram builder: the first state, following each branch with the continuation
+ * object (window edges, stability at every point, resolution checks), recording points
+ * and special points, and the driver ab_run_diagram (docs/continuation.md). */
+#include "solve/builder.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* nodes: auto: how many times a diagram may be computed again on a finer grid. */
+#define AB_RUN_REFINEMENTS 2
+/* Newton iterations allowed when landing on the window edge at a fixed parameter. */
+#define AB_EDGE_NEWTON_MAX_ITER 30
+
+void ab_builder_say(ab_builder *b, const char *fmt, ...)
+{
+    if (!b->opts || (!b->opts->message && !b->opts->progress)) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (b->opts->message) b->opts->message(b->opts->message_ctx, line);
+    else fprintf(b->opts->progress, "%s\n", line);
+}
+
+const char *ab_builder_par_name(const ab_builder *b) { return b->par ? "beta" : "kappa"; }
+
+ab_status ab_builder_set_p(ab_builder *b, double value, ab_error *err)
+{
+    return ab_problem_set_param(b->problem, b->par, value, err);
+}
+
+ab_status ab_builder_residual_at(ab_builder *b, const double *x, double *F, ab_error *err)
+{
+    ab_status st = ab_builder_set_p(b, x[b->n], err);
+    return st ? st : ab_problem_residual(b->problem, x, F, err);
+}
+
+ab_status ab_builder_stability(ab_builder *b, const double *x, const int *sectors, int n_sectors, ab_stab_info *info,
+                               ab_error *err)
+{
+    ab_status st = ab_builder_set_p(b, x[b->n], err);
+    ab_spectrum sp;
+    if (!st) st = ab_spectrum_compute(b->eig, b->disc, x, sectors, n_sectors, &sp, err);
+    if (st) return st;
+    memset(info, 0, sizeof *info);
+    for (int i = 0; i < sp.count; i++) {
+        const ab_eigenvalue *e = &sp.values[i];
+        if (e->kind != AB_EIG_STABILITY || !(e->re > e->err)) continue;
+        int k = 0;
+        while (k < n_sectors && sectors[k] != e->sector) k++;
+        if (e->im == 0.0) info->real_pos[k]++;
+        else info->cplx_pos[k]++;
+        info->n_unstable += e->multiplicity;
+    }
+    ab_spectrum_free(&sp);
+    return AB_OK;
+}
+
+static int stab_changed(const ab_stab_info *a, const ab_stab_info *b)
+{
+    return a->n_unstable != b->n_unstable || memcmp(a->real_pos, b->real_pos, sizeof a->real_pos) ||
+           memcmp(a->cplx_pos, b->cplx_pos, sizeof a->cplx_pos);
+}
+
+void ab_builder_observe(ab_builder *b, const double *x, const ab_stab_info *si, ab_branch_point *bp)
+{
+    ab_observables obs;
+    ab_error scratch = {0};
+    memset(bp, 0, sizeof *bp);
+    ab_builder_set_p(b, x[b->n], &scratch);
+    ab_disc_observables(b->disc, x, &obs, &scratch);
+    ab_params p = ab_disc_params(b->disc);
+    bp->kappa = p.kappa;
+    bp->beta = p.beta;
+    bp->r = obs.r;
+    bp->S = obs.S;
+    bp->entropy = obs.entropy;
+    bp->free_energy = obs.free_energy;
+    bp->n_unstable = si ? si->n_unstable : -1;
+    bp->label = AB_SP_NONE;
+    bp->special = -1;
+    bp->nodes = b->n;
+}
+
+int ab_builder_is_uniform(const ab_builder *b, const ab_branch_point *bp)
+{
+    return fabs(bp->r) < b->prm.uniform_tol && fabs(bp->S) < b->prm.uniform_tol;
+}
+
+void ab_builder_warn(ab_builder *b, const char *fmt, double a, int i)
+{
+    if (b->diag->n_warnings >= 8) return;
+    snprintf(b->diag->warnings[b->diag->n_warnings], sizeof b->diag->warnings[0], fmt, a, i);
+    ab_builder_say(b, "warning: %s", b->diag->warnings[b->diag->n_warnings]);
+    b->diag->n_warnings++;
+}
+
+static double *copy_vec(const double *x, size_t n)
+{
+    double *y = x ? malloc(sizeof(double) * n) : NULL;
+    if (y) memcpy(y, x, sizeof(double) * n);
+    return y;
+}
+
+/* Record special point sp at state x as a new row of branch br; returns its index. The
+ * point, its tangent (sp->tangent if the caller set it, else computed here) and, at a
+ * branch point, the kernel vector (sp->null_vector, the caller's) are kept for restarts. */
+int ab_builder_add_special(ab_builder *b, ab_branch *br, const double *x, ab_special_point *sp, const ab_stab_info *si,
+                           ab_error *err)
+{
+    ab_branch_point bp;
+    ab_builder_observe(b, x, si, &bp);
+    sp->kappa = bp.kappa;
+    sp->beta = bp.beta;
+    sp->r = bp.r;
+    sp->S = bp.S;
+    sp->branch = br->id;
+    sp->point = br->n_points;
+    /* numbered per label (both kinds of branch point are BP) */
+    static const int label_slot[] = {0, 1, 2, 2, 3, 4};
+    snprintf(sp->profile, sizeof sp->profile, "%s%d.csv", ab_special_label(sp->type), ++b->label_count[label_slot[sp->type]]);
+    ab_profile fine;
+    ab_error scratch = {0};
+    if (ab_disc_profile(b->disc, x, 2, &sp->nodes, &fine, &scratch) == AB_OK) ab_profile_free(&fine);
+    else sp->profile[0] = '\0';
+    sp->dim = (size_t)b->n;
+    sp->x = copy_vec(x, (size_t)b->np1);
+    if (!sp->x) {
+        ab_profile_free(&sp->nodes);
+        free(sp->tangent); free(sp->null_vector);
+        ab_error_set(err, AB_ENOMEM, "out of memory");
+        return -1;
+    }
+    int idx = ab_diagram_add_special(b->diag, sp);
+    if (idx < 0) {
+        ab_profile_free(&sp->nodes);
+        free(sp->x); free(sp->tangent); free(sp->null_vector);
+        ab_error_set(err, AB_ENOMEM, "out of memory");
+        return -1;
+    }
+    bp.label = sp->type;
+    bp.special = idx;
+    if (ab_branch_add_point(br, &bp, err)) return -1;
+    const ab_special_point *s = &b->diag->special[idx];
+    ab_builder_say(b, "%s (%s%s%s) on branch %d at %s = %.12g, r = %.6g, S = %.6g%s%s", ab_special_label(s->type),
+                   ab_special_type_name(s->type), s->criticality ? ", " : "", ab_criticality_name(s->criticality), br->id,
+                   ab_builder_par_name(b), b->par ? s->beta : s->kappa, s->r, s->S, s->note[0] ? "; " : "", s->note);
+    return idx;
+}
+
+ab_status ab_builder_end_branch(ab_builder *b, ab_branch *br, const double *x, const ab_stab_info *si, const char *why,
+                                ab_error *err)
+{
+    snprintf(br->end_reason, sizeof br->end_reason, "%s", why);
+    ab_special_point sp;
+    memset(&sp, 0, sizeof sp);
+    sp.type = AB_SP_END;
+    sp.sector = sp.l = -1;
+    snprintf(sp.note, sizeof sp.note, "%s", why);
+    /* the tangent of an end point: the branch's current one where x is the current point */
+    const double *cur = ab_cont_point(b->cont);
+    if (memcmp(cur, x, sizeof(double) * (size_t)b->np1) == 0) sp.tangent = copy_vec(ab_cont_tangent(b->cont), (size_t)b->np1);
+    else if (memcmp(ab_cont_previous(b->cont), x, sizeof(double) * (size_t)b->np1) == 0)
+        sp.tangent = copy_vec(ab_cont_previous_tangent(b->cont), (size_t)b->np1);
+    /* the end point replaces an unlabelled last row, else is appended */
+    if (br->n_points > 0 && br->points[br->n_points - 1].label == AB_SP_NONE) br->n_points--;
+    return ab_builder_add_special(b, br, x, &sp, si, err) < 0 ? AB_ENOMEM : AB_OK;
+}
+
+static void log_step(ab_builder *b, const ab_branch *br, const ab_branch_point *bp, double ds)
+{
+    ab_builder_say(b, "  branch %d point %4d: %s = %.10f  r = %.6f  S = %.6f  unstable = %ld  ds = %.2e", br->id,
+                   br->n_points - 1, ab_builder_par_name(b), b->par ? bp->beta : bp->kappa, bp->r, bp->S, bp->n_unstable,
+                   ds);
+}
+
+/* Land on the window edge pe from the current point with a natural-parameter solve, record
+ * what happened between and end the branch there. *landed = 0 if Newton failed (the caller
+ * shortens the step). */
+static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_info *si, int *landed, ab_error *err,
+                              ab_error *scratch)
+{
+    const double *x = ab_cont_point(b->cont), *tau = ab_cont_tangent(b->cont);
+    const double ds = ab_cont_ds(b->cont);
+    double *pred = b->xs[1], *xn = b->xs[0];
+    for (int i = 0; i < b->np1; i++) pred[i] = x[i] + ds * tau[i];
+    const double th = (pe - x[b->n]) / (pred[b->n] - x[b->n]);
+    for (int i = 0; i < b->n; i++) xn[i] = x[i] + th * (pred[i] - x[i]);
+    xn[b->n] = pe;
+    ab_newton_opts opts = {b->prm.newton_tol, AB_EDGE_NEWTON_MAX_ITER, NULL, NULL};
+    ab_newton_report rep;
+    *landed = 0;
+    if (ab_builder_set_p(b, pe, scratch) || ab_newton_solve_problem(b->newton, b->problem, xn, &opts, &rep, scratch))
+        return AB_OK;
+    *landed = 1;
+    ab_stab_info s1;
+    ab_status st = ab_builder_stability(b, xn, b->spec->sectors, b->spec->n_sectors, &s1, scratch);
+    if (st) {
+        char why[200];
+        snprintf(why, sizeof why, "stability analysis failed at the window edge: %.120s", scratch->msg);
+        return ab_builder_end_branch(b, br, x, si, why, err);
+    }
+    if (stab_changed(&s1, si)) {
+        int stop_at;
+        if ((st = ab_builder_handle_events(b, br, x, tau, xn, tau, fabs(th) * ds, si, &s1, 0, &stop_at, err))) return st;
+    }
+    char why[160];
+    snprintf(why, sizeof why, "reached the window edge %s = %g", ab_builder_par_name(b), pe);
+    ab_branch_point bp;
+    ab_builder_observe(b, xn, &s1, &bp);
+    if ((st = ab_branch_add_point(br, &bp, err))) return st;
+    return ab_builder_end_branch(b, br, xn, &s1, why, err);
+}
+
+ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, const double *tau0, ab_stab_info *si,
+                            ab_error *err)
+{
+    const ab_continuation_spec *cs = b->cs;
+    ab_status st = ab_cont_set(b->cont, x0, tau0, 0, err);
+    if (st) return st;
+    for (int step = 1;; step++) {
+        const double *x = ab_cont_point(b->cont), *tau = ab_cont_tangent(b->cont);
+        if (step > cs->max_steps) {
+            char why[160];
+            snprintf(why, sizeof why, "max_steps (%d) reached", cs->max_steps);
+            return ab_builder_end_branch(b, br, x, si, why, err);
+        }
+        const double ds = ab_cont_ds(b->cont), p_pred = x[b->n] + ds * tau[b->n];
+        const int edge = p_pred > cs->max ? 1 : (p_pred < cs->min ? -1 : 0);
+        ab_error scratch = {0};
+        if (edge) {
+            int landed;
+            if ((st = land_on_edge(b, br, edge > 0 ? cs->max : cs->min, si, &landed, err, &scratch)) || landed) return st;
+            ab_cont_set_ds(b->cont, ds * b->prm.step_fail_shrink);
+            if (ab_cont_ds(b->cont) < b->prm.ds_min) {
+                char why[200];
+                snprintf(why, sizeof why, "could not reach the window edge (%.150s)", scratch.msg);
+                return ab_builder_end_branch(b, br, x, si, why, err);
+            }
+            continue;
+        }
+        ab_cont_step_info info;
+        st = ab_cont_step(b->cont, &info, &scratch);
+        if (st == AB_ENOMEM) return ab_error_set(err, st, "%s", scratch.msg);
+        if (st) {
+            if (ab_cont_ds(b->cont) < b->prm.ds_min) {
+                char why[200];
+                snprintf(why, sizeof why, "step size fell below ds_min = %g at %s = %.10g: %.100s", b->prm.ds_min,
+                         ab_builder_par_name(b), x[b->n], scratch.msg[0] ? scratch.msg : "the branch turns too sharply");
+                return ab_builder_end_branch(b, br, x, si, why, err);
+            }
+            continue;
+        }
+        const double *xk = ab_cont_previous(b->cont), *tauk = ab_cont_previous_tangent(b->cont);
+        const double *xn = ab_cont_point(b->cont), *taun = ab_cont_tangent(b->cont);
+        ab_stab_info s1;
+        int fold = (tauk[b->n] > 0) != (taun[b->n] > 0), stop_at = -1;
+        st = ab_builder_stability(b, xn, b->spec->sectors, b->spec->n_sectors, &s1, &scratch);
+        if (!st && (fold || stab_changed(&s1, si)))
+            st = ab_builder_handle_events(b, br, xk, tauk, xn, taun, info.ds, si, &s1, fold, &stop_at, &scratch);
+        if (st == AB_ENOMEM) return ab_error_set(err, st, "%s", scratch.msg);
+        if (st) {
+            char why[200];
+            snprintf(why, sizeof why, "stability analysis failed at %s = %.10g: %.120s", ab_builder_par_name(b), xn[b->n],
+                     scratch.msg);
+            return ab_builder_end_branch(b, br, xk, si, why, err);
+        }
+        if (stop_at >= 0) {
+            /* The branch has run into a branch point that is already in the diagram (a loop
+             * closing, or a branch met from its other end): what lies beyond is known. */
+            const ab_special_point *sp = &b->diag->special[stop_at];
+            snprintf(br->end_reason, sizeof br->end_reason,
+                     "reached a known branch point at %s = %.10g: the continuation beyond it is already in the diagram",
+                     ab_builder_par_name(b), b->par ? sp->beta : sp->kappa);
+            return AB_OK;
+        }
+        ab_branch_point bp;
+        ab_builder_observe(b, xn, &s1, &bp);
+        if ((st = ab_branch_add_point(br, &bp, err))) return st;
+        log_step(b, br, &bp, info.ds);
+        /* A point beyond the resolution limit ends the branch: its numbers would not be
+         * trustworthy (docs/theory.md, "Adaptive resolution"). */
+        double tail;
+        int need;
+        if (ab_disc_resolution(b->disc, xn, &tail, &need, &scratch) == AB_OK && tail > AB_RESOLUTION_TAIL_MAX) {
+            char why[256];
+            snprintf(why, sizeof why,
+                     "not resolved with %d nodes at %s = %.6g (density modes at the top degree %.1e of the largest, "
+                     "limit %.0e): about %d nodes are needed (discretization.nodes)",
+                     b->n, ab_builder_par_name(b), xn[b->n], tail, AB_RESOLUTION_TAIL_MAX, need);
+            if (need > b->diag->nodes_needed) b->diag->nodes_needed = need;
+            return ab_builder_end_branch(b, br, xk, si, why, err); /* at the last resolved point */
+        }
+        *si = s1;
+    }
+}
+
+/* ---- driver -------------------------------------------------------------------- */
+
+static void builder_free(ab_builder *b)
+{
+    for (int i = 0; i < 6; i++) free(b->xs[i]);
+    free(b->work); free(b->work2); free(b->work3);
+    ab_builder_free_queue(b);
+    ab_cont_free(b->cont);
+    ab_linsol_destroy(b->ls);
+    ab_newton_destroy(b->newton);
+    ab_eigensolver_destroy(b->eig);
+    ab_disc_destroy(b->disc);
+}
+
+static ab_status builder_init(ab_builder *b, const ab_spec *spec, int nodes, ab_diagram *diag, const ab_run_opts *opts,
+                              ab_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->spec = spec;
+    b->cs = &spec->continuation;
+    b->diag = diag;
+    b->opts = opts;
+    b->par = spec->continuation.parameter;
+    b->prm = spec->continuation.tolerances;
+    b->prm.ds = b->cs->ds;
+    b->prm.ds_min = b->cs->ds_min;
+    b->prm.ds_max = b->cs->ds_max;
+    b->prm.newton_tol = spec->newton.tol;
+    ab_status st = nodes == AB_NODES_AUTO ? ab_choose_run_nodes(spec, &nodes, err) : AB_OK;
+    if (!st) st = ab_disc_create_with_nodes(spec, nodes, &b->disc, err);
+    if (st) return st;
+    b->problem = ab_disc_problem(b->disc);
+    const int n = (int)ab_disc_dim(b->disc), m = n + 1;
+    b->n = n;
+    b->np1 = m;
+    const int which = b->par;
+    if ((st = ab_problem_set_free(b->problem, 1, &which, err))) return st;
+    const ab_linsol_type type = ab_spec_linsol_type(spec, (size_t)n);
+    int ok = 1;
+    for (int i = 0; i < 6; i++) ok = ok && (b->xs[i] = malloc(sizeof(double) * m));
+    ok = ok && (b->work = malloc(sizeof(double) * m)) && (b->work2 = malloc(sizeof(double) * m)) &&
+         (b->work3 = malloc(sizeof(double) * m));
+    if (!ok) return ab_error_set(err, AB_ENOMEM, "out of memory for continuation (n = %d)", n);
+    if ((st = ab_linsol_create(type, (size_t)m + AB_PROBLEM_MAX_SYMMETRIES, &spec->linear_solver.params, &b->ls, err))) return st;
+    if ((st = ab_cont_alloc(b->problem, b->ls, &b->prm, &b->cont, err))) return st;
+    if ((st = ab_newton_create_with((size_t)n, type, &spec->linear_solver.params, &b->newton, err))) return st;
+    return ab_eigensolver_create(n, &b->eig, err);
+}
+
+static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
+{
+    ab_diagram_init(diag, spec, (ab_param_id)spec->continuation.parameter);
+    if (!spec->continuation.present)
+        return ab_error_set(err, AB_ESPEC, "%s: the spec has no `continuation` section (see docs/spec.md)", spec->path);
+    ab_builder b;
+    ab_status st = builder_init(&b, spec, nodes, diag, opts, err);
+    if (st) { builder_free(&b); return st; }
+    diag->nodes = b.n;
+    /* The first state, by Newton at the spec's parameters. */
+    double *x = b.xs[0];
+    ab_newton_opts nopts = {spec->newton.tol, spec->newton.max_iter, NULL, NULL};
+    ab_newton_report rep;
+    if ((st = ab_initial_state(b.disc, &spec->state, x, err)) ||
+        (st = ab_newton_solve_problem(b.newton, b.problem, x, &nopts, &rep, err))) {
+        ab_error_prefix(err, "the starting state: ");
+        builder_free(&b);
+        return st;
+    }
+    x[b.n] = ab_problem_param(b.problem, b.par);
+    ab_stab_info si;
+    if ((st = ab_builder_stability(&b, x, spec->sectors, spec->n_sectors, &si, err))) { builder_free(&b); return st; }
+    ab_branch *br = ab_diagram_add_branch(diag, -1);
+    ab_branch_point bp;
+    ab_builder_observe(&b, x, &si, &bp);
+    if (!br || (st = ab_branch_add_point(br, &bp, err))) { builder_free(&b); return st ? st : AB_ENOMEM; }
+    ab_builder_say(&b, "branch 1 from the %s state at %s = %g", ab_state_type_name(spec->state.type),
+                   ab_builder_par_name(&b), x[b.n]);
+    /* the first tangent: along the parameter in the spec's direction */
+    double *dir = b.xs[1];
+    memset(dir, 0, sizeof(double) * b.np1);
+    dir[b.n] = spec->continuation.direction;
+    if ((st = ab_cont_tangent_at(b.cont, x, dir, b.xs[2], err)) || (st = ab_builder_follow(&b, br, x, b.xs[2], &si, err)) ||
+        (st = ab_builder_run_queue(&b, err))) {
+        builder_free(&b);
+        return st;
+    }
+    builder_free(&b);
+    return AB_OK;
+}
+
+ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
+{
+    ab_status st = run_once(spec, spec->disc.nodes, opts, diag, err);
+    /* nodes: auto: a branch that ran out of resolution means the whole diagram is computed
+     * again on the grid it asked for (every point of a diagram on one grid), up to nodes_max. */
+    for (int round = 0; !st && spec->disc.nodes == AB_NODES_AUTO && round < AB_RUN_REFINEMENTS; round++) {
+        int need = (diag->nodes_needed + 7) / 8 * 8;
+        if (need <= diag->nodes) break;
+        if (need > spec->disc.nodes_max) need = spec->disc.nodes_max;
+        if (need <= diag->nodes) break;
+        if (opts && (opts->message || opts->progress)) {
+            char line[200];
+            snprintf(line, sizeof line, "a branch needs %d nodes (the diagram used %d): computing it again", need,
+                     diag->nodes);
+            if (opts->message) opts->message(opts->message_ctx, line);
+            else fprintf(opts->progress, "%s\n", line);
+        }
+        ab_diagram_free(diag);
+        st = run_once(spec, need, opts, diag, err);
+    }
+    return st;
+}

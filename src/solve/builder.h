@@ -1,0 +1,94 @@
+/* Internal: the diagram builder shared by its parts: following branches (builder.c),
+ * events and their location (events.c), normal forms at branch points (normal_form.c) and
+ * the queue of branches to switch to (branch_queue.c). All of it sits on the continuation
+ * object (attnbif/cont.h) and the problem interface. */
+#ifndef AB_BUILDER_H
+#define AB_BUILDER_H
+
+#include "attnbif/cont.h"
+#include "attnbif/continuation.h"
+#include "attnbif/solve.h"
+#include "attnbif/state.h"
+
+#include <stdio.h>
+
+#define AB_MAX_EVENTS 16
+
+/* Stability summary of one point, per monitored sector. */
+typedef struct {
+    int real_pos[AB_MAX_SECTORS]; /* real stability eigenvalues with re > err (slow ones, |re| <= err, */
+    int cplx_pos[AB_MAX_SECTORS]; /* are not counted); complex ones with re > err (both of a pair) */
+    long n_unstable;              /* with multiplicity, all sectors */
+} ab_stab_info;
+
+/* A branch waiting to be followed from a branch point. */
+typedef struct {
+    double *x;     /* the branch point (u, p) */
+    double *phi;   /* kernel vector, unit norm */
+    double q1, q2; /* predicted p - p* = q1 xi + q2 xi^2 along the new branch */
+    int n_dirs, dirs[2];
+    int special;
+    int predicted_side; /* pitchforks: sign of p - p* where the new branch exists; 0 if none */
+} ab_pending;
+
+typedef struct {
+    ab_disc *disc;
+    ab_problem *problem;
+    const ab_spec *spec;
+    const ab_continuation_spec *cs;
+    ab_cont_params prm;
+    ab_diagram *diag;
+    const ab_run_opts *opts;
+    int par, n, np1;
+    ab_linsol *ls;
+    ab_cont *cont;
+    ab_newton *newton;
+    ab_eigensolver *eig;
+    double *xs[6];               /* scratch points (n + 1), each with one owner below */
+    double *work, *work2, *work3; /* scratch vectors (n + 1) */
+    ab_pending *queue;
+    int n_queue, cap_queue;
+    int label_count[6];
+} ab_builder;
+
+/* builder.c */
+void ab_builder_say(ab_builder *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+const char *ab_builder_par_name(const ab_builder *b);
+ab_status ab_builder_set_p(ab_builder *b, double value, ab_error *err);
+ab_status ab_builder_residual_at(ab_builder *b, const double *x, double *F, ab_error *err);
+ab_status ab_builder_stability(ab_builder *b, const double *x, const int *sectors, int n_sectors, ab_stab_info *info,
+                               ab_error *err);
+void ab_builder_observe(ab_builder *b, const double *x, const ab_stab_info *si, ab_branch_point *bp);
+int ab_builder_is_uniform(const ab_builder *b, const ab_branch_point *bp);
+void ab_builder_warn(ab_builder *b, const char *fmt, double a, int i);
+int ab_builder_add_special(ab_builder *b, ab_branch *br, const double *x, ab_special_point *sp, const ab_stab_info *si,
+                           ab_error *err);
+ab_status ab_builder_end_branch(ab_builder *b, ab_branch *br, const double *x, const ab_stab_info *si, const char *why,
+                                ab_error *err);
+ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, const double *tau0, ab_stab_info *si,
+                            ab_error *err);
+
+/* events.c: locate and record the special points between (xk, tauk) and (x1, tau1); a step
+ * of length ds. *stop_at = index of a branch point already in the diagram, else -1. */
+ab_status ab_builder_handle_events(ab_builder *b, ab_branch *br, const double *xk, const double *tauk, const double *x1,
+                                   const double *tau1, double ds, const ab_stab_info *s0, const ab_stab_info *s1,
+                                   int fold, int *stop_at, ab_error *err);
+
+/* normal_form.c: classify the branch point at x and prepare the switch (pd->phi must hold
+ * n doubles); dmu_dp is the crossing eigenvalue's slope in the parameter. */
+ab_status ab_builder_reduce(ab_builder *b, const double *x, double dmu_dp, ab_special_point *sp, ab_pending *pd,
+                            ab_error *err);
+
+/* branch_queue.c */
+ab_status ab_builder_push_pending(ab_builder *b, const double *x, ab_pending *pd, ab_error *err);
+int ab_builder_known_special(const ab_builder *b, const ab_special_point *sp);
+int ab_builder_near_known_branch_point(const ab_builder *b, const ab_special_point *sp);
+/* Follow the queued branches, breadth first (switching at each branch point). */
+ab_status ab_builder_run_queue(ab_builder *b, ab_error *err);
+void ab_builder_free_queue(ab_builder *b);
+
+#endif
