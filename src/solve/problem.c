@@ -32,6 +32,9 @@ ab_status ab_problem_create(const ab_problem_ops *ops, void *ctx, size_t dim, co
     if (ops->n_symmetries < 0 || ops->n_symmetries > AB_PROBLEM_MAX_SYMMETRIES || (ops->n_symmetries && !ops->symmetry))
         return ab_error_set(err, AB_EINVAL, "a problem has 0 to %d symmetry generators, each with its function",
                             AB_PROBLEM_MAX_SYMMETRIES);
+    /* the problem starts at the given parameters, whatever its implementation held */
+    ab_status st = ops->set_params(ctx, params, err);
+    if (st) return st;
     ab_problem *p = calloc(1, sizeof *p);
     if (!p) return ab_error_set(err, AB_ENOMEM, "out of memory");
     p->ops = ops;
