@@ -135,6 +135,8 @@ ab_status ab_spec_load(const char *path, ab_spec *spec, ab_error *err);
 ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec, ab_error *err);
 
 const char *ab_state_type_name(ab_state_type type);
+/* "zonal", as the spec's discretization.type spells it. */
+const char *ab_disc_type_name(ab_disc_type type);
 
 /* The linear solver for a problem of n unknowns (resolves auto). */
 ab_linsol_type ab_spec_linsol_type(const ab_spec *spec, size_t n);

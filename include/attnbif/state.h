@@ -50,7 +50,7 @@ typedef struct {
 /* Everything `attnbif solve` produces. */
 typedef struct {
     const ab_spec *spec;
-    const char *disc_name;
+    char disc_name[96]; /* ab_disc_name of the discretisation the state was solved on */
     ab_params params;
     ab_newton_report newton;
     ab_resolution resolution;

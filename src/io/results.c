@@ -15,7 +15,7 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
     ab_json_kv_number(j, "kappa", spec->kappa);
     ab_json_key(j, "discretization");
     ab_json_begin_object(j);
-    ab_json_kv_string(j, "type", "zonal");
+    ab_json_kv_string(j, "type", ab_disc_type_name(spec->disc.type));
     ab_json_kv_string(j, "kernel", spec->disc.kernel == AB_KERNEL_AUTO ? "auto"
                                    : spec->disc.kernel == AB_KERNEL_FUNK_HECKE ? "funk-hecke" : "log-domain");
     if (spec->disc.nodes == AB_NODES_AUTO) {

@@ -332,7 +332,7 @@ ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, do
             goto done;
         }
     }
-    res->disc_name = ab_disc_name(disc);
+    snprintf(res->disc_name, sizeof res->disc_name, "%s", ab_disc_name(disc));
     res->params = ab_disc_params(disc);
     if ((st = ab_eigensolver_create((int)n, &eig, err))) goto done;
     if ((st = ab_spectrum_compute(eig, disc, u, spec->sectors, spec->n_sectors, &res->spectrum, err))) goto done;
@@ -341,8 +341,6 @@ done:
     if (st) ab_solve_result_free(res);
     ab_eigensolver_destroy(eig);
     free(u);
-    /* disc_name points into disc: keep a static description instead. */
-    if (!st) res->disc_name = spec->disc.type == AB_DISC_ZONAL ? "zonal (Gauss-Jacobi nodes)" : "?";
     ab_disc_destroy(disc);
     return st;
 }

@@ -34,6 +34,11 @@ const char *ab_state_type_name(ab_state_type type)
     return (unsigned)type < 5 ? names[type] : "?";
 }
 
+const char *ab_disc_type_name(ab_disc_type type)
+{
+    return type == AB_DISC_ZONAL ? "zonal" : "?";
+}
+
 /* A required key: fail naming the mapping where it is missing. */
 static ab_status require(ab_yctx *ctx, const yaml_node_t *map, const char *key, const char *field)
 {
