@@ -145,7 +145,8 @@ ab_status ab_linsol_setup(ab_linsol *ls, const ab_linop *A, ab_error *err)
         for (size_t k = 0; k < n * n; k++)
             if (!isfinite(ls->LU[k])) return ab_error_set(err, AB_ENAN, "the matrix has a non-finite entry");
         /* the _work variants: the entries were just checked, LAPACKE need not scan them again */
-        lapack_int info = LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, ls->LU, (lapack_int)n, ls->ipiv);
+        lapack_int info =
+            LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, ls->LU, (lapack_int)n, ls->ipiv);
         if (info > 0)
             return ab_error_set(err, AB_ELINALG, "the matrix is singular (LAPACK dgetrf: pivot %d is zero)", (int)info);
         if (info < 0) return ab_error_set(err, AB_ELINALG, "LAPACK dgetrf failed (info %d)", (int)info);
@@ -267,7 +268,7 @@ static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x,
          * this floor x solves a system within 64 rounding units of A x = b: as good as the
          * arithmetic allows, and what dense LU gives */
         const double rounding = fmin(AB_GMRES_ROUNDING_FLOOR * DBL_EPSILON * (bnorm + fmax(axnorm, anorm * xnorm)),
-                                  AB_GMRES_FLOOR_MAX * bnorm);
+                                     AB_GMRES_FLOOR_MAX * bnorm);
         if (beta <= fmax(target, rounding)) return AB_OK;
         if (total >= ls->params.max_iter || j == 0)
             return ab_error_set(err, AB_ENOCONV,
@@ -295,8 +296,8 @@ static ab_status solve(ab_linsol *ls, int transpose, const double *b, double *x,
         for (size_t i = 0; i < n; i++)
             if (!isfinite(b[i])) return ab_error_set(err, AB_ENAN, "the right-hand side is not finite");
         if (x != b) memcpy(x, b, sizeof(double) * n);
-        lapack_int info = LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, transpose ? 'T' : 'N', (lapack_int)n, 1, ls->LU, (lapack_int)n,
-                                         ls->ipiv, x, (lapack_int)n);
+        lapack_int info = LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, transpose ? 'T' : 'N', (lapack_int)n, 1, ls->LU,
+                                              (lapack_int)n, ls->ipiv, x, (lapack_int)n);
         ls->last_iterations = 0;
         ls->last_residual = 0.0;
         if (info) return ab_error_set(err, AB_ELINALG, "LAPACK dgetrs failed (info %d)", (int)info);
