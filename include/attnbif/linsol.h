@@ -40,7 +40,7 @@ const char *ab_linsol_type_name(ab_linsol_type type);
 
 /* GMRES settings (docs/theory.md, "Linear solvers"); the dense solver ignores them. */
 typedef struct {
-    double rtol;  /* stop when |b - A x|_2 <= rtol |b|_2 */
+    double rtol;  /* stop when |b - A x|_2 <= rtol |b|_2 (or at the rounding floor) */
     int restart;  /* Krylov dimension before a restart */
     int max_iter; /* total iterations (mat-vecs) before AB_ENOCONV */
 } ab_linsol_params;
@@ -75,7 +75,8 @@ ab_status ab_linsol_solve(ab_linsol *ls, const double *b, double *x, ab_error *e
 ab_status ab_linsol_solve_transpose(ab_linsol *ls, const double *b, double *x, ab_error *err);
 
 /* What the last solve did: iterations (GMRES mat-vecs; 0 for dense) and the relative
- * residual |b - A x| / |b| GMRES reached (its recurrence estimate; 0 for dense). */
+ * residual |b - A x| / |b| GMRES reached (the true residual its stopping rule judged, not
+ * the recurrence's estimate; 0 for dense). */
 int ab_linsol_last_iterations(const ab_linsol *ls);
 double ab_linsol_last_residual(const ab_linsol *ls);
 

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* GMRES accepts a true residual this many rounding units of |b| + |A x| (docs/theory.md,
- * "Linear solvers"). */
+/* GMRES accepts a true residual of this many rounding units of |b| + |A| |x| (the floor
+ * below which b - A x cannot be computed), but never one above AB_GMRES_FLOOR_MAX |b|: a
+ * floor that high means |A| |x| / |b| > 1e6, an operator numerically singular for this b,
+ * reported rather than passed on (docs/theory.md, "Linear solvers"). */
 #define AB_GMRES_ROUNDING_FLOOR 64.0
+#define AB_GMRES_FLOOR_MAX 1.5e-8 /* ~ sqrt(DBL_EPSILON) */
 
 struct ab_linsol {
     ab_linsol_type type;
@@ -66,7 +69,8 @@ ab_status ab_linsol_create(ab_linsol_type type, size_t max_n, const ab_linsol_pa
     ls->max_n = max_n;
     if (params) ls->params = *params;
     else ab_linsol_params_default(&ls->params);
-    if (!(ls->params.rtol > 0.0) || ls->params.restart < 1 || ls->params.max_iter < 1) {
+    /* the dense solver ignores the GMRES settings (linsol.h) */
+    if (type == AB_LINSOL_GMRES && (!(ls->params.rtol > 0.0) || ls->params.restart < 1 || ls->params.max_iter < 1)) {
         ab_linsol_destroy(ls);
         return ab_error_set(err, AB_EINVAL, "GMRES needs rtol > 0, restart >= 1 and max_iter >= 1");
     }
@@ -120,6 +124,7 @@ ab_status ab_linsol_setup(ab_linsol *ls, const ab_linop *A, ab_error *err)
     ls->ready = 0;
     if (A->n == 0 || A->n > ls->max_n)
         return ab_error_set(err, AB_EINVAL, "operator of size %zu for a linear solver of size %zu", A->n, ls->max_n);
+    if (!A->apply) return ab_error_set(err, AB_EINVAL, "operator without a mat-vec (apply)");
     ls->A = *A;
     ls->n = A->n;
     const size_t n = A->n;
@@ -139,7 +144,9 @@ ab_status ab_linsol_setup(ab_linsol *ls, const ab_linop *A, ab_error *err)
         }
         for (size_t k = 0; k < n * n; k++)
             if (!isfinite(ls->LU[k])) return ab_error_set(err, AB_ENAN, "the matrix has a non-finite entry");
-        lapack_int info = LAPACKE_dgetrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, ls->LU, (lapack_int)n, ls->ipiv);
+        /* the _work variants: the entries were just checked, LAPACKE need not scan them again */
+        lapack_int info =
+            LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, ls->LU, (lapack_int)n, ls->ipiv);
         if (info > 0)
             return ab_error_set(err, AB_ELINALG, "the matrix is singular (LAPACK dgetrf: pivot %d is zero)", (int)info);
         if (info < 0) return ab_error_set(err, AB_ELINALG, "LAPACK dgetrf failed (info %d)", (int)info);
@@ -162,11 +169,16 @@ ab_status ab_linsol_det_sign(const ab_linsol *ls, int *sign, ab_error *err)
 
 static double nrm2(const double *x, size_t n) { return cblas_dnrm2((int)n, x, 1); }
 
-/* GMRES(m) on op (A or A^T) from x = 0, right-preconditioned: A M^{-1} y = b, x = M^{-1} y. */
+/* GMRES(m) on op (A or A^T) from x = 0, right-preconditioned: A M^{-1} y = b, x = M^{-1} y.
+ * Stops on the true residual |b - A x| <= max(rtol |b|, min(f, 1.5e-8 |b|)), f =
+ * 64 eps (|b| + max(|A x|, |A|_est |x|)) (docs/theory.md, "Linear solvers"). */
 static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x, ab_error *err)
 {
     const size_t n = ls->n;
-    const int m = ls->params.restart;
+    /* the Krylov space of an n x n operator has dimension <= n: a longer cycle would
+     * orthogonalise rounding noise into its basis */
+    const int ldh = ls->params.restart + 1;
+    const int m = (size_t)ls->params.restart < n ? ls->params.restart : (int)n;
     ab_status (*apply)(void *, const double *, double *, ab_error *) = transpose ? ls->A.apply_transpose : ls->A.apply;
     /* a preconditioner approximates A^{-1}, not A^{-T}: transposed solves go without */
     const int pc = ls->have_pc && !transpose;
@@ -177,6 +189,8 @@ static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x,
     if (bnorm == 0.0) return AB_OK;
     if (!isfinite(bnorm)) return ab_error_set(err, AB_ENAN, "GMRES: the right-hand side is not finite");
     const double target = ls->params.rtol * bnorm;
+    /* a lower bound on |A|_2 from every product GMRES forms (|A d| / |d|), for the floor */
+    double anorm = 0.0;
     int total = 0;
     ab_status st;
     memcpy(ls->r, b, sizeof(double) * n);
@@ -187,7 +201,6 @@ static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x,
         memset(ls->g, 0, sizeof(double) * (size_t)(m + 1));
         ls->g[0] = beta;
         int j = 0;
-        double res = beta;
         for (; j < m && total < ls->params.max_iter; j++, total++) {
             double *vj = ls->V + (size_t)j * n, *vn = ls->V + (size_t)(j + 1) * n;
             const double *dir = vj;
@@ -197,9 +210,14 @@ static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x,
                 dir = zj;
             }
             if ((st = apply(ls->A.ctx, dir, ls->w, err))) return st;
+            const double wnorm = nrm2(ls->w, n), dnorm = pc ? nrm2(dir, n) : 1.0;
+            if (!isfinite(wnorm) || !isfinite(dnorm))
+                return ab_error_set(err, AB_ENAN, "GMRES: the %s returned a non-finite vector",
+                                    isfinite(dnorm) ? "operator" : "preconditioner");
+            if (dnorm > 0.0) anorm = fmax(anorm, wnorm / dnorm);
             /* modified Gram-Schmidt, twice (one re-orthogonalisation keeps the basis
              * orthogonal to rounding at rtol 1e-13) */
-            double *h = ls->H + (size_t)j * (m + 1);
+            double *h = ls->H + (size_t)j * ldh;
             memset(h, 0, sizeof(double) * (size_t)(m + 1));
             for (int pass = 0; pass < 2; pass++)
                 for (int i = 0; i <= j; i++) {
@@ -209,7 +227,6 @@ static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x,
                     h[i] += hij;
                 }
             h[j + 1] = nrm2(ls->w, n);
-            if (!isfinite(h[j + 1])) return ab_error_set(err, AB_ENAN, "GMRES: the operator returned a non-finite vector");
             if (h[j + 1] > 0.0)
                 for (size_t i = 0; i < n; i++) vn[i] = ls->w[i] / h[j + 1];
             /* apply the previous rotations, then one that zeroes h[j+1] */
@@ -225,14 +242,13 @@ static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x,
             h[j + 1] = 0.0;
             ls->g[j + 1] = -ls->sn[j] * ls->g[j];
             ls->g[j] = ls->cs[j] * ls->g[j];
-            res = fabs(ls->g[j + 1]);
-            if (res <= target || rr == 0.0) { j++; total++; break; }
+            if (fabs(ls->g[j + 1]) <= target || rr == 0.0) { j++; total++; break; }
         }
         /* y = H^{-1} g (upper triangular j x j), x += (M^{-1}) V y */
         for (int i = j - 1; i >= 0; i--) {
             double s = ls->g[i];
-            for (int k = i + 1; k < j; k++) s -= ls->H[i + (size_t)k * (m + 1)] * ls->y[k];
-            double d = ls->H[i + (size_t)i * (m + 1)];
+            for (int k = i + 1; k < j; k++) s -= ls->H[i + (size_t)k * ldh] * ls->y[k];
+            double d = ls->H[i + (size_t)i * ldh];
             ls->y[i] = d != 0.0 ? s / d : 0.0;
         }
         const double *basis = pc ? ls->Z : ls->V;
@@ -240,19 +256,33 @@ static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x,
         /* the true residual, not the recurrence's, decides (rounding can separate them) */
         if ((st = apply(ls->A.ctx, x, ls->w, err))) return st;
         for (size_t i = 0; i < n; i++) ls->r[i] = b[i] - ls->w[i];
+        const double beta_prev = beta, axnorm = nrm2(ls->w, n), xnorm = nrm2(x, n);
         beta = nrm2(ls->r, n);
         ls->last_iterations = total;
         ls->last_residual = beta / bnorm;
-        if (!isfinite(beta)) return ab_error_set(err, AB_ENAN, "GMRES: the residual is not finite");
-        /* b - A x cannot be computed more accurately than the rounding of A x: below that
-         * floor the solve is as good as the arithmetic allows (a nearly singular system) */
-        if (beta <= fmax(target, AB_GMRES_ROUNDING_FLOOR * DBL_EPSILON * (bnorm + nrm2(ls->w, n)))) return AB_OK;
-        if (total >= ls->params.max_iter || (j == 0))
+        if (!isfinite(beta) || !isfinite(xnorm))
+            return ab_error_set(err, AB_ENAN, "GMRES: the %s is not finite", isfinite(xnorm) ? "residual" : "solution");
+        if (xnorm > 0.0) anorm = fmax(anorm, axnorm / xnorm);
+        /* b - A x cannot be computed more accurately than the rounding of A x, which is
+         * eps |A| |x| (not eps |A x|: with an ill-conditioned A, |x| >> |A x| / |A|). Below
+         * this floor x solves a system within 64 rounding units of A x = b: as good as the
+         * arithmetic allows, and what dense LU gives */
+        const double rounding = fmin(AB_GMRES_ROUNDING_FLOOR * DBL_EPSILON * (bnorm + fmax(axnorm, anorm * xnorm)),
+                                     AB_GMRES_FLOOR_MAX * bnorm);
+        if (beta <= fmax(target, rounding)) return AB_OK;
+        if (total >= ls->params.max_iter || j == 0)
             return ab_error_set(err, AB_ENOCONV,
                                 "GMRES did not converge: relative residual %.3g > rtol %.3g after %d iterations "
                                 "(linear_solver.max_iter; or use linear_solver.type: dense)",
                                 beta / bnorm, ls->params.rtol, total);
-        (void)res;
+        /* GMRES never increases the residual in exact arithmetic, and a cycle that did not
+         * reduce it starts the next one from the same x: every further cycle would repeat it
+         * (a singular operator, or rounding at the floor's scale) */
+        if (beta >= beta_prev)
+            return ab_error_set(err, AB_ENOCONV,
+                                "GMRES did not converge: it stagnated at relative residual %.3g > rtol %.3g after %d "
+                                "iterations (the operator is singular or too ill-conditioned; linear_solver.type: dense)",
+                                beta / bnorm, ls->params.rtol, total);
     }
 }
 
@@ -261,9 +291,13 @@ static ab_status solve(ab_linsol *ls, int transpose, const double *b, double *x,
     if (!ls->ready) return ab_error_set(err, AB_EINVAL, "linear solver used before ab_linsol_setup");
     const size_t n = ls->n;
     if (ls->type == AB_LINSOL_DENSE) {
+        /* LAPACKE_dgetrs would call a NaN in b an illegal argument; it is the caller's
+         * non-finite value */
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(b[i])) return ab_error_set(err, AB_ENAN, "the right-hand side is not finite");
         if (x != b) memcpy(x, b, sizeof(double) * n);
-        lapack_int info = LAPACKE_dgetrs(LAPACK_COL_MAJOR, transpose ? 'T' : 'N', (lapack_int)n, 1, ls->LU, (lapack_int)n,
-                                         ls->ipiv, x, (lapack_int)n);
+        lapack_int info = LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, transpose ? 'T' : 'N', (lapack_int)n, 1, ls->LU,
+                                              (lapack_int)n, ls->ipiv, x, (lapack_int)n);
         ls->last_iterations = 0;
         ls->last_residual = 0.0;
         if (info) return ab_error_set(err, AB_ELINALG, "LAPACK dgetrs failed (info %d)", (int)info);
