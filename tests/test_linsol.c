@@ -3,6 +3,7 @@
  * residuals computed in long double (docs/theory.md, "Linear solvers"). */
 #include "attnbif/linsol.h"
 #include "attnbif/solve.h"
+#include "attnbif/spec.h"
 #include "testutil.h"
 
 #include <float.h>
