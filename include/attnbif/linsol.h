@@ -48,7 +48,7 @@ typedef struct {
 /* Defaults: rtol AB_GMRES_RTOL, restart AB_GMRES_RESTART, max_iter AB_GMRES_MAX_ITER. Newton
  * and the corrector need solves accurate far below their own tolerance so that the dense
  * and GMRES paths give the same iterates to 1e-10. */
-#define AB_GMRES_RTOL 1e-13
+#define AB_GMRES_RTOL 1e-14
 #define AB_GMRES_RESTART 60
 #define AB_GMRES_MAX_ITER 3000
 void ab_linsol_params_default(ab_linsol_params *params);
