@@ -1,10 +1,10 @@
-/* Bifurcation diagrams: branches of stationary states followed in kappa or beta, their
- * special points (folds, branch points, Hopf points, end points), and their writers. */
+/* Bifurcation diagrams: branches of stationary states followed in kappa or beta and their
+ * special points (folds, branch points, Hopf points, end points); the writers are in
+ * attnbif/results.h. */
 #ifndef ATTNBIF_DIAGRAM_H
 #define ATTNBIF_DIAGRAM_H
 
 #include "attnbif/disc.h"
-#include "attnbif/io.h"
 #include "attnbif/spec.h"
 
 #ifdef __cplusplus
@@ -90,9 +90,7 @@ ab_branch *ab_diagram_add_branch(ab_diagram *diagram, int parent_special);
 ab_status ab_branch_add_point(ab_branch *branch, const ab_branch_point *point, ab_error *err);
 int ab_diagram_add_special(ab_diagram *diagram, const ab_special_point *sp); /* index or -1 */
 
-/* Write branches.csv, special_points.csv, profiles/<label>.csv, diagram.svg, diagram.gp
- * and summary.json (last) into dir. */
-ab_status ab_write_diagram(const char *dir, const ab_diagram *diagram, ab_error *err);
+
 
 #ifdef __cplusplus
 }

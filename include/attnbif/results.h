@@ -3,6 +3,7 @@
 #ifndef ATTNBIF_RESULTS_H
 #define ATTNBIF_RESULTS_H
 
+#include "attnbif/diagram.h"
 #include "attnbif/disc.h"
 #include "attnbif/io.h"
 #include "attnbif/solve.h"
@@ -12,6 +13,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Write branches.csv, special_points.csv, profiles/<label>.csv, diagram.svg, diagram.gp
+ * and summary.json (last) into dir. */
+ab_status ab_write_diagram(const char *dir, const ab_diagram *diagram, ab_error *err);
 
 /* Write state.csv, spectrum.csv and summary.json into dir (created). summary.json is
  * written last, so its presence marks a complete result. */

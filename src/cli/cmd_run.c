@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "attnbif/continuation.h"
+#include "attnbif/results.h"
 
 #include <stdio.h>
 #include <stdlib.h>
