@@ -60,6 +60,14 @@ typedef struct {
     ab_profile fine;  /* density on a uniform theta grid, for plotting */
 } ab_solve_result;
 
+/* Progress of a solve: Newton's iterations (progress) and lines on the resolution of the
+ * state (message: no newline, no program name); either may be NULL. */
+typedef struct {
+    void (*progress)(void *ctx, int iter, double residual, double step);
+    void (*message)(void *ctx, const char *line);
+    void *ctx;
+} ab_solve_opts;
+
 /* The whole `solve` computation for a spec: discretisation, initial guess, Newton, a check
  * that a non-uniform guess did not fall back to the uniform state, observables, spectrum
  * of the spec's sectors and the density profiles. On success res owns its arrays (free
@@ -67,6 +75,8 @@ typedef struct {
 ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, double, double),
                            void *progress_ctx, ab_solve_result *res, ab_error *err);
 void ab_solve_result_free(ab_solve_result *res);
+/* The same with progress lines (ab_solve_problem reports Newton's iterations only). */
+ab_status ab_solve_problem_with(const ab_spec *spec, const ab_solve_opts *opts, ab_solve_result *res, ab_error *err);
 
 /* Guess, Newton and the resolution check for the spec's state; with nodes: auto the node
  * count grows (the state carried over by interpolation) until the state is resolved or
@@ -75,6 +85,8 @@ void ab_solve_result_free(ab_solve_result *res);
 ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, double, double), void *progress_ctx,
                            ab_disc **disc, double **u, ab_newton_report *report, ab_resolution *resolution,
                            ab_error *err);
+ab_status ab_resolve_state_with(const ab_spec *spec, const ab_solve_opts *opts, ab_disc **disc, double **u,
+                                ab_newton_report *report, ab_resolution *resolution, ab_error *err);
 
 /* Initial guess for the spec's state section, including saved profiles (type: file). */
 ab_status ab_initial_state(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err);

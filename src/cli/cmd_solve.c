@@ -12,6 +12,8 @@ static void newton_progress(void *ctx, int iter, double residual, double step)
     fprintf(stderr, "  newton %2d  max|F| = %9.3e  step = %9.3e\n", iter, residual, step);
 }
 
+static void say_line(void *ctx, const char *line) { fprintf(ctx, "%s\n", line); }
+
 static ab_status write_result(const char *dir, const void *res, ab_error *err)
 {
     return ab_write_solve_result(dir, res, err);
@@ -38,7 +40,8 @@ int ab_cmd_solve(const ab_cli_args *args)
                 ab_state_type_name(spec->state.type));
     }
     ab_solve_result res;
-    st = ab_solve_problem(spec, args->quiet ? NULL : newton_progress, NULL, &res, &err);
+    const ab_solve_opts opts = {newton_progress, say_line, stderr};
+    st = ab_solve_problem_with(spec, args->quiet ? NULL : &opts, &res, &err);
     if (st) { ab_cli_output_release(od); free(spec); return ab_cli_fail(st, &err); }
     st = ab_cli_output_write(od, write_result, &res, &err);
     if (!st) {

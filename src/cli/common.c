@@ -38,6 +38,8 @@ const char *ab_cli_output_dir(const ab_cli_args *args, const ab_spec *spec)
     return args->out_dir ? args->out_dir : spec->output_dir;
 }
 
+static void say_estimate(void *ctx, const char *line) { fprintf(ctx, "attnbif: %s\n", line); }
+
 int ab_cli_load(const ab_cli_args *args, const char *command, ab_spec *spec)
 {
     ab_error err = {0};
@@ -50,7 +52,8 @@ int ab_cli_load(const ab_cli_args *args, const char *command, ab_spec *spec)
     const int threads = 1;
 #endif
     /* estimates are printed by `check`, and by the others when limits are off */
-    FILE *report = args->quiet ? NULL : (!strcmp(command, "check") || args->no_limits) ? stderr : NULL;
+    const ab_limits_report to_stderr = {say_estimate, stderr};
+    const ab_limits_report *report = args->quiet ? NULL : (!strcmp(command, "check") || args->no_limits) ? &to_stderr : NULL;
     st = ab_spec_check_limits(spec, command, spec->disc.nodes, threads, !args->no_limits, report, &err);
     return st ? ab_cli_fail(st, &err) : AB_EXIT_OK;
 }

@@ -6,6 +6,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +106,36 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
 /* Round a node count up to a multiple of 8. */
 static int round_nodes(int n) { return (n + 7) / 8 * 8; }
 
+/* A progress line, if anyone listens. */
+static void say(const ab_solve_opts *opts, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void say(const ab_solve_opts *opts, const char *fmt, ...)
+{
+    if (!opts || !opts->message) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    opts->message(opts->ctx, line);
+}
+
 ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, double, double), void *progress_ctx,
                            ab_disc **disc_out, double **u_out, ab_newton_report *report, ab_resolution *rs,
                            ab_error *err)
 {
+    const ab_solve_opts opts = {progress, NULL, progress_ctx};
+    return ab_resolve_state_with(spec, &opts, disc_out, u_out, report, rs, err);
+}
+
+ab_status ab_resolve_state_with(const ab_spec *spec, const ab_solve_opts *sopts, ab_disc **disc_out, double **u_out,
+                                ab_newton_report *report, ab_resolution *rs, ab_error *err)
+{
+    void (*progress)(void *, int, double, double) = sopts ? sopts->progress : NULL;
+    void *progress_ctx = sopts ? sopts->ctx : NULL;
     *disc_out = NULL;
     *u_out = NULL;
     memset(rs, 0, sizeof *rs);
@@ -135,14 +162,14 @@ ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, do
         st = ab_newton_solve(newton, disc, u, &opts, report, err);
         if (st == AB_ENOCONV && auto_nodes && from_prev) {
             /* the coarser state may have been a poor start: the spec's guess at this grid */
-            if (progress) fprintf(stderr, "  resolution: %d nodes, Newton failed from the coarser state; from the guess\n", nodes);
+            say(sopts, "  resolution: %d nodes, Newton failed from the coarser state; from the guess", nodes);
             if (!(st = ab_initial_state(disc, &spec->state, u, err))) st = ab_newton_solve(newton, disc, u, &opts, report, err);
         }
         if (st) {
             /* On a grid too coarse for the state Newton may find nothing: with nodes: auto
              * that is one more reason to refine (from the spec's guess again). */
             if (!(auto_nodes && st == AB_ENOCONV && nodes < spec->disc.nodes_max)) break;
-            if (progress) fprintf(stderr, "  resolution: %d nodes, Newton failed (%s); refining\n", nodes, err->msg);
+            say(sopts, "  resolution: %d nodes, Newton failed (%.300s); refining", nodes, err->msg);
             st = AB_OK;
             ab_disc_destroy(disc);
             free(u);
@@ -162,9 +189,8 @@ ab_status ab_resolve_state(const ab_spec *spec, void (*progress)(void *, int, do
         int ok, acceptable;
         if ((st = check_resolution(disc, u, nonuniform, rs, &ok, &acceptable, err))) break;
         if (isfinite(r_prev)) rs->r_change = fabs(obs.r - r_prev);
-        if (progress)
-            fprintf(stderr, "  resolution: %d nodes, spectral tail %.1e, rotation residual %.1e (limit %.1e), %s kernel error %.1e\n",
-                    nodes, rs->tail, rs->rotation_eigenvalue, rs->rotation_tol, rs->kernel, rs->kernel_error);
+        say(sopts, "  resolution: %d nodes, spectral tail %.1e, rotation residual %.1e (limit %.1e), %s kernel error %.1e",
+            nodes, rs->tail, rs->rotation_eigenvalue, rs->rotation_tol, rs->kernel, rs->kernel_error);
         if (ok || (!auto_nodes && acceptable)) break;
         if (!auto_nodes || nodes >= spec->disc.nodes_max) {
             if (rs->unstable_degree > 0) {
@@ -264,12 +290,18 @@ ab_status ab_choose_run_nodes(const ab_spec *spec, int *nodes, ab_error *err)
 ab_status ab_solve_problem(const ab_spec *spec, void (*progress)(void *, int, double, double),
                            void *progress_ctx, ab_solve_result *res, ab_error *err)
 {
+    const ab_solve_opts opts = {progress, NULL, progress_ctx};
+    return ab_solve_problem_with(spec, &opts, res, err);
+}
+
+ab_status ab_solve_problem_with(const ab_spec *spec, const ab_solve_opts *opts, ab_solve_result *res, ab_error *err)
+{
     memset(res, 0, sizeof *res);
     res->spec = spec;
     ab_disc *disc = NULL;
     ab_eigensolver *eig = NULL;
     double *u = NULL;
-    ab_status st = ab_resolve_state(spec, progress, progress_ctx, &disc, &u, &res->newton, &res->resolution, err);
+    ab_status st = ab_resolve_state_with(spec, opts, &disc, &u, &res->newton, &res->resolution, err);
     if (st) return st;
     size_t n = ab_disc_dim(disc);
     if ((st = ab_disc_observables(disc, u, &res->obs, err))) goto done;

@@ -99,14 +99,18 @@ static ab_status fail_at(const ab_spec *spec, ab_spec_mark mk, const char *secti
 
 /* Compare one estimate with the limits; what names the job ("solve at 4096 nodes, 4 sectors"). */
 static ab_status judge(const ab_spec *spec, ab_spec_mark mk, const char *section, const char *what, ab_cost c,
-                       double time_limit_s, int enforce, FILE *report, ab_error *err)
+                       double time_limit_s, int enforce, const ab_limits_report *report, ab_error *err)
 {
     char ts[48], ms[48], tl[48], ml[48], msg[700];
     fmt_time(ts, sizeof ts, c.seconds);
     fmt_bytes(ms, sizeof ms, c.bytes);
     fmt_time(tl, sizeof tl, time_limit_s);
     fmt_bytes(ml, sizeof ml, spec->limits.memory_gb * GB);
-    if (report) fprintf(report, "attnbif: estimate: %s: CPU time %s, memory %s\n", what, ts, ms);
+    if (report && report->line) {
+        char line[400];
+        snprintf(line, sizeof line, "estimate: %s: CPU time %s, memory %s", what, ts, ms);
+        report->line(report->ctx, line);
+    }
     if (!enforce || !spec->limits.enforce) return AB_OK;
     const int over_t = !(c.seconds <= time_limit_s), over_m = !(c.bytes <= spec->limits.memory_gb * GB);
     if (!over_t && !over_m) return AB_OK;
@@ -128,7 +132,7 @@ ab_status ab_limits_check_nodes(const ab_spec *spec, int nodes, ab_error *err)
 }
 
 ab_status ab_spec_check_limits(const ab_spec *spec, const char *command, int nodes, int threads, int enforce,
-                               FILE *report, ab_error *err)
+                               const ab_limits_report *report, ab_error *err)
 {
     const int all = strcmp(command, "check") == 0;
     const double tlim = spec->limits.time_minutes * 60.0;
