@@ -4,6 +4,7 @@
 #define ATTNBIF_SOLVE_H
 
 #include "attnbif/disc.h"
+#include "attnbif/eigs.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -99,14 +100,7 @@ void ab_eigensolver_destroy(ab_eigensolver *solver);
  * (docs/theory.md, "Large sectors"). */
 #define AB_DENSE_MAX 400
 #define AB_ARNOLDI_EIGS 12
-/* ARPACK's shift sigma, relative to ||A||_inf: small enough that the eigenvalues nearest
- * sigma are those nearest 0, nonzero so that A - sigma I is regular on an exact zero mode. */
-#define AB_ARNOLDI_SHIFT 1e-10
-/* Safety factor of the eigenvalue error estimates, err = AB_EIG_ERR_SAFETY * eps ||A||_1 /
- * rcond (LAPACK's first-order bound, rcond the reciprocal condition number of the
- * eigenvalue): the factor covers the growth p(n) that the bound leaves out and the
- * rounding in forming A (docs/theory.md, "Eigenvalue errors", has the measurements). */
-#define AB_EIG_ERR_SAFETY 64.0
+/* AB_ARNOLDI_SHIFT and AB_EIG_ERR_SAFETY: attnbif/eigs.h. */
 void ab_eigensolver_set_dense_max(ab_eigensolver *solver, int dense_max);
 
 /* Full spectrum of the requested sectors at the stationary state u (LAPACK dgeevx). The mass

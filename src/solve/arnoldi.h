@@ -1,4 +1,5 @@
-/* Internal: a few rightmost eigenvalues of a dense nonsymmetric matrix by ARPACK. */
+/* Internal: a few rightmost eigenvalues of a dense nonsymmetric matrix by ARPACK (a wrapper
+ * on ab_eigs, attnbif/eigs.h, kept for its callers). */
 #ifndef AB_ARNOLDI_H
 #define AB_ARNOLDI_H
 
@@ -15,7 +16,8 @@
  * Each eigenvalue is refined by a two-sided Rayleigh quotient with its left eigenvector
  * and gets an error estimate errs[j] (if errs != NULL). Eigenvectors (n x found, LAPACK's
  * real storage of complex pairs) if vecs != NULL. *found = number returned (k or k + 1:
- * complex pairs are never split). Not reentrant (ARPACK). */
+ * complex pairs are never split), sorted by re descending. Allocates its workspace per call
+ * (ab_eigs with AB_EIGS_ARPACK_SHIFT_INVERT reuses it). Not reentrant (ARPACK). */
 ab_status ab_rightmost_eigs(const double *A, int n, int k, double *re, double *im, double *errs, double *vecs,
                             int *found, ab_error *err);
 

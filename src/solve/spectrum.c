@@ -1,20 +1,19 @@
-/* Stability spectrum: dense eigen-decomposition (LAPACK dgeevx, with condition numbers) of
- * each sector operator, the mass and symmetry modes identified by construction, not by size,
- * and every eigenvalue with an error estimate (docs/theory.md, "Eigenvalue errors"). */
+/* Stability spectrum: the eigenvalues of each sector operator (all of them by the dense
+ * eigensolver, or the rightmost by ARPACK shift-invert for large sectors, attnbif/eigs.h),
+ * the mass and symmetry modes identified by construction, not by size, and every
+ * eigenvalue with an error estimate (docs/theory.md, "Eigenvalue errors"). */
 #include "attnbif/solve.h"
 
-#include "solve/arnoldi.h"
+#include "solve/dense_op.h"
 
-#include <float.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct ab_eigensolver {
     int max_dim, dense_max;
-    double *A, *wr, *wi, *VR, *VL, *scale, *rconde, *rcondv, *eerr, *work;
-    lapack_int lwork, *iwork;
+    ab_eigs *dense, *arpack; /* arpack: created on the first sector that needs it */
+    double *wr, *wi, *VR, *eerr;
 };
 
 const char *ab_eig_kind_name(ab_eig_kind kind)
@@ -30,38 +29,27 @@ const char *ab_eig_kind_name(ab_eig_kind kind)
 
 ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err)
 {
+    *out = NULL;
+    if (max_dim < 1) return ab_error_set(err, AB_EINVAL, "eigensolver of dimension %d", max_dim);
     ab_eigensolver *s = calloc(1, sizeof *s);
     if (!s) return ab_error_set(err, AB_ENOMEM, "out of memory");
     size_t nn = (size_t)max_dim * max_dim;
     s->max_dim = max_dim;
     s->dense_max = AB_DENSE_MAX;
-    s->A = malloc(sizeof(double) * nn);
     s->VR = malloc(sizeof(double) * nn);
     s->wr = malloc(sizeof(double) * max_dim);
-    s->VL = malloc(sizeof(double) * nn);
     s->wi = malloc(sizeof(double) * max_dim);
-    s->scale = malloc(sizeof(double) * max_dim);
-    s->rconde = malloc(sizeof(double) * max_dim);
-    s->rcondv = malloc(sizeof(double) * max_dim);
     s->eerr = malloc(sizeof(double) * max_dim);
-    s->iwork = malloc(sizeof(lapack_int) * (2 * (size_t)max_dim + 2));
-    if (!s->A || !s->VR || !s->VL || !s->wr || !s->wi || !s->scale || !s->rconde || !s->rcondv || !s->eerr || !s->iwork) {
+    if (!s->VR || !s->wr || !s->wi || !s->eerr) {
         ab_eigensolver_destroy(s);
         return ab_error_set(err, AB_ENOMEM, "out of memory for the eigensolver (dim %d)", max_dim);
     }
-    /* Workspace query once, for the largest size, both eigenvector sets and RCONDE. */
-    double query, abnrm;
-    lapack_int ilo, ihi;
-    lapack_int info = LAPACKE_dgeevx_work(LAPACK_COL_MAJOR, 'B', 'V', 'V', 'E', max_dim, s->A, max_dim, s->wr, s->wi,
-                                          s->VL, max_dim, s->VR, max_dim, &ilo, &ihi, s->scale, &abnrm, s->rconde,
-                                          s->rcondv, &query, -1, s->iwork);
-    const lapack_int min_lwork = (lapack_int)max_dim * (max_dim + 6);
-    s->lwork = info == 0 ? (lapack_int)query : min_lwork;
-    if (s->lwork < min_lwork) s->lwork = min_lwork;
-    s->work = malloc(sizeof(double) * (size_t)s->lwork);
-    if (!s->work) {
+    ab_eigs_params p;
+    ab_eigs_params_default(&p, AB_EIGS_DENSE);
+    ab_status st = ab_eigs_create((size_t)max_dim, &p, &s->dense, err);
+    if (st) {
         ab_eigensolver_destroy(s);
-        return ab_error_set(err, AB_ENOMEM, "out of memory for the eigensolver workspace");
+        return st;
     }
     *out = s;
     return AB_OK;
@@ -70,8 +58,9 @@ ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err
 void ab_eigensolver_destroy(ab_eigensolver *s)
 {
     if (!s) return;
-    free(s->A); free(s->VR); free(s->VL); free(s->wr); free(s->wi); free(s->work);
-    free(s->scale); free(s->rconde); free(s->rcondv); free(s->eerr); free(s->iwork);
+    ab_eigs_destroy(s->dense);
+    ab_eigs_destroy(s->arpack);
+    free(s->VR); free(s->wr); free(s->wi); free(s->eerr);
     free(s);
 }
 
@@ -128,17 +117,27 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
             return ab_error_set(err, AB_EINVAL, "sector %d has dimension %d > eigensolver size %d", op.sector, op.dim, s->max_dim);
         }
         const int n = op.dim;
+        ab_dense_op dense_op = {op.matrix, (size_t)n, (size_t)n};
+        ab_linop A;
+        ab_dense_op_linop(&dense_op, &A);
         int listed = n;
         int dense = 1;
         if (n > s->dense_max && n > AB_ARNOLDI_EIGS + 3) {
             /* large sector: the rightmost eigenvalues only (eigenvectors land in VR in the
-             * same real storage as dgeevx's, so the symmetry tagging below is unchanged).
+             * same real storage as the dense ones, so the symmetry tagging below is unchanged).
              * When ARPACK fails, or cannot vouch for the unstable count (its eigenvalues
              * nearest 0 are all unstable, or the determinant check says one lies further
              * right), the dense decomposition below decides: slower, never wrong. */
             ab_error scratch = {0};
-            st = ab_rightmost_eigs(op.matrix, n, AB_ARNOLDI_EIGS, s->wr, s->wi, s->eerr, op.n_symmetry > 0 ? s->VR : NULL,
-                                   &listed, &scratch);
+            if (!s->arpack) {
+                ab_eigs_params p;
+                ab_eigs_params_default(&p, AB_EIGS_ARPACK_SHIFT_INVERT);
+                p.k = AB_ARNOLDI_EIGS;
+                st = ab_eigs_create((size_t)s->max_dim, &p, &s->arpack, &scratch);
+            }
+            if (st == AB_OK)
+                st = ab_eigs_compute(s->arpack, &A, &listed, s->wr, s->wi, s->eerr, op.n_symmetry > 0 ? s->VR : NULL,
+                                     &scratch);
             double lowest = INFINITY;
             for (int i = 0; i < listed && !st; i++) lowest = fmin(lowest, s->wr[i] + s->eerr[i]);
             if (st == AB_OK && lowest < 0.0) {
@@ -150,21 +149,12 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
             }
         }
         if (dense) {
-            /* dgeevx with balancing (as dgeev does) and the reciprocal condition numbers of
-             * the eigenvalues, which need both eigenvector sets */
-            memcpy(s->A, op.matrix, sizeof(double) * (size_t)n * n);
-            lapack_int ilo, ihi;
-            double abnrm;
-            lapack_int info = LAPACKE_dgeevx_work(LAPACK_COL_MAJOR, 'B', 'V', 'V', 'E', n, s->A, n, s->wr, s->wi, s->VL, n,
-                                                  s->VR, n, &ilo, &ihi, s->scale, &abnrm, s->rconde, s->rcondv,
-                                                  s->work, s->lwork, s->iwork);
-            if (info != 0) {
+            ab_error scratch = {0};
+            st = ab_eigs_compute(s->dense, &A, &listed, s->wr, s->wi, s->eerr, s->VR, &scratch);
+            if (st) {
                 ab_spectrum_free(spectrum);
-                return ab_error_set(err, AB_ELINALG, "eigenvalues of sector %d did not converge (LAPACK dgeevx info %d)",
-                                    op.sector, (int)info);
+                return ab_error_set(err, st, "sector %d: %s", op.sector, scratch.msg);
             }
-            /* LAPACK's error bound eps ||A_balanced||_1 / RCONDE (docs/theory.md) */
-            for (int i = 0; i < n; i++) s->eerr[i] = AB_EIG_ERR_SAFETY * DBL_EPSILON * abnrm / fmax(s->rconde[i], DBL_MIN);
         }
         int sym_index = op.n_symmetry > 0 ? most_aligned(s, listed, n, op.symmetry) : -1;
         for (int i = 0; i < listed; i++) {
