@@ -52,6 +52,7 @@ void ab_eigs_params_default(ab_eigs_params *p, ab_eigs_method method)
     p->k = AB_EIGS_K;
     p->linsol = AB_LINSOL_DENSE;
     ab_linsol_params_default(&p->linsol_params);
+    p->linsol_params.rtol = AB_EIGS_GMRES_RTOL;
     p->shift = AB_ARNOLDI_SHIFT;
     p->tol = 0.0;
     p->max_restarts = AB_EIGS_MAX_RESTARTS;

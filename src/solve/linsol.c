@@ -24,6 +24,7 @@ struct ab_linsol {
     ab_linop A;
     ab_precond pc;
     int have_pc, ready;
+    double anorm_probe; /* GMRES: |A| estimated from two probe vectors at setup */
     int last_iterations;
     double last_residual;
     /* dense */
@@ -150,8 +151,18 @@ ab_status ab_linsol_setup(ab_linsol *ls, const ab_linop *A, ab_error *err)
         if (info > 0)
             return ab_error_set(err, AB_ELINALG, "the matrix is singular (LAPACK dgetrf: pivot %d is zero)", (int)info);
         if (info < 0) return ab_error_set(err, AB_ELINALG, "LAPACK dgetrf failed (info %d)", (int)info);
-    } else if (ls->have_pc && ls->pc.setup) {
-        if ((st = ls->pc.setup(ls->pc.ctx, A, err))) return st;
+    } else {
+        /* |A| from two probes (all ones, alternating signs): the products GMRES forms itself
+         * see only the Krylov space, and on a nearly singular A (a shift-invert near an
+         * eigenvalue) they miss the large part of |A| that sets the rounding of b - A x */
+        ls->anorm_probe = 0.0;
+        for (int p = 0; p < 2; p++) {
+            for (size_t i = 0; i < n; i++) ls->r[i] = (p && (i & 1)) ? -1.0 : 1.0;
+            if ((st = ls->A.apply(ls->A.ctx, ls->r, ls->w, err))) return st;
+            ls->anorm_probe = fmax(ls->anorm_probe, cblas_dnrm2((int)n, ls->w, 1) / sqrt((double)n));
+        }
+        if (!isfinite(ls->anorm_probe)) return ab_error_set(err, AB_ENAN, "GMRES: the operator returned a non-finite vector");
+        if (ls->have_pc && ls->pc.setup && (st = ls->pc.setup(ls->pc.ctx, A, err))) return st;
     }
     ls->ready = 1;
     return AB_OK;
@@ -189,8 +200,9 @@ static ab_status gmres(ab_linsol *ls, int transpose, const double *b, double *x,
     if (bnorm == 0.0) return AB_OK;
     if (!isfinite(bnorm)) return ab_error_set(err, AB_ENAN, "GMRES: the right-hand side is not finite");
     const double target = ls->params.rtol * bnorm;
-    /* a lower bound on |A|_2 from every product GMRES forms (|A d| / |d|), for the floor */
-    double anorm = 0.0;
+    /* a lower bound on |A|_2 from the probes at setup and every product GMRES forms
+     * (|A d| / |d|), for the floor */
+    double anorm = ls->anorm_probe;
     int total = 0;
     ab_status st;
     memcpy(ls->r, b, sizeof(double) * n);
