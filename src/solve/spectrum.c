@@ -14,6 +14,9 @@ struct ab_eigensolver {
     int max_dim, dense_max;
     ab_eigs *dense, *arpack; /* arpack: created on the first sector that needs it */
     double *wr, *wi, *VR, *eerr;
+    double *symq;  /* the sector's symmetry vectors, orthonormalised (max_dim x AB_PROBLEM_MAX_SYMMETRIES) */
+    double *align; /* per eigenvalue: how much of its eigenvector lies in their span */
+    int *tags;  /* per eigenvalue: 1 if a symmetry mode */
 };
 
 const char *ab_eig_kind_name(ab_eig_kind kind)
@@ -40,7 +43,10 @@ ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err
     s->wr = malloc(sizeof(double) * max_dim);
     s->wi = malloc(sizeof(double) * max_dim);
     s->eerr = malloc(sizeof(double) * max_dim);
-    if (!s->VR || !s->wr || !s->wi || !s->eerr) {
+    s->symq = malloc(sizeof(double) * max_dim * AB_PROBLEM_MAX_SYMMETRIES);
+    s->align = malloc(sizeof(double) * max_dim);
+    s->tags = malloc(sizeof(int) * max_dim);
+    if (!s->VR || !s->wr || !s->wi || !s->eerr || !s->symq || !s->align || !s->tags) {
         ab_eigensolver_destroy(s);
         return ab_error_set(err, AB_ENOMEM, "out of memory for the eigensolver (dim %d)", max_dim);
     }
@@ -60,7 +66,7 @@ void ab_eigensolver_destroy(ab_eigensolver *s)
     if (!s) return;
     ab_eigs_destroy(s->dense);
     ab_eigs_destroy(s->arpack);
-    free(s->VR); free(s->wr); free(s->wi); free(s->eerr);
+    free(s->VR); free(s->wr); free(s->wi); free(s->eerr); free(s->symq); free(s->align); free(s->tags);
     free(s);
 }
 
@@ -81,23 +87,51 @@ static int by_re_desc(const void *pa, const void *pb)
     return a->im < b->im ? 1 : (a->im > b->im ? -1 : 0);
 }
 
-/* Index (among the first count) of the real eigenvalue whose eigenvector (length n) is most
- * parallel to sym. */
-static int most_aligned(const ab_eigensolver *s, int count, int n, const double *sym)
+/* Which of the first count eigenvalues are the symmetry (Goldstone) modes: the n_sym real
+ * ones whose eigenvectors (length n) lie most in the span of the n_sym symmetry vectors
+ * (orthonormalised first; with one vector the measure is |<v, g>| / (|v| |g|)). Marks them
+ * in tag[]. */
+static void tag_symmetry(ab_eigensolver *s, int count, int n, int n_sym, const double *sym, int *tag)
 {
-    double snorm = 0.0, best = -1.0;
-    int best_i = -1;
-    for (int k = 0; k < n; k++) snorm += sym[k] * sym[k];
-    snorm = sqrt(snorm);
+    int q = 0;
+    for (int k = 0; k < n_sym && k < AB_PROBLEM_MAX_SYMMETRIES; k++) {
+        double *g = s->symq + (size_t)q * n;
+        memcpy(g, sym + (size_t)k * n, sizeof(double) * n);
+        for (int pass = 0; pass < 2; pass++)
+            for (int j = 0; j < q; j++) {
+                const double *h = s->symq + (size_t)j * n;
+                double d = 0.0;
+                for (int i = 0; i < n; i++) d += g[i] * h[i];
+                for (int i = 0; i < n; i++) g[i] -= d * h[i];
+            }
+        double gn = 0.0;
+        for (int i = 0; i < n; i++) gn += g[i] * g[i];
+        gn = sqrt(gn);
+        if (!(gn > 0.0)) continue; /* a dependent vector adds no direction */
+        for (int i = 0; i < n; i++) g[i] /= gn;
+        q++;
+    }
     for (int i = 0; i < count; i++) {
+        tag[i] = 0;
+        s->align[i] = -1.0;
         if (s->wi[i] != 0.0) continue;
         const double *v = s->VR + (size_t)i * n;
-        double dot = 0.0, vn = 0.0;
-        for (int k = 0; k < n; k++) { dot += v[k] * sym[k]; vn += v[k] * v[k]; }
-        double c = fabs(dot) / (sqrt(vn) * snorm);
-        if (c > best) { best = c; best_i = i; }
+        double vn = 0.0, proj = 0.0;
+        for (int k = 0; k < n; k++) vn += v[k] * v[k];
+        for (int j = 0; j < q; j++) {
+            const double *h = s->symq + (size_t)j * n;
+            double d = 0.0;
+            for (int k = 0; k < n; k++) d += v[k] * h[k];
+            proj += d * d;
+        }
+        s->align[i] = sqrt(proj / vn);
     }
-    return best_i;
+    for (int j = 0; j < q; j++) {
+        int best = -1;
+        for (int i = 0; i < count; i++)
+            if (!tag[i] && s->align[i] >= 0.0 && (best < 0 || s->align[i] > s->align[best])) best = i;
+        if (best >= 0) tag[best] = 1;
+    }
 }
 
 ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u, const int *sectors,
@@ -156,7 +190,9 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
                 return ab_error_set(err, st, "sector %d: %s", op.sector, scratch.msg);
             }
         }
-        int sym_index = op.n_symmetry > 0 ? most_aligned(s, listed, n, op.symmetry) : -1;
+        int *sym_tag = s->tags;
+        if (op.n_symmetry > 0) tag_symmetry(s, listed, n, op.n_symmetry, op.symmetry, sym_tag);
+        else memset(sym_tag, 0, sizeof(int) * (size_t)listed);
         for (int i = 0; i < listed; i++) {
             ab_eigenvalue *e = &spectrum->values[spectrum->count++];
             e->sector = op.sector;
@@ -164,7 +200,7 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
             e->im = s->wi[i];
             e->multiplicity = op.multiplicity;
             e->err = s->eerr[i];
-            if (i == sym_index) e->kind = AB_EIG_SYMMETRY;
+            if (sym_tag[i]) e->kind = AB_EIG_SYMMETRY;
             else if (e->im == 0.0 && fabs(e->re) <= e->err) e->kind = AB_EIG_SLOW;
             else e->kind = AB_EIG_STABILITY;
             if (!isfinite(e->re) || !isfinite(e->im) || !isfinite(e->err)) {
