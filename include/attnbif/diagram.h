@@ -90,8 +90,8 @@ ab_branch *ab_diagram_add_branch(ab_diagram *diagram, int parent_special);
 ab_status ab_branch_add_point(ab_branch *branch, const ab_branch_point *point, ab_error *err);
 int ab_diagram_add_special(ab_diagram *diagram, const ab_special_point *sp); /* index or -1 */
 
-/* Write branches.csv, special_points.csv, profiles/<label>.csv, diagram.svg, diagram.gp
- * and summary.json (last) into dir. */
+/* Write branches.csv, special_points.csv, profiles/<label>.csv, labels/<label>.csv (for
+ * restarts, attnbif/label.h), diagram.svg, diagram.gp and summary.json (last) into dir. */
 ab_status ab_write_diagram(const char *dir, const ab_diagram *diagram, ab_error *err);
 
 #ifdef __cplusplus

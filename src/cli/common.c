@@ -1,6 +1,7 @@
 /* Error reporting and output-directory choice shared by the subcommands. */
 #include "cli/cli.h"
 
+#include "attnbif/label.h"
 #include "spec/limits.h"
 
 #include <stdio.h>
@@ -43,6 +44,11 @@ int ab_cli_load(const ab_cli_args *args, const char *command, ab_spec *spec)
     ab_error err = {0};
     ab_status st = ab_spec_load(args->spec_path, spec, &err);
     if (st) return ab_cli_fail(st, &err);
+    /* A label state makes the spec the label's problem (its kappa, beta, node count) before
+     * the cost estimates, which depend on the node count. */
+    if (strcmp(command, "simulate") != 0 &&
+        (st = ab_spec_apply_label(spec, strcmp(command, "solve") != 0, args->quiet ? NULL : stderr, &err)))
+        return ab_cli_fail(st, &err);
     if (args->no_limits) spec->limits.enforce = 0; /* also for checks made later, e.g. on a resolved node count */
 #ifdef _OPENMP
     const int threads = omp_get_max_threads();

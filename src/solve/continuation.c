@@ -3,6 +3,7 @@
  * continuous test functions, Lyapunov-Schmidt classification and branch switching. */
 #include "attnbif/continuation.h"
 
+#include "attnbif/label.h"
 #include "attnbif/results.h"
 #include "attnbif/solve.h"
 
@@ -495,8 +496,24 @@ static void warn(cont *c, const char *fmt, double a, int b)
 }
 
 /* Record special point sp at state x as a new row of branch b; returns its index. */
+/* What a restart from sp needs (labels/, docs/output-run.md): the point, and the unit
+ * tangent of the branch there oriented along the branch being followed (c->taub, its
+ * tangent at the last accepted point). A tangent that cannot be computed is left out. */
+static ab_status store_restart(cont *c, const double *x, ab_special_point *sp, ab_error *err)
+{
+    sp->dim = (size_t)c->n;
+    sp->x = malloc(sizeof(double) * c->np1);
+    sp->tangent = malloc(sizeof(double) * c->np1);
+    if (!sp->x || !sp->tangent) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    memcpy(sp->x, x, sizeof(double) * c->np1);
+    ab_error scratch = {0};
+    if (tangent_at(c, x, c->taub, sp->tangent, &scratch) != AB_OK) { free(sp->tangent); sp->tangent = NULL; }
+    return AB_OK;
+}
+
 static int add_special(cont *c, ab_branch *b, const double *x, ab_special_point *sp, const stab_info *si, ab_error *err)
 {
+    if (store_restart(c, x, sp, err)) { free(sp->x); free(sp->tangent); free(sp->null_vector); return -1; }
     ab_branch_point bp;
     observe(c, x, si, &bp);
     sp->kappa = bp.kappa;
@@ -513,7 +530,12 @@ static int add_special(cont *c, ab_branch *b, const double *x, ab_special_point 
     if (ab_disc_profile(c->disc, x, 2, &sp->nodes, &fine, &scratch) == AB_OK) ab_profile_free(&fine);
     else sp->profile[0] = '\0';
     int idx = ab_diagram_add_special(c->diag, sp);
-    if (idx < 0) { ab_profile_free(&sp->nodes); ab_error_set(err, AB_ENOMEM, "out of memory"); return -1; }
+    if (idx < 0) {
+        ab_profile_free(&sp->nodes);
+        free(sp->x); free(sp->tangent); free(sp->null_vector);
+        ab_error_set(err, AB_ENOMEM, "out of memory");
+        return -1;
+    }
     bp.label = sp->type;
     bp.special = idx;
     if (ab_branch_add_point(b, &bp, err)) return -1;
@@ -740,6 +762,10 @@ static ab_status handle_events(cont *c, ab_branch *b, const double *xk, const do
                         snprintf(sp.note, sizeof sp.note, "classification failed: %.150s", scratch.msg);
                         free(pd.phi);
                         pd.phi = NULL;
+                    } else if ((sp.null_vector = malloc(sizeof(double) * c->n))) {
+                        memcpy(sp.null_vector, pd.phi, sizeof(double) * c->n); /* for labels/ */
+                    } else {
+                        free(pd.phi); st = ab_error_set(err, AB_ENOMEM, "out of memory"); break;
                     }
                     int idx = add_special(c, b, ev[e].x, &sp, &si, err);
                     if (idx < 0) { free(pd.phi); st = AB_ENOMEM; break; }
@@ -1039,6 +1065,43 @@ static ab_status cont_init(cont *c, const ab_spec *spec, int nodes, ab_diagram *
     return ab_eigensolver_create(n, &c->eig, err);
 }
 
+/* Restart from the spec's label (state type label, docs/spec.md; the spec must have been
+ * given the label's parameters and node count by ab_spec_apply_label): its point, polished
+ * by the corrector on the hyperplane through it normal to its tangent (regular at folds,
+ * unlike Newton in u alone), and its tangent; without a stored tangent, the tangent there
+ * in the spec's direction. */
+static ab_status label_start(cont *c, double *x, double *tau, ab_special_type *type, ab_error *err)
+{
+    const ab_spec *spec = c->spec;
+    ab_label lab;
+    ab_status st = ab_label_read(spec->state.path, spec->state.label, &lab, err);
+    if (st) return st;
+    const double p = c->par == AB_PARAM_KAPPA ? spec->kappa : spec->model.beta;
+    if (lab.dim != (size_t)c->n || (int)lab.parameter != c->par || lab.x[lab.dim] != p || lab.kappa != spec->kappa ||
+        lab.model.beta != spec->model.beta)
+        st = ab_error_set(err, AB_EINVAL, "label %s (%zu unknowns, kappa = %.17g, beta = %.17g) does not match the spec "
+                          "(%d unknowns, kappa = %.17g, beta = %.17g): apply it to the spec first (ab_spec_apply_label)",
+                          lab.name, lab.dim, lab.kappa, lab.model.beta, c->n, spec->kappa, spec->model.beta);
+    *type = lab.type;
+    if (!st) {
+        memcpy(x, lab.x, sizeof(double) * c->np1);
+        memset(c->xs[2], 0, sizeof(double) * c->np1);
+        c->xs[2][c->n] = spec->continuation.direction;
+        if (lab.tangent) {
+            memcpy(tau, lab.tangent, sizeof(double) * c->np1);
+            double nrm = xnorm(c, tau);
+            for (int i = 0; i < c->np1; i++) tau[i] /= nrm;
+        } else {
+            st = tangent_at(c, x, c->xs[2], tau, err);
+        }
+    }
+    ab_label_free(&lab);
+    int iters;
+    if (!st) memcpy(c->xs[1], x, sizeof(double) * c->np1);
+    if (!st) st = correct(c, c->xs[1], tau, x, &iters, err);
+    return st;
+}
+
 static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
 {
     ab_diagram_init(diag, spec, (ab_param_id)spec->continuation.parameter);
@@ -1048,28 +1111,33 @@ static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opt
     ab_status st = cont_init(&c, spec, nodes, diag, opts ? opts->progress : NULL, err);
     if (st) { cont_free(&c); return st; }
     diag->nodes = c.n;
-    /* The first state, by Newton at the spec's parameters. */
+    /* The first state, by Newton at the spec's parameters, or a label's point and tangent. */
     double *x = c.xb, *tau = c.taub;
     ab_newton_opts nopts = {spec->newton.tol, spec->newton.max_iter, NULL, NULL};
     ab_newton_report rep;
-    if ((st = ab_initial_state(c.disc, &spec->state, x, err)) ||
-        (st = ab_newton_solve(c.newton, c.disc, x, &nopts, &rep, err))) {
+    const int from_label = spec->state.type == AB_STATE_LABEL;
+    ab_special_type start_type = AB_SP_NONE;
+    if (from_label) st = label_start(&c, x, tau, &start_type, err);
+    else if (!(st = ab_initial_state(c.disc, &spec->state, x, err))) st = ab_newton_solve(c.newton, c.disc, x, &nopts, &rep, err);
+    if (st) {
         ab_error_prefix(err, "the starting state: ");
         cont_free(&c);
         return st;
     }
-    x[c.n] = get_p(&c);
+    if (!from_label) x[c.n] = get_p(&c);
     stab_info si;
     if ((st = stability_at(&c, x, spec->sectors, spec->n_sectors, &si, NULL, err))) { cont_free(&c); return st; }
     ab_branch *b = ab_diagram_add_branch(diag, -1);
     ab_branch_point bp;
     observe(&c, x, &si, &bp);
+    /* a label's own event, met again in the first step, merges with this row (handle_events) */
+    if (start_type != AB_SP_END) bp.label = start_type;
     if (!b || (st = ab_branch_add_point(b, &bp, err))) { cont_free(&c); return st ? st : AB_ENOMEM; }
     if (c.log) fprintf(c.log, "attnbif run: branch 1 from the %s state at %s = %g\n", ab_state_type_name(spec->state.type),
                        c.par ? "beta" : "kappa", x[c.n]);
     memset(c.xs[2], 0, sizeof(double) * c.np1);
     c.xs[2][c.n] = spec->continuation.direction;
-    if ((st = tangent_at(&c, x, c.xs[2], tau, err))) { cont_free(&c); return st; }
+    if (!from_label && (st = tangent_at(&c, x, c.xs[2], tau, err))) { cont_free(&c); return st; }
     if ((st = follow(&c, b, x, tau, &si, err))) { cont_free(&c); return st; }
     /* Branch switching, breadth first. */
     for (int q = 0; q < c.n_queue && !st; q++) {
