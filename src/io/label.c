@@ -89,14 +89,14 @@ static int lookup(const char *s, const char *const *names, int count)
     return -1;
 }
 
-/* A complete number (finite unless allow_nan and the text is empty). */
+/* A complete, finite number. (ERANGE is not an error here: strtod reports it for the
+ * subnormal numbers that %.17g writes and reads back exactly.) */
 static int parse_number(const char *s, double *v)
 {
     if (!*s) return 0;
     char *end;
-    errno = 0;
     *v = strtod(s, &end);
-    return *end == '\0' && errno != ERANGE && isfinite(*v);
+    return *end == '\0' && isfinite(*v);
 }
 
 static int parse_long(const char *s, long lo, long hi, long *v)
@@ -323,9 +323,12 @@ ab_status ab_label_read(const char *run_dir, const char *name, ab_label *lab, ab
     if (!st) st = ab_path_join(path, sizeof path, dir, file, err);
     if (st) return st;
     st = ab_label_read_file(path, name, lab, err);
-    if (st == AB_ESPEC && strstr(err->msg, "cannot open"))
-        ab_error_set(err, AB_ESPEC, "%.900s (the labels of a run are listed in %.60s/special_points.csv, column profile)",
-                     err->msg, run_dir);
+    if (st == AB_ESPEC && err && strstr(err->msg, "cannot open")) {
+        char msg[AB_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        ab_error_set(err, AB_ESPEC, "%.700s (the labels of a run are listed in %.200s/special_points.csv, column profile)",
+                     msg, run_dir);
+    }
     return st;
 }
 
