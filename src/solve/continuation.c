@@ -495,7 +495,6 @@ static void warn(cont *c, const char *fmt, double a, int b)
     c->diag->n_warnings++;
 }
 
-/* Record special point sp at state x as a new row of branch b; returns its index. */
 /* What a restart from sp needs (labels/, docs/output-run.md): the point, and the unit
  * tangent of the branch there oriented along the branch being followed (c->taub, its
  * tangent at the last accepted point). A tangent that cannot be computed is left out. */
@@ -511,6 +510,7 @@ static ab_status store_restart(cont *c, const double *x, ab_special_point *sp, a
     return AB_OK;
 }
 
+/* Record special point sp at state x as a new row of branch b; returns its index. */
 static int add_special(cont *c, ab_branch *b, const double *x, ab_special_point *sp, const stab_info *si, ab_error *err)
 {
     if (store_restart(c, x, sp, err)) { free(sp->x); free(sp->tangent); free(sp->null_vector); return -1; }
