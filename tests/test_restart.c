@@ -23,6 +23,8 @@
 /* ... and its state (r, S) to this absolute difference. */
 #define RESTART_STATE_ATOL 1e-8
 
+#define DEFAULT "problems/default.yaml"
+
 typedef struct {
     char type[24], label[16];
     double kappa, beta, r, S;
@@ -102,11 +104,11 @@ static int read_branches(const char *dir, br_row *rows, int cap)
     return n;
 }
 
-/* problems/default.yaml with its state line replaced, and optionally one more line
- * replaced (a line starting with `from` becomes `to`). */
-static int write_spec(const char *path, const char *state_line, const char *from, const char *to)
+/* The spec tmpl (problems/default.yaml) with its state line replaced, and optionally one
+ * more line replaced (a line starting with `from` becomes `to`). */
+static int write_spec(const char *path, const char *tmpl, const char *state_line, const char *from, const char *to)
 {
-    FILE *in = fopen("problems/default.yaml", "r"), *out = fopen(path, "w");
+    FILE *in = fopen(tmpl, "r"), *out = fopen(path, "w");
     if (!in || !out) { if (in) fclose(in); if (out) fclose(out); return 0; }
     char line[512];
     while (fgets(line, sizeof line, in)) {
@@ -297,6 +299,78 @@ static void test_vectors(ab_tally *t, const char *run, const sp_row *sp, int nsp
     ab_check(t, with_null == 3, "3 labels carry a kernel vector (BP1-BP3 of the uniform branch)");
 }
 
+/* Restart `attnbif run` from every label of the run in dir `run` (made from spec tmpl,
+ * continuing in parameter par on `nodes` nodes) and compare with it; counts the labels by
+ * kind (LP, BP, HB, EP) into kinds; returns the largest relative difference in the
+ * parameter of a special point met again. */
+static double restart_all(ab_tally *t, const char *tmp, const char *tmpl, const char *run, int par, int nodes, int *kinds)
+{
+#define P(row) (par == AB_PARAM_BETA ? (row)->beta : (row)->kappa)
+    const char *pname = par == AB_PARAM_BETA ? "beta" : "kappa";
+    char errfile[256], out[256], spec[256], args[2048], state[768];
+    static char msg[1 << 16];
+    static sp_row sp[64], sr[64];
+    static br_row br[4096];
+    snprintf(errfile, sizeof errfile, "%s/stderr.txt", tmp);
+    snprintf(out, sizeof out, "%s/restart", tmp);
+    snprintf(spec, sizeof spec, "%s/restart.yaml", tmp);
+    const int nsp = read_specials(run, sp, 64);
+    ab_check(t, nsp >= 3, "%s has %d special points (>= 3)", run, nsp);
+    double worst = 0.0;
+    for (int i = 0; i < nsp; i++) {
+        const sp_row *s = &sp[i];
+        kinds[s->label[0] == 'L' ? 0 : s->label[0] == 'B' ? 1 : s->label[0] == 'H' ? 2 : 3]++;
+        snprintf(state, sizeof state, "state: {type: label, path: %s, label: %s}", run, s->label);
+        write_spec(spec, tmpl, state, NULL, NULL);
+        snprintf(args, sizeof args, "run %s -q -o %s", spec, out);
+        int code = ab_run_program(args, errfile);
+        ab_slurp(errfile, msg, sizeof msg);
+        if (!ab_check(t, code == 0, "restart from %s (%s, branch %d at %s = %.12g): exit %d %s", s->label, s->type, s->branch,
+                      pname, P(s), code, msg))
+            continue;
+        const int nsr = read_specials(out, sr, 64), nbr = read_branches(out, br, 4096);
+        /* row 0 of branch 1: the label's point itself, unchanged (it is converged already) */
+        ab_check(t, nbr > 0 && br[0].branch == 1 && br[0].point == 0 && br[0].kappa == s->kappa && br[0].beta == s->beta &&
+                         br[0].r == s->r && br[0].S == s->S && br[0].nodes == nodes,
+                 "%s: the first row is the label's point (kappa, beta, r, S exact)", s->label);
+        /* what the original branch met after the label, the restarted branch 1 meets */
+        int want = 0, found = 0, got = 0;
+        for (int k = 0; k < nsr; k++) got += sr[k].branch == 1;
+        for (int j = 0; j < nsp; j++) {
+            const sp_row *o = &sp[j];
+            if (o->branch != s->branch || o->point <= s->point) continue;
+            want++;
+            int match = 0;
+            for (int k = 0; k < nsr && !match; k++)
+                match = sr[k].branch == 1 && !strcmp(sr[k].type, o->type) &&
+                        fabs(P(&sr[k]) - P(o)) <= RESTART_PARAM_RTOL * fabs(P(o)) &&
+                        fabs(sr[k].r - o->r) <= RESTART_STATE_ATOL && fabs(sr[k].S - o->S) <= RESTART_STATE_ATOL;
+            found += match;
+            double rel = NAN;
+            for (int k = 0; k < nsr; k++)
+                if (sr[k].branch == 1 && !strcmp(sr[k].type, o->type) && !(fabs(P(&sr[k]) - P(o)) / P(o) >= rel))
+                    rel = fabs(P(&sr[k]) - P(o)) / P(o);
+            if (match) worst = fmax(worst, rel);
+            ab_check(t, match, "%s: the restarted branch meets %s (%s at %s = %.15g, r = %.9g, S = %.9g): %.1e relative",
+                     s->label, o->label, o->type, pname, P(o), o->r, o->S, rel);
+        }
+        if (strcmp(s->type, "end") != 0) {
+            ab_check(t, got == want && found == want, "%s: restarted branch 1 has %d special points, the original %d after %s",
+                     s->label, got, want, s->label);
+        } else {
+            /* an end point at the window edge: one more row there, ending the branch */
+            int rows1 = 0;
+            for (int k = 0; k < nbr; k++) rows1 += br[k].branch == 1;
+            ab_check(t, want == 0 && rows1 == 2 && nsr == 1 && !strcmp(sr[0].type, "end") && P(&sr[0]) == P(s) &&
+                             fabs(sr[0].r - s->r) <= RESTART_STATE_ATOL && fabs(sr[0].S - s->S) <= RESTART_STATE_ATOL,
+                     "%s: at the window edge the restart ends at once (%d rows, %d special point: the end at %s = %g)",
+                     s->label, rows1, nsr, pname, P(s));
+        }
+    }
+    return worst;
+#undef P
+}
+
 int main(void)
 {
     ab_init();
@@ -321,58 +395,18 @@ int main(void)
     ab_check(&t, nsp >= 8, "the default problem has %d special points (>= 8)", nsp);
     test_vectors(&t, run, sp, nsp);
     int kinds[4] = {0};
-    double worst = 0.0;
-    for (int i = 0; i < nsp; i++) {
-        const sp_row *s = &sp[i];
-        kinds[s->label[0] == 'L' ? 0 : s->label[0] == 'B' ? 1 : s->label[0] == 'H' ? 2 : 3]++;
-        snprintf(state, sizeof state, "state: {type: label, path: %s, label: %s}", run, s->label);
-        write_spec(spec, state, NULL, NULL);
-        snprintf(args, sizeof args, "run %s -q -o %s", spec, out);
-        int code = ab_run_program(args, errfile);
-        ab_slurp(errfile, msg, sizeof msg);
-        if (!ab_check(&t, code == 0, "restart from %s (%s, branch %d at kappa = %.12g): exit %d %s", s->label, s->type, s->branch,
-                      s->kappa, code, msg))
-            continue;
-        const int nsr = read_specials(out, sr, 64), nbr = read_branches(out, br, 4096);
-        /* row 0 of branch 1: the label's point itself, unchanged (it is converged already) */
-        ab_check(&t, nbr > 0 && br[0].branch == 1 && br[0].point == 0 && br[0].kappa == s->kappa && br[0].beta == s->beta &&
-                         br[0].r == s->r && br[0].S == s->S && br[0].nodes == 96,
-                 "%s: the first row is the label's point (kappa, beta, r, S exact)", s->label);
-        /* what the original branch met after the label, the restarted branch 1 meets */
-        int want = 0, found = 0, got = 0;
-        for (int k = 0; k < nsr; k++) got += sr[k].branch == 1;
-        for (int j = 0; j < nsp; j++) {
-            const sp_row *o = &sp[j];
-            if (o->branch != s->branch || o->point <= s->point) continue;
-            want++;
-            int match = 0;
-            for (int k = 0; k < nsr && !match; k++)
-                match = sr[k].branch == 1 && !strcmp(sr[k].type, o->type) &&
-                        fabs(sr[k].kappa - o->kappa) <= RESTART_PARAM_RTOL * fabs(o->kappa) &&
-                        fabs(sr[k].r - o->r) <= RESTART_STATE_ATOL && fabs(sr[k].S - o->S) <= RESTART_STATE_ATOL;
-            found += match;
-            double rel = NAN;
-            for (int k = 0; k < nsr; k++)
-                if (sr[k].branch == 1 && !strcmp(sr[k].type, o->type) && !(fabs(sr[k].kappa - o->kappa) / o->kappa >= rel))
-                    rel = fabs(sr[k].kappa - o->kappa) / o->kappa;
-            if (match) worst = fmax(worst, rel);
-            ab_check(&t, match, "%s: the restarted branch meets %s (%s at kappa = %.15g, r = %.9g, S = %.9g): kappa "
-                     "%.1e relative", s->label, o->label, o->type, o->kappa, o->r, o->S, rel);
-        }
-        if (strcmp(s->type, "end") != 0) {
-            ab_check(&t, got == want && found == want, "%s: restarted branch 1 has %d special points, the original %d after %s",
-                     s->label, got, want, s->label);
-        } else {
-            /* an end point at the window edge: one more row there, ending the branch */
-            int rows1 = 0;
-            for (int k = 0; k < nbr; k++) rows1 += br[k].branch == 1;
-            ab_check(&t, want == 0 && rows1 == 2 && nsr == 1 && !strcmp(sr[0].type, "end") && sr[0].kappa == s->kappa &&
-                             fabs(sr[0].r - s->r) <= RESTART_STATE_ATOL && fabs(sr[0].S - s->S) <= RESTART_STATE_ATOL,
-                     "%s: at the window edge the restart ends at once (%d rows, %d special point: the end at kappa = %g)",
-                     s->label, rows1, nsr, s->kappa);
-        }
-    }
-    printf("largest relative difference of a special point's kappa after a restart: %.1e\n", worst);
+    double worst = restart_all(&t, tmp, DEFAULT, run, AB_PARAM_KAPPA, 96, kinds);
+    /* A continuation in beta (the point is (u, beta)): SA d = 3 at kappa = 0.05 from beta =
+     * 0.5 up, through kappa_2(beta) = 0.05 (transcritical) and kappa_3 (pitchfork). */
+    char beta_spec[256], beta_run[256];
+    snprintf(beta_spec, sizeof beta_spec, "%s/beta.yaml", tmp);
+    snprintf(beta_run, sizeof beta_run, "%s/beta", tmp);
+    write_text(beta_spec, "model: SA\nd: 3\nbeta: 0.5\nkappa: 0.05\ndiscretization: {nodes: 48}\nstate: {type: uniform}\n"
+                          "continuation: {parameter: beta, min: 0.5, max: 8, direction: 1, ds: 0.5, ds_max: 1, max_branches: 4}\n");
+    snprintf(args, sizeof args, "run %s -q -o %s", beta_spec, beta_run);
+    if (ab_check(&t, ab_run_program(args, errfile) == 0, "a continuation in beta of SA d = 3 at kappa = 0.05"))
+        worst = fmax(worst, restart_all(&t, tmp, beta_spec, beta_run, AB_PARAM_BETA, 48, kinds));
+    printf("largest relative difference of a special point's parameter after a restart: %.1e\n", worst);
     ab_check(&t, kinds[0] >= 1 && kinds[1] >= 1 && kinds[3] >= 1, "labels of every kind met: LP %d, BP %d, EP %d", kinds[0],
              kinds[1], kinds[3]);
 
@@ -381,7 +415,7 @@ int main(void)
     for (int i = 0; i < nsp; i++) {
         if (strcmp(sp[i].type, "fold") != 0) continue;
         snprintf(state, sizeof state, "state: {type: label, path: %s, label: %s}", run, sp[i].label);
-        write_spec(spec, state, NULL, NULL);
+        write_spec(spec, DEFAULT, state, NULL, NULL);
         snprintf(args, sizeof args, "solve %s -q -o %s/solve", spec, tmp);
         int code = ab_run_program(args, errfile);
         snprintf(args, sizeof args, "%s/solve/summary.json", tmp);
@@ -394,7 +428,7 @@ int main(void)
     /* The label's node count wins: a 48-node run restarted by a 96-node spec stays on 48. */
     char run48[256];
     snprintf(run48, sizeof run48, "%s/n48", tmp);
-    write_spec(spec, "state: {type: uniform}", "discretization:", "discretization: {type: zonal, nodes: 48}");
+    write_spec(spec, DEFAULT, "state: {type: uniform}", "discretization:", "discretization: {type: zonal, nodes: 48}");
     snprintf(args, sizeof args, "run %s -q -o %s", spec, run48);
     ab_check(&t, ab_run_program(args, errfile) == 0, "a 48-node run of the default problem");
     const int n48 = read_specials(run48, sp, 64);
@@ -405,7 +439,7 @@ int main(void)
     }
     if (ab_check(&t, bp2 >= 0 && bp3 >= 0 && sp[bp2].branch == 1 && sp[bp3].branch == 1, "it has BP2 and BP3 on branch 1")) {
         snprintf(state, sizeof state, "state: {type: label, path: %s, label: BP2}", run48);
-        write_spec(spec, state, NULL, NULL);
+        write_spec(spec, DEFAULT, state, NULL, NULL);
         snprintf(args, sizeof args, "run %s -o %s", spec, out);
         int code = ab_run_program(args, errfile);
         ab_slurp(errfile, msg, sizeof msg);
@@ -442,7 +476,7 @@ int main(void)
     };
     for (size_t k = 0; k < sizeof refuse / sizeof refuse[0]; k++) {
         snprintf(state, sizeof state, "state: {type: label, path: %s, label: %s}", refuse[k].path, refuse[k].label);
-        write_spec(spec, state, refuse[k].from, refuse[k].to);
+        write_spec(spec, DEFAULT, state, refuse[k].from, refuse[k].to);
         snprintf(args, sizeof args, "run %s -q -o %s/refused", spec, tmp);
         int code = ab_run_program(args, errfile);
         ab_slurp(errfile, msg, sizeof msg);
