@@ -402,9 +402,12 @@ ab_status ab_spec_apply_label(ab_spec *spec, int for_run, FILE *notes, ab_error 
             return st;
         }
     if (notes) {
-        if (spec->kappa != lab.kappa || spec->model.beta != lab.model.beta)
-            fprintf(notes, "attnbif: note: starting at %s: kappa = %.17g, beta = %.17g (the spec's kappa = %g, beta = %g "
-                           "are replaced)\n", lname, lab.kappa, lab.model.beta, spec->kappa, spec->model.beta);
+        if (spec->kappa != lab.kappa)
+            fprintf(notes, "attnbif: note: %s is at kappa = %.17g: it replaces the spec's kappa = %.15g\n", lname, lab.kappa,
+                    spec->kappa);
+        if (spec->model.beta != lab.model.beta)
+            fprintf(notes, "attnbif: note: %s is at beta = %.17g: it replaces the spec's beta = %.15g\n", lname,
+                    lab.model.beta, spec->model.beta);
         if (spec->disc.nodes != lab.nodes) {
             char given[16];
             if (spec->disc.nodes == AB_NODES_AUTO) snprintf(given, sizeof given, "auto");
