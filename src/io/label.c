@@ -5,6 +5,7 @@
 #include "attnbif/label.h"
 
 #include "attnbif/io.h"
+#include "io/label_in.h"
 
 #include <errno.h>
 #include <math.h>
@@ -299,16 +300,23 @@ static ab_status read_stream(FILE *f, reader *r, const char *name, ab_label *lab
     return st;
 }
 
+ab_status ab_label_read_stream(FILE *f, const char *path, const char *name, ab_label *lab, ab_error *err)
+{
+    memset(lab, 0, sizeof *lab);
+    reader r = {path, 0, err};
+    ab_status st = read_stream(f, &r, name, lab);
+    if (st) ab_label_free(lab);
+    return st;
+}
+
 ab_status ab_label_read_file(const char *path, const char *name, ab_label *lab, ab_error *err)
 {
     memset(lab, 0, sizeof *lab);
     FILE *f;
     ab_status st = ab_open_input(path, "label file", AB_ESPEC, &f, err);
     if (st) return st;
-    reader r = {path, 0, err};
-    st = read_stream(f, &r, name, lab);
+    st = ab_label_read_stream(f, path, name, lab, err);
     fclose(f);
-    if (st) ab_label_free(lab);
     return st;
 }
 
