@@ -64,7 +64,7 @@ static int read_specials(const char *dir, sp_row *rows, int cap)
         char *fl[11];
         if (fields(line, fl, 11) < 11) continue;
         sp_row *s = &rows[n++];
-        snprintf(s->type, sizeof s->type, "%s", fl[0]);
+        snprintf(s->type, sizeof s->type, "%.23s", fl[0]);
         s->kappa = strtod(fl[1], NULL);
         s->beta = strtod(fl[2], NULL);
         s->branch = atoi(fl[3]);
@@ -97,7 +97,7 @@ static int read_branches(const char *dir, br_row *rows, int cap)
         b->beta = strtod(fl[3], NULL);
         b->r = strtod(fl[4], NULL);
         b->S = strtod(fl[5], NULL);
-        snprintf(b->label, sizeof b->label, "%s", fl[9]);
+        snprintf(b->label, sizeof b->label, "%.7s", fl[9]);
         b->nodes = atoi(fl[10]);
     }
     fclose(f);
