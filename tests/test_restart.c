@@ -393,6 +393,27 @@ int main(void)
     if (!ab_check(&t, ab_run_program(args, errfile) == 0, "attnbif run problems/default.yaml")) return ab_finish(&t);
     const int nsp = read_specials(run, sp, 64);
     ab_check(&t, nsp >= 8, "the default problem has %d special points (>= 8)", nsp);
+    {
+        /* one label per special point: labels/ holds exactly their files, summary.json names them */
+        static char listed[4096], summary[1 << 17];
+        char path[512], one[32];
+        snprintf(path, sizeof path, "%s/labels", run);
+        const int nfiles = ab_list_dir(path, listed, sizeof listed);
+        int named = 0;
+        snprintf(path, sizeof path, "%s/summary.json", run);
+        ab_slurp(path, summary, sizeof summary);
+        for (int i = 0; i < nsp; i++) {
+            snprintf(one, sizeof one, "\"label\": \"%s\"", sp[i].label);
+            named += strstr(summary, one) != NULL;
+        }
+        int all_listed = nfiles == nsp;
+        for (int i = 0; i < nsp; i++) {
+            snprintf(one, sizeof one, "%s.csv", sp[i].label);
+            all_listed &= strstr(listed, one) != NULL;
+        }
+        ab_check(&t, all_listed && named == nsp, "labels/ holds one file per special point (%d: %s) and summary.json names "
+                 "each (%d)", nfiles, listed, named);
+    }
     test_vectors(&t, run, sp, nsp);
     int kinds[4] = {0};
     double worst = restart_all(&t, tmp, DEFAULT, run, AB_PARAM_KAPPA, 96, kinds);

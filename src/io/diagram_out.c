@@ -299,6 +299,14 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
         } else {
             ab_json_null(j);
         }
+        ab_json_key(j, "label"); /* the name a restart gives as state.label (labels/<label>.csv) */
+        if (s->profile[0] && s->x && s->dim > 0) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(s->profile, "."), s->profile);
+            ab_json_string(j, name);
+        } else {
+            ab_json_null(j);
+        }
         ab_json_kv_string(j, "note", s->note);
         ab_json_end_object(j);
     }
