@@ -289,6 +289,16 @@ static void test_vectors(ab_tally *t, const char *run, const sp_row *sp, int nsp
         } else {
             ab_check(t, 0, "%s: Jacobian at the label: %s", sp[i].label, err.msg);
         }
+        if (lab.null_vector && lab.tangent) {
+            /* at a branch point of the uniform branch the tangent is (0, -1) exactly: a tangent
+             * off along the kernel vector (as the singular bordered solve gives, 9e-4 at BP2)
+             * pulls a restarted branch off the uniform state */
+            double tu = 0.0;
+            for (size_t a = 0; a < n; a++) tu = fmax(tu, fabs(lab.tangent[a]));
+            ab_check(t, tu <= 1e-12 && fabs(fabs(lab.tangent[n]) - 1.0) <= 1e-12,
+                     "%s: the uniform branch's tangent, max |t_u| = %.1e (<= 1e-12), t_p = %.17g", sp[i].label, tu,
+                     lab.tangent[n]);
+        }
         int bp0 = !strcmp(sp[i].type, "pitchfork") || !strcmp(sp[i].type, "transcritical");
         ab_check(t, (lab.null_vector != NULL) == (bp0 && sp[i].branch == 1),
                  "%s (%s): kernel vector stored exactly at the zonal branch points", sp[i].label, sp[i].type);
@@ -427,6 +437,17 @@ int main(void)
     snprintf(args, sizeof args, "run %s -q -o %s", beta_spec, beta_run);
     if (ab_check(&t, ab_run_program(args, errfile) == 0, "a continuation in beta of SA d = 3 at kappa = 0.05"))
         worst = fmax(worst, restart_all(&t, tmp, beta_spec, beta_run, AB_PARAM_BETA, 48, kinds));
+    /* USA d = 3, beta = 4, branch 1 only: restarted from its BP1 (kappa_1) with a tangent off
+     * along the kernel vector, the branch left the uniform state by ~1e-11 and met two
+     * spurious sector-1 "pitchforks" at kappa = 0.639 and 0.580 (the sector-1 rotation mode
+     * switches on at that size). */
+    char usa_spec[256], usa_run[256];
+    snprintf(usa_spec, sizeof usa_spec, "%s/usa.yaml", tmp);
+    snprintf(usa_run, sizeof usa_run, "%s/usa", tmp);
+    write_spec(usa_spec, "problems/usa-d3-beta4.yaml", "state: {type: uniform}", "  max_branches:", "  switch_branches: false");
+    snprintf(args, sizeof args, "run %s -q -o %s", usa_spec, usa_run);
+    if (ab_check(&t, ab_run_program(args, errfile) == 0, "problems/usa-d3-beta4.yaml, branch 1"))
+        worst = fmax(worst, restart_all(&t, tmp, usa_spec, usa_run, AB_PARAM_KAPPA, 96, kinds));
     printf("largest relative difference of a special point's parameter after a restart: %.1e\n", worst);
     ab_check(&t, kinds[0] >= 1 && kinds[1] >= 1 && kinds[3] >= 1, "labels of every kind met: LP %d, BP %d, EP %d", kinds[0],
              kinds[1], kinds[3]);

@@ -497,7 +497,11 @@ static void warn(cont *c, const char *fmt, double a, int b)
 
 /* What a restart from sp needs (labels/, docs/output-run.md): the point, and the unit
  * tangent of the branch there oriented along the branch being followed (c->taub, its
- * tangent at the last accepted point). A tangent that cannot be computed is left out. */
+ * tangent at the last accepted point). At a zonal branch point (sp->null_vector set) the
+ * bordered system for the tangent is singular and its solution is off along the kernel
+ * vector (by up to 2e-3 on the default problem), enough to pull a restarted branch off the
+ * uniform state; there the tangent at the last regular point, within a step, is stored
+ * (exact on a trivial branch). A tangent that cannot be computed is left out. */
 static ab_status store_restart(cont *c, const double *x, ab_special_point *sp, ab_error *err)
 {
     sp->dim = (size_t)c->n;
@@ -506,7 +510,8 @@ static ab_status store_restart(cont *c, const double *x, ab_special_point *sp, a
     if (!sp->x || !sp->tangent) return ab_error_set(err, AB_ENOMEM, "out of memory");
     memcpy(sp->x, x, sizeof(double) * c->np1);
     ab_error scratch = {0};
-    if (tangent_at(c, x, c->taub, sp->tangent, &scratch) != AB_OK) { free(sp->tangent); sp->tangent = NULL; }
+    if (sp->null_vector) memcpy(sp->tangent, c->taub, sizeof(double) * c->np1);
+    else if (tangent_at(c, x, c->taub, sp->tangent, &scratch) != AB_OK) { free(sp->tangent); sp->tangent = NULL; }
     return AB_OK;
 }
 
