@@ -91,7 +91,7 @@ static void prepare(int with_previous)
 }
 
 /* Start run B and send it sig: after delay seconds (delay >= 0), or (delay < 0) at the
- * k-th file-system event of its writing phase, k uniform in 1..40 (a run makes about 45): inotify reports each
+ * k-th file-system event of its writing phase, k uniform in 1..40 (a run makes about 60 with labels/): inotify reports each
  * creation and rename in the parent and in every directory created under it, so the
  * signals land all over the writing phase, which lasts about a millisecond on tmpfs. The
  * lock file's creation is not counted. Returns ab_wait's code; *hit: the k-th event came. */

@@ -48,6 +48,14 @@ void ab_error_prefix(ab_error *err, const char *fmt, ...)
 #endif
     ;
 
+/* Where the library sends lines for the user (notes, estimates, progress): line gets one
+ * line at a time, without a newline or any program name; the caller decides where it goes
+ * and how it is prefixed. */
+typedef struct {
+    void (*line)(void *ctx, const char *line);
+    void *ctx;
+} ab_messages;
+
 /* One-time library set-up: switches off GSL's abort-on-error handler so that every GSL
  * failure comes back as a return code. Idempotent; call before any other ab_ function. */
 void ab_init(void);

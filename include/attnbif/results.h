@@ -14,8 +14,8 @@
 extern "C" {
 #endif
 
-/* Write branches.csv, special_points.csv, profiles/<label>.csv, diagram.svg, diagram.gp
- * and summary.json (last) into dir. */
+/* Write branches.csv, special_points.csv, profiles/<label>.csv, labels/<label>.csv (for
+ * restarts, attnbif/label.h), diagram.svg, diagram.gp and summary.json (last) into dir. */
 ab_status ab_write_diagram(const char *dir, const ab_diagram *diagram, ab_error *err);
 
 /* Write state.csv, spectrum.csv and summary.json into dir (created). summary.json is

@@ -23,15 +23,20 @@ typedef enum {
     AB_STATE_CLUSTER,     /* one cluster at the pole */
     AB_STATE_ANTIPODAL,   /* two antipodal clusters at +-pole */
     AB_STATE_PERTURB,     /* 1 + amplitude * degree-l zonal harmonic (P_l(1) = 1) */
-    AB_STATE_FILE         /* a saved density profile (e.g. DIR/profiles/BP1.csv) */
+    AB_STATE_FILE,        /* a saved density profile (e.g. DIR/profiles/BP1.csv) */
+    AB_STATE_LABEL        /* a labelled point of an earlier run (DIR/labels/BP2.csv): restart there */
 } ab_state_type;
+
+/* Longest label name (LP1, BP2, ..., EP123456), with its terminating zero. */
+#define AB_LABEL_NAME_MAX 16
 
 typedef struct ab_state_spec {
     ab_state_type type;
     int l;            /* perturb only */
     double amplitude; /* perturb only */
     double r;         /* cluster/antipodal: polar (cluster) or nematic-like target of the guess; 0: automatic */
-    char path[AB_PATH_MAX]; /* file only */
+    char path[AB_PATH_MAX]; /* file: the profile; label: the run directory */
+    char label[AB_LABEL_NAME_MAX]; /* label only: which labelled point (BP2) */
 } ab_state_spec;
 
 /* The `continuation:` section (attnbif run). */
@@ -98,7 +103,7 @@ typedef struct {
 } ab_spec_mark;
 
 typedef struct {
-    ab_spec_mark root, discretization, eigen, continuation, simulation, limits, linear_solver;
+    ab_spec_mark root, discretization, state, eigen, continuation, simulation, limits, linear_solver;
 } ab_spec_marks;
 
 typedef struct ab_spec {
@@ -140,6 +145,10 @@ const char *ab_disc_type_name(ab_disc_type type);
 
 /* The linear solver for a problem of n unknowns (resolves auto). */
 ab_linsol_type ab_spec_linsol_type(const ab_spec *spec, size_t n);
+
+/* Whether name is a label a run writes: LP, BP, HB or EP and a number from 1 without
+ * leading zeros (so it is also a safe file name). */
+int ab_label_name_valid(const char *name);
 
 /* The largest node count the spec allows: nodes, or nodes_max with nodes: auto. */
 int ab_spec_max_nodes(const ab_spec *spec);

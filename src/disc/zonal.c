@@ -741,6 +741,8 @@ static ab_status zonal_initial_guess(ab_disc *d, const ab_state_spec *state, dou
         return AB_OK;
     case AB_STATE_FILE:
         return ab_error_set(err, AB_EINVAL, "a file state is read with ab_disc_load_state");
+    case AB_STATE_LABEL:
+        return ab_error_set(err, AB_EINVAL, "a label state is read with ab_label_read (ab_initial_state does)");
     case AB_STATE_CLUSTER:
         for (int i = 0; i < N; i++) u[i] = b * z->t[i];
         break;

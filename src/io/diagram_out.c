@@ -1,7 +1,8 @@
-/* Writers of a bifurcation diagram: branches.csv, special_points.csv, profiles/,
+/* Writers of a bifurcation diagram: branches.csv, special_points.csv, profiles/, labels/,
  * diagram.svg, diagram.gp and summary.json (written last). */
 #include "attnbif/diagram.h"
 
+#include "attnbif/label.h"
 #include "attnbif/results.h"
 #include "io/svg.h"
 
@@ -90,6 +91,41 @@ static ab_status write_profiles(const char *dir, const ab_diagram *d, ab_error *
         for (int k = 0; k < s->nodes.n; k++)
             fprintf(out, "node,%.17g,%.17g,%.17g\n", s->nodes.t[k], s->nodes.theta[k], s->nodes.rho[k]);
         st = ab_file_commit(f, err);
+    }
+    return st;
+}
+
+/* labels/<LABEL>.csv: every special point with its restart data (include/attnbif/label.h). */
+static ab_status write_labels(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    char ldir[AB_PATH_MAX + 32];
+    ab_status st = ab_path_join(ldir, sizeof ldir, dir, "labels", err);
+    if (!st) st = ab_mkdir_p(ldir, err);
+    for (int i = 0; i < d->n_special && !st; i++) {
+        const ab_special_point *s = &d->special[i];
+        if (!s->profile[0] || !s->x || s->dim == 0) continue;
+        ab_label lab;
+        memset(&lab, 0, sizeof lab);
+        size_t len = strcspn(s->profile, ".");
+        if (len >= sizeof lab.name) continue;
+        memcpy(lab.name, s->profile, len);
+        lab.format = AB_LABEL_FORMAT;
+        lab.type = s->type;
+        lab.model = d->spec->model;
+        lab.model.beta = s->beta;
+        lab.kappa = s->kappa;
+        lab.parameter = d->parameter;
+        lab.disc = d->spec->disc.type;
+        lab.kernel = d->spec->disc.kernel;
+        lab.nodes = d->nodes;
+        lab.dim = s->dim;
+        lab.branch = s->branch;
+        lab.point = s->point;
+        lab.t = s->nodes.n == (int)s->dim ? s->nodes.t : NULL;
+        lab.x = s->x;
+        lab.tangent = s->tangent;
+        lab.null_vector = s->null_vector;
+        st = ab_label_write(ldir, &lab, err);
     }
     return st;
 }
@@ -263,6 +299,14 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
         } else {
             ab_json_null(j);
         }
+        ab_json_key(j, "label"); /* the name a restart gives as state.label (labels/<label>.csv) */
+        if (s->profile[0] && s->x && s->dim > 0) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(s->profile, "."), s->profile);
+            ab_json_string(j, name);
+        } else {
+            ab_json_null(j);
+        }
         ab_json_kv_string(j, "note", s->note);
         ab_json_end_object(j);
     }
@@ -304,6 +348,7 @@ ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
     if (!st) st = write_branches(dir, d, err);
     if (!st) st = write_special(dir, d, err);
     if (!st) st = write_profiles(dir, d, err);
+    if (!st) st = write_labels(dir, d, err);
     if (!st) st = write_svg(dir, d, err);
     if (!st) st = write_gnuplot(dir, d, err);
     if (!st) st = write_summary(dir, d, err);

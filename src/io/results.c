@@ -29,6 +29,10 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
     ab_json_begin_object(j);
     ab_json_kv_string(j, "type", ab_state_type_name(spec->state.type));
     if (spec->state.r > 0.0) ab_json_kv_number(j, "r", spec->state.r);
+    if (spec->state.type == AB_STATE_LABEL) {
+        ab_json_kv_string(j, "path", spec->state.path);
+        ab_json_kv_string(j, "label", spec->state.label);
+    }
     if (spec->state.type == AB_STATE_PERTURB) {
         ab_json_kv_int(j, "l", spec->state.l);
         ab_json_kv_number(j, "amplitude", spec->state.amplitude);

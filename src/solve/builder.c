@@ -3,6 +3,8 @@
  * and special points, and the driver ab_run_diagram (docs/continuation.md). */
 #include "solve/builder.h"
 
+#include "attnbif/label.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -160,11 +162,20 @@ ab_status ab_builder_end_branch(ab_builder *b, ab_branch *br, const double *x, c
     sp.type = AB_SP_END;
     sp.sector = sp.l = -1;
     snprintf(sp.note, sizeof sp.note, "%s", why);
-    /* the tangent of an end point: the branch's current one where x is the current point */
-    const double *cur = ab_cont_point(b->cont);
-    if (memcmp(cur, x, sizeof(double) * (size_t)b->np1) == 0) sp.tangent = copy_vec(ab_cont_tangent(b->cont), (size_t)b->np1);
-    else if (memcmp(ab_cont_previous(b->cont), x, sizeof(double) * (size_t)b->np1) == 0)
+    /* the tangent of an end point: the branch's own where x is its current or previous
+     * point, else (a landing on the window edge) the tangent at x along the branch's */
+    const size_t bytes = sizeof(double) * (size_t)b->np1;
+    if (memcmp(ab_cont_point(b->cont), x, bytes) == 0) {
+        sp.tangent = copy_vec(ab_cont_tangent(b->cont), (size_t)b->np1);
+    } else if (memcmp(ab_cont_previous(b->cont), x, bytes) == 0) {
         sp.tangent = copy_vec(ab_cont_previous_tangent(b->cont), (size_t)b->np1);
+    } else if ((sp.tangent = malloc(bytes))) {
+        ab_error scratch = {0};
+        if (ab_cont_tangent_at(b->cont, x, ab_cont_tangent(b->cont), sp.tangent, &scratch) != AB_OK) {
+            free(sp.tangent);
+            sp.tangent = NULL;
+        }
+    }
     /* the end point replaces an unlabelled last row, else is appended */
     if (br->n_points > 0 && br->points[br->n_points - 1].label == AB_SP_NONE) br->n_points--;
     return ab_builder_add_special(b, br, x, &sp, si, err) < 0 ? AB_ENOMEM : AB_OK;
@@ -347,6 +358,46 @@ static ab_status builder_init(ab_builder *b, const ab_spec *spec, int nodes, ab_
     return ab_eigensolver_create(n, &b->eig, err);
 }
 
+/* Restart from the spec's label (state type label, docs/spec.md; ab_spec_apply_label has
+ * given the spec the label's parameters and node count): its point, polished by the
+ * corrector on the hyperplane through it normal to its tangent (regular at folds, unlike
+ * Newton in u alone), and its tangent; without a stored tangent, the tangent there in the
+ * spec's direction. *type is the label's kind. */
+static ab_status label_start(ab_builder *b, double *x, double *tau, ab_special_type *type, ab_error *err)
+{
+    const ab_spec *spec = b->spec;
+    ab_label lab;
+    ab_status st = ab_label_read(spec->state.path, spec->state.label, &lab, err);
+    if (st) return st;
+    const double p = b->par == AB_PARAM_KAPPA ? spec->kappa : spec->model.beta;
+    if (lab.dim != (size_t)b->n || (int)lab.parameter != b->par || lab.x[lab.dim] != p || lab.kappa != spec->kappa ||
+        lab.model.beta != spec->model.beta)
+        st = ab_error_set(err, AB_EINVAL,
+                          "label %s (%zu unknowns, kappa = %.17g, beta = %.17g) does not match the spec (%d unknowns, "
+                          "kappa = %.17g, beta = %.17g): apply it to the spec first (ab_spec_apply_label)",
+                          lab.name, lab.dim, lab.kappa, lab.model.beta, b->n, spec->kappa, spec->model.beta);
+    *type = lab.type;
+    if (!st) {
+        memcpy(x, lab.x, sizeof(double) * b->np1);
+        if (lab.tangent) {
+            memcpy(tau, lab.tangent, sizeof(double) * b->np1);
+            const double nrm = sqrt(ab_cont_dot(b->cont, tau, tau));
+            for (int i = 0; i < b->np1; i++) tau[i] /= nrm;
+        } else {
+            double *dir = b->xs[3];
+            memset(dir, 0, sizeof(double) * b->np1);
+            dir[b->n] = spec->continuation.direction;
+            st = ab_cont_tangent_at(b->cont, x, dir, tau, err);
+        }
+    }
+    ab_label_free(&lab);
+    if (!st) {
+        memcpy(b->xs[4], x, sizeof(double) * b->np1);
+        st = ab_cont_correct(b->cont, b->xs[4], tau, x, NULL, err);
+    }
+    return st;
+}
+
 static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
 {
     ab_diagram_init(diag, spec, (ab_param_id)spec->continuation.parameter);
@@ -356,31 +407,37 @@ static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opt
     ab_status st = builder_init(&b, spec, nodes, diag, opts, err);
     if (st) { builder_free(&b); return st; }
     diag->nodes = b.n;
-    /* The first state, by Newton at the spec's parameters. */
-    double *x = b.xs[0];
+    /* The first state, by Newton at the spec's parameters, or a label's point and tangent. */
+    double *x = b.xs[0], *tau = b.xs[2];
     ab_newton_opts nopts = {spec->newton.tol, spec->newton.max_iter, NULL, NULL};
     ab_newton_report rep;
-    if ((st = ab_initial_state(b.disc, &spec->state, x, err)) ||
-        (st = ab_newton_solve_problem(b.newton, b.problem, x, &nopts, &rep, err))) {
+    const int from_label = spec->state.type == AB_STATE_LABEL;
+    ab_special_type start_type = AB_SP_NONE;
+    if (from_label) st = label_start(&b, x, tau, &start_type, err);
+    else if (!(st = ab_initial_state(b.disc, &spec->state, x, err)))
+        st = ab_newton_solve_problem(b.newton, b.problem, x, &nopts, &rep, err);
+    if (st) {
         ab_error_prefix(err, "the starting state: ");
         builder_free(&b);
         return st;
     }
-    x[b.n] = ab_problem_param(b.problem, b.par);
+    if (!from_label) x[b.n] = ab_problem_param(b.problem, b.par);
     ab_stab_info si;
     if ((st = ab_builder_stability(&b, x, spec->sectors, spec->n_sectors, &si, err))) { builder_free(&b); return st; }
     ab_branch *br = ab_diagram_add_branch(diag, -1);
     ab_branch_point bp;
     ab_builder_observe(&b, x, &si, &bp);
+    /* a label's own event, met again in the first step, merges with this row (events.c) */
+    if (start_type != AB_SP_END) bp.label = start_type;
     if (!br || (st = ab_branch_add_point(br, &bp, err))) { builder_free(&b); return st ? st : AB_ENOMEM; }
     ab_builder_say(&b, "branch 1 from the %s state at %s = %g", ab_state_type_name(spec->state.type),
                    ab_builder_par_name(&b), x[b.n]);
-    /* the first tangent: along the parameter in the spec's direction */
+    /* the first tangent: the label's, or along the parameter in the spec's direction */
     double *dir = b.xs[1];
     memset(dir, 0, sizeof(double) * b.np1);
     dir[b.n] = spec->continuation.direction;
-    if ((st = ab_cont_tangent_at(b.cont, x, dir, b.xs[2], err)) || (st = ab_builder_follow(&b, br, x, b.xs[2], &si, err)) ||
-        (st = ab_builder_run_queue(&b, err))) {
+    if ((!from_label && (st = ab_cont_tangent_at(b.cont, x, dir, tau, err))) ||
+        (st = ab_builder_follow(&b, br, x, tau, &si, err)) || (st = ab_builder_run_queue(&b, err))) {
         builder_free(&b);
         return st;
     }

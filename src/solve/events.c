@@ -26,6 +26,22 @@ static double *interpolated_tangent(ab_builder *c, const double *xk, const doubl
     return tau;
 }
 
+/* The tangent kept for a restart from a special point: at a branch point of the
+ * discretisation's own space the bordered system is singular there and its solution is off
+ * along the kernel vector (2e-3 at the default problem's BP3), so the interpolated one;
+ * elsewhere (folds, Hopf points, crossings in other sectors) the tangent at the point. */
+static double *event_tangent(ab_builder *c, const double *xk, const double *tauk, const double *x1, const double *tau1,
+                             const double *x, int branch_point)
+{
+    if (!branch_point) {
+        double *tau = malloc(sizeof(double) * c->np1);
+        ab_error scratch = {0};
+        if (tau && ab_cont_tangent_at(c->cont, x, tauk, tau, &scratch) == AB_OK) return tau;
+        free(tau);
+    }
+    return interpolated_tangent(c, xk, tauk, x1, tau1, x);
+}
+
 static int uniform_end(ab_builder *c, const double *x)
 {
     ab_branch_point bp;
@@ -203,7 +219,8 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
         if (!merged) {
             ab_branch_point bp;
             ab_builder_observe(c, ev[e].x, NULL, &bp);
-            sp.tangent = interpolated_tangent(c, xk, tauk, x1, tau1, ev[e].x);
+            sp.tangent = event_tangent(c, xk, tauk, x1, tau1, ev[e].x,
+                                       ev[e].kind == EV_REAL && ab_disc_sector_followable(c->disc, ev[e].sector));
             /* stability at the special point itself: that of the side we came from */
             si = *s0;
             if (ev[e].kind == EV_FOLD) {

@@ -2,6 +2,8 @@
  * spectrum -> profiles (what `attnbif solve` and the tests run). */
 #include "attnbif/state.h"
 
+#include "attnbif/label.h"
+
 #include "spec/limits.h"
 
 #include <float.h>
@@ -17,8 +19,25 @@ static int looks_uniform(const ab_observables *obs)
     return fabs(obs->r) < 1e-6 && fabs(obs->S) < 1e-6;
 }
 
+/* A label's u, on a discretisation of the label's size (ab_spec_apply_label gives the spec
+ * the label's node count). */
+static ab_status label_guess(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err)
+{
+    ab_label lab;
+    ab_status st = ab_label_read(state->path, state->label, &lab, err);
+    if (st) return st;
+    const size_t n = ab_disc_dim(disc);
+    if (lab.dim != n)
+        st = ab_error_set(err, AB_EINVAL, "label %s has %zu unknowns, the discretisation %zu: apply the label to the spec "
+                          "first (ab_spec_apply_label)", state->label, lab.dim, n);
+    else memcpy(u, lab.x, sizeof(double) * n);
+    ab_label_free(&lab);
+    return st;
+}
+
 ab_status ab_initial_state(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err)
 {
+    if (state->type == AB_STATE_LABEL) return label_guess(disc, state, u, err);
     if (state->type != AB_STATE_FILE) return ab_disc_initial_guess(disc, state, u, err);
     return ab_disc_load_state(disc, state->path, u, err);
 }

@@ -99,7 +99,7 @@ static ab_status fail_at(const ab_spec *spec, ab_spec_mark mk, const char *secti
 
 /* Compare one estimate with the limits; what names the job ("solve at 4096 nodes, 4 sectors"). */
 static ab_status judge(const ab_spec *spec, ab_spec_mark mk, const char *section, const char *what, ab_cost c,
-                       double time_limit_s, int enforce, const ab_limits_report *report, ab_error *err)
+                       double time_limit_s, int enforce, const ab_messages *report, ab_error *err)
 {
     char ts[48], ms[48], tl[48], ml[48], msg[700];
     fmt_time(ts, sizeof ts, c.seconds);
@@ -132,7 +132,7 @@ ab_status ab_limits_check_nodes(const ab_spec *spec, int nodes, ab_error *err)
 }
 
 ab_status ab_spec_check_limits(const ab_spec *spec, const char *command, int nodes, int threads, int enforce,
-                               const ab_limits_report *report, ab_error *err)
+                               const ab_messages *report, ab_error *err)
 {
     const int all = strcmp(command, "check") == 0;
     const double tlim = spec->limits.time_minutes * 60.0;

@@ -45,11 +45,7 @@ ab_status ab_limits_check_nodes(const ab_spec *spec, int nodes, ab_error *err);
  * when an estimate exceeds its limit (unless limits.enforce is false or enforce is 0), and
  * always when a simulation's dt or step counts are invalid (ab_sim_choose_dt,
  * ab_sim_steps). If report is not NULL, it gets a line per estimate. */
-typedef struct {
-    void (*line)(void *ctx, const char *line); /* one estimate, without a newline or program name */
-    void *ctx;
-} ab_limits_report;
 ab_status ab_spec_check_limits(const ab_spec *spec, const char *command, int nodes, int threads, int enforce,
-                               const ab_limits_report *report, ab_error *err);
+                               const ab_messages *report, ab_error *err);
 
 #endif

@@ -30,8 +30,18 @@ int ab_spec_max_nodes(const ab_spec *spec)
 
 const char *ab_state_type_name(ab_state_type type)
 {
-    static const char *const names[] = {"uniform", "cluster", "antipodal", "perturb", "file"};
-    return (unsigned)type < 5 ? names[type] : "?";
+    static const char *const names[] = {"uniform", "cluster", "antipodal", "perturb", "file", "label"};
+    return (unsigned)type <= AB_STATE_LABEL ? names[type] : "?";
+}
+
+int ab_label_name_valid(const char *name)
+{
+    static const char *const kinds[] = {"LP", "BP", "HB", "EP"};
+    int kind_ok = 0;
+    for (int k = 0; k < 4; k++) kind_ok |= strncmp(name, kinds[k], 2) == 0;
+    if (!kind_ok || name[2] < '1' || name[2] > '9') return 0;
+    size_t len = 3 + strspn(name + 3, "0123456789");
+    return name[len] == '\0' && len < AB_LABEL_NAME_MAX;
 }
 
 const char *ab_disc_type_name(ab_disc_type type)
@@ -82,9 +92,9 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     spec->state.l = 0;
     spec->state.amplitude = 0.0;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "l", "amplitude", "path", "r", NULL};
-    static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", "file", NULL};
-    int type, has_l, has_amp, has_path, has_r;
+    static const char *const keys[] = {"type", "l", "amplitude", "path", "r", "label", NULL};
+    static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", "file", "label", NULL};
+    int type, has_l, has_amp, has_path, has_r, has_label;
     long l;
     double amp, r;
     ab_status st = ab_y_check_map(ctx, node, "state", keys);
@@ -95,13 +105,25 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
                               (ab_range){-1.0, 1.0, 1, 1}, &amp, &has_amp);
     if (!st) st = ab_y_string(ctx, node, "path", "state.path", "", spec->state.path, sizeof spec->state.path, &has_path);
     if (!st) st = ab_y_double(ctx, node, "r", "state.r", 0.0, (ab_range){0.0, 1.0, 1, 1}, &r, &has_r);
+    if (!st) st = ab_y_string(ctx, node, "label", "state.label", "", spec->state.label, sizeof spec->state.label, &has_label);
     if (st) return st;
     if (has_r && type != AB_STATE_CLUSTER)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "r"), "state.r", "only allowed with type: cluster");
     spec->state.r = has_r ? r : 0.0;
-    if (type == AB_STATE_FILE && !has_path) return ab_y_fail(ctx, node, "state.path", "required with type: file");
-    if (type != AB_STATE_FILE && has_path)
-        return ab_y_fail(ctx, ab_y_get(ctx, node, "path"), "state.path", "only allowed with type: file");
+    const int with_path = type == AB_STATE_FILE || type == AB_STATE_LABEL;
+    if (with_path && !has_path)
+        return ab_y_fail(ctx, node, "state.path", "required with type: %s", types[type]);
+    if (!with_path && has_path)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "path"), "state.path", "only allowed with type: file or label");
+    if (type == AB_STATE_LABEL && !has_label)
+        return ab_y_fail(ctx, node, "state.label", "required with type: label (a label such as BP2, from the run's "
+                         "special_points.csv)");
+    if (type != AB_STATE_LABEL && has_label)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "label"), "state.label", "only allowed with type: label");
+    if (has_label && !ab_label_name_valid(spec->state.label))
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "label"), "state.label",
+                         "'%s' is not a label: a label is LP, BP, HB or EP and a number from 1, e.g. BP2",
+                         spec->state.label);
     spec->state.type = (ab_state_type)type;
     if (type == AB_STATE_PERTURB) {
         if (!has_l) return ab_y_fail(ctx, node, "state.l", "required with type: perturb");
@@ -307,8 +329,9 @@ static ab_status parse_continuation(ab_yctx *ctx, const yaml_node_t *node, ab_sp
     if (dir == 0) return ab_y_fail(ctx, ab_y_get(ctx, node, "direction"), "continuation.direction", "must be -1 or 1");
     if (!(c->max > c->min))
         return ab_y_fail(ctx, ab_y_get(ctx, node, "max"), "continuation.max", "must be > continuation.min (%g)", c->min);
+    /* (a restart from a label starts at the label's value, checked by ab_spec_apply_label) */
     double start = c->parameter == 0 ? spec->kappa : spec->model.beta;
-    if (start < c->min || start > c->max)
+    if (spec->state.type != AB_STATE_LABEL && (start < c->min || start > c->max))
         return ab_y_fail(ctx, node, "continuation", "the starting %s = %g (top-level key) is outside [min, max] = [%g, %g]",
                          params[c->parameter], start, c->min, c->max);
     if (!(c->ds_min <= c->ds && c->ds <= c->ds_max))
@@ -448,6 +471,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     if ((st = parse_limits(ctx, ab_y_get(ctx, root, "limits"), spec))) return st;
     spec->marks.root = mark_of(root);
     spec->marks.discretization = mark_of(ab_y_get(ctx, root, "discretization"));
+    spec->marks.state = mark_of(ab_y_get(ctx, root, "state"));
     spec->marks.eigen = mark_of(ab_y_get(ctx, root, "eigen"));
     spec->marks.linear_solver = mark_of(ab_y_get(ctx, root, "linear_solver"));
     spec->marks.continuation = mark_of(ab_y_get(ctx, root, "continuation"));
