@@ -6,9 +6,13 @@
 #include "attnbif/cont.h"
 #include "attnbif/problem.h"
 #include "attnbif/solve.h"
+#include "attnbif/spec.h"
 #include "testutil.h"
 
+#include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -253,6 +257,63 @@ static void check_params(ab_tally *t)
              err.msg);
 }
 
+/* Kernel vectors without a matrix (bordered inverse iteration) against the exact kernel of
+ * the ring's Jacobian at a solution (the rotation generator) and against the SVD of the
+ * zonal Jacobian at the uniform state at kappa_1 (a branch point), both linear solvers. */
+static void check_kernel_vectors(ab_tally *t, ab_linsol_type type)
+{
+    const char *ln = ab_linsol_type_name(type);
+    ab_error err = {0};
+    {
+        ring r = {.w = {1.0, 1.0}};
+        ab_problem *p = NULL;
+        ab_linsol *ls = NULL;
+        const double params[2] = {2.0, 0.0}, u[2] = {1.0, 1.0};
+        double phi[2], psi[2], work[6];
+        ab_problem_create(&ring_ops, &r, 2, params, &p, &err);
+        ab_linsol_create(type, 3, NULL, &ls, &err);
+        ab_problem_linearize(p, u, &err);
+        ab_status st = ab_problem_kernel_vectors(p, ls, phi, psi, work, &err);
+        const double s = 1.0 / sqrt(2.0);
+        ab_check(t, st == AB_OK && fabs(fabs(phi[0] * -s + phi[1] * s) - 1.0) < 1e-12 && fabs(fabs(psi[0] * -s + psi[1] * s) - 1.0) < 1e-12,
+                 "%s: ring kernel vectors are the rotation generator (phi = (%.3f, %.3f)): %s", ln, phi[0], phi[1], err.msg);
+        ab_linsol_destroy(ls);
+        ab_problem_destroy(p);
+    }
+    char yaml[256];
+    const double kappa1 = ab_kappa_l(AB_MODEL_SA, 3, 4.0, 1);
+    snprintf(yaml, sizeof yaml, "model: SA\nd: 3\nbeta: 4\nkappa: %.17g\ndiscretization: {nodes: 48}\n", kappa1);
+    ab_spec spec;
+    ab_disc *disc = NULL;
+    if (!ab_check(t, ab_spec_parse_string(yaml, "kernel.yaml", &spec, &err) == AB_OK &&
+                         ab_disc_create_from_spec(&spec, &disc, &err) == AB_OK,
+                  "zonal problem at kappa_1: %s", err.msg))
+        return;
+    const int n = (int)ab_disc_dim(disc);
+    double *u = calloc((size_t)n, sizeof(double)), *J = malloc(sizeof(double) * n * n), *U = malloc(sizeof(double) * n * n),
+           *VT = malloc(sizeof(double) * n * n), *sv = malloc(sizeof(double) * n), *sup = malloc(sizeof(double) * n),
+           *phi = malloc(sizeof(double) * n), *psi = malloc(sizeof(double) * n), *work = malloc(sizeof(double) * 2 * (n + 1));
+    ab_disc_jacobian(disc, u, J, &err);
+    LAPACKE_dgesvd(LAPACK_COL_MAJOR, 'A', 'A', n, n, J, n, sv, U, n, VT, n, sup);
+    ab_linsol *ls = NULL;
+    ab_linsol_create(type, (size_t)n + 1, NULL, &ls, &err);
+    ab_problem *p = ab_disc_problem(disc);
+    ab_problem_linearize(p, u, &err);
+    ab_status st = ab_problem_kernel_vectors(p, ls, phi, psi, work, &err);
+    double dphi = 0.0, dpsi = 0.0;
+    for (int i = 0; i < n; i++) {
+        dphi += phi[i] * VT[(n - 1) + (size_t)i * n];
+        dpsi += psi[i] * U[i + (size_t)(n - 1) * n];
+    }
+    ab_check(t, st == AB_OK && 1.0 - fabs(dphi) < 1e-12 && 1.0 - fabs(dpsi) < 1e-12,
+             "%s: zonal kernel vectors at kappa_1 = the SVD's to 1e-12 (1 - |<phi, v>| = %.1e, 1 - |<psi, w>| = %.1e; "
+             "singular values %.1e, %.1e): %s",
+             ln, 1.0 - fabs(dphi), 1.0 - fabs(dpsi), sv[n - 1], sv[n - 2], err.msg);
+    ab_linsol_destroy(ls);
+    ab_disc_destroy(disc);
+    free(u); free(J); free(U); free(VT); free(sv); free(sup); free(phi); free(psi); free(work);
+}
+
 int main(void)
 {
     ab_tally t = {0};
@@ -262,5 +323,7 @@ int main(void)
     check_continuation(&t, AB_LINSOL_DENSE);
     check_continuation(&t, AB_LINSOL_GMRES);
     check_params(&t);
+    check_kernel_vectors(&t, AB_LINSOL_DENSE);
+    check_kernel_vectors(&t, AB_LINSOL_GMRES);
     return ab_finish(&t);
 }

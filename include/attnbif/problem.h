@@ -100,6 +100,19 @@ int ab_problem_n_phase(const ab_problem *problem);
 const double *ab_problem_phase_vector(const ab_problem *problem, int k);
 const double *ab_problem_phase_reference(const ab_problem *problem);
 
+/* ---- kernel vectors ---------------------------------------------------------------- */
+/* Inverse-iteration steps of ab_problem_kernel_vectors (each one bordered solve; at a
+ * located branch point the smallest singular value is ~1e-12 of the next, so one step
+ * already converges and the others confirm it). */
+#define AB_KERNEL_ITERATIONS 3
+/* The right (phi) and, if psi is not NULL, left (psi) kernel vectors of the Jacobian of the
+ * last linearisation at a (nearly) singular point, unit in the Euclidean norm, by bordered
+ * inverse iteration through ls (size >= dim + 1; the left vector needs transposed solves,
+ * so with GMRES the problem's Jacobian transpose). work: 2 (dim + 1) doubles. For problems
+ * without an assembled Jacobian; with one, an SVD gives the same vectors up to sign. */
+ab_status ab_problem_kernel_vectors(ab_problem *problem, ab_linsol *ls, double *phi, double *psi, double *work,
+                                    ab_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -349,7 +349,7 @@ static ab_status builder_init(ab_builder *b, const ab_spec *spec, int nodes, ab_
     const ab_linsol_type type = ab_spec_linsol_type(spec, (size_t)n);
     int ok = 1;
     for (int i = 0; i < 6; i++) ok = ok && (b->xs[i] = malloc(sizeof(double) * m));
-    ok = ok && (b->work = malloc(sizeof(double) * m)) && (b->work2 = malloc(sizeof(double) * m)) &&
+    ok = ok && (b->work = malloc(sizeof(double) * m)) && (b->work2 = malloc(sizeof(double) * 2 * m)) &&
          (b->work3 = malloc(sizeof(double) * m));
     if (!ok) return ab_error_set(err, AB_ENOMEM, "out of memory for continuation (n = %d)", n);
     if ((st = ab_linsol_create(type, (size_t)m + AB_PROBLEM_MAX_SYMMETRIES, &spec->linear_solver.params, &b->ls, err))) return st;

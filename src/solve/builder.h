@@ -45,7 +45,7 @@ typedef struct {
     ab_newton *newton;
     ab_eigensolver *eig;
     double *xs[6];               /* scratch points (n + 1), each with one owner below */
-    double *work, *work2, *work3; /* scratch vectors (n + 1) */
+    double *work, *work2, *work3; /* scratch vectors (n + 1; work2 2 (n + 1)) */
     ab_pending *queue;
     int n_queue, cap_queue;
     int label_count[6];

@@ -110,12 +110,15 @@ static ab_status linearize_at(ab_builder *c, const double *x, double *Fp, ab_err
 
 /* The kernel vectors of J at a branch point: phi (right) and psi (left), the singular
  * vectors of its smallest singular value (LAPACK dgesvd on the assembled matrix; the
- * workspace is allocated here, at branch points only). */
+ * workspace is allocated here, at branch points only), or without a matrix by bordered
+ * inverse iteration (ab_problem_kernel_vectors). */
 static ab_status kernel_vectors(ab_builder *c, double *phi, double *psi, ab_error *err)
 {
     const int n = c->n;
-    if (!ab_problem_has_matrix(c->problem))
-        return ab_error_set(err, AB_EINVAL, "the normal form needs the assembled Jacobian, which this problem does not offer");
+    if (!ab_problem_has_matrix(c->problem)) {
+        /* matrix-free: bordered inverse iteration (its scratch: two continuation points) */
+        return ab_problem_kernel_vectors(c->problem, c->ls, phi, psi, c->work2, err);
+    }
     const size_t nn = (size_t)n * n;
     double *A = malloc(sizeof(double) * nn), *U = malloc(sizeof(double) * nn), *VT = malloc(sizeof(double) * nn),
            *sv = malloc(sizeof(double) * n), *super = malloc(sizeof(double) * n);
