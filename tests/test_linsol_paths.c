@@ -110,6 +110,40 @@ static void check_diagram(ab_tally *t, ab_spec *spec)
     ab_diagram_free(&dg);
 }
 
+/* The spec's solver settings reach the solvers: a different step_grow changes the rows of
+ * a diagram (and nothing else), and a GMRES starved of iterations fails the solve. */
+static void check_settings(ab_tally *t)
+{
+    ab_spec a, b;
+    ab_error err = {0};
+    ab_diagram da, db;
+    ab_run_opts opts = {NULL, NULL, NULL};
+    if (ab_spec_load("problems/default.yaml", &a, &err)) return;
+    b = a;
+    b.continuation.tolerances.step_grow = 1.2;
+    ab_status sa = ab_run_diagram(&a, &opts, &da, &err), sb = ab_run_diagram(&b, &opts, &db, &err);
+    int rows_a = 0, rows_b = 0;
+    for (int i = 0; i < da.n_branches; i++) rows_a += da.branches[i].n_points;
+    for (int i = 0; i < db.n_branches; i++) rows_b += db.branches[i].n_points;
+    double worst = 0.0;
+    for (int i = 0; sa == AB_OK && sb == AB_OK && i < da.n_special && i < db.n_special; i++)
+        if (da.special[i].type != AB_SP_END) worst = fmax(worst, fabs(da.special[i].kappa - db.special[i].kappa));
+    ab_check(t, sa == AB_OK && sb == AB_OK && rows_a != rows_b && da.n_special == db.n_special && worst < 1e-10,
+             "continuation.tolerances.step_grow 1.5 -> 1.2: %d -> %d rows, the same special points (worst %.1e)", rows_a,
+             rows_b, worst);
+    ab_diagram_free(&da);
+    ab_diagram_free(&db);
+    ab_spec c;
+    if (ab_spec_load("problems/sa-d3-beta4-cluster.yaml", &c, &err)) return;
+    c.linear_solver.type = AB_LINSOL_GMRES;
+    c.linear_solver.params.max_iter = 1;
+    ab_solve_result res;
+    ab_status st = ab_solve_problem(&c, NULL, NULL, &res, &err);
+    ab_check(t, st == AB_ENOCONV && strstr(err.msg, "GMRES"), "solve with linear_solver {gmres, max_iter: 1} fails: %s",
+             err.msg);
+    if (st == AB_OK) ab_solve_result_free(&res);
+}
+
 int main(void)
 {
     ab_init();
@@ -131,5 +165,6 @@ int main(void)
         check_newton(&t, &sharp);
         if (spec.continuation.present) check_diagram(&t, &spec);
     }
+    check_settings(&t);
     return ab_finish(&t);
 }

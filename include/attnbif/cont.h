@@ -26,9 +26,12 @@ typedef struct {
     /* corrector */
     double newton_tol;         /* relative residual tolerance (ab_problem_tolerance) */
     int corrector_max_iter;
-    double corrector_divergence; /* give up when |F| grows beyond this factor of its best value */
+    double corrector_divergence; /* give up when max|F| exceeds this times its best value, plus 1 (a
+                                    corrector that starts near |F| ~ 1 may grow a little first) */
     /* step acceptance */
     double min_turn_cos;       /* successive tangents must have <tau0, tau1> >= this */
+    double check_min_factor;   /* the turn and jump checks apply to steps longer than this times ds_min
+                                  (shorter ones are what is left near a singular point) */
     double max_correction;     /* the corrector may move u at most this fraction of the predictor step ... */
     double max_correction_abs; /* ... plus this times (1 + |u|): else it jumped to another branch */
     /* event location (diagram builder) */
@@ -83,10 +86,12 @@ typedef struct {
     int rejected;    /* steps rejected (halved) before this one */
 } ab_cont_step_info;
 
-/* Take one step: predictor x + ds tau, corrector on <tau, x - pred> = 0, new tangent;
- * rejected steps are halved until ds_min. On success the new point is current and the
- * previous one is kept (ab_cont_previous). AB_ENOCONV when ds fell below ds_min (the point
- * does not move; the message says why). */
+/* Try one step: predictor x + ds tau, corrector on <tau, x - pred> = 0, new tangent. On
+ * success the new point is current, the previous one is kept (ab_cont_previous) and the
+ * next ds adapts to the corrector's iterations. A rejected step (corrector failure, a turn
+ * sharper than min_turn_cos, a jump to another branch) returns AB_ENOCONV with the reason,
+ * leaves the point where it was and multiplies ds by step_fail_shrink; the caller retries,
+ * and gives up when ab_cont_ds falls below ds_min. */
 ab_status ab_cont_step(ab_cont *cont, ab_cont_step_info *info, ab_error *err);
 /* Take the step to the corrected point x_new (tangent tau_new) found by the caller, e.g. a
  * landing on the window edge: it becomes current, the old one previous. */

@@ -11,6 +11,9 @@
 extern "C" {
 #endif
 
+/* Warnings a diagram keeps (summary.json); later ones are dropped. */
+#define AB_DIAGRAM_MAX_WARNINGS 8
+
 typedef enum {
     AB_SP_NONE = 0,
     AB_SP_FOLD,          /* limit point: the branch turns back in the parameter (LP) */
@@ -78,7 +81,7 @@ typedef struct {
     int n_special, cap_special;
     ab_special_point *special;
     int n_warnings;
-    char warnings[8][256];
+    char warnings[AB_DIAGRAM_MAX_WARNINGS][256]; /* the first ones (later ones are dropped) */
     int nodes;        /* node count of the discretisation (nodes: auto resolves it) */
     int nodes_needed; /* > nodes if a branch ended for want of resolution */
 } ab_diagram;

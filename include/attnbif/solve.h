@@ -28,8 +28,11 @@ typedef struct {
     int converged;
 } ab_newton_report;
 
-/* Backtracking halvings before the line search gives up (an error, never a silent step). */
+/* Backtracking halvings before the line search gives up (an error, never a silent step),
+ * and the sufficient decrease a trial lambda must bring: |F_trial| <= (1 - AB_NEWTON_ARMIJO
+ * lambda) |F| (Armijo's rule with the usual small constant). */
 #define AB_NEWTON_LINE_SEARCH_STEPS 30
+#define AB_NEWTON_ARMIJO 1e-4
 /* Newton stops once max|F| <= this many times the kernel's error estimate, the floor below
  * which F cannot be computed (docs/theory.md, "Newton"). */
 #define AB_NEWTON_FLOOR_FACTOR AB_DISC_FLOOR_FACTOR

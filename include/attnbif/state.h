@@ -30,6 +30,11 @@ extern "C" {
 #define AB_RESOLUTION_DEGREE_MARGIN 8
 #define AB_NODES_MAX_SCAN 4096
 
+/* A solved state is the uniform one when |r| and |S| are below this (looser than the
+ * continuation's uniform_tol: a state from a cluster guess is judged after Newton at its
+ * tolerance, a branch point on the uniform branch to rounding). */
+#define AB_UNIFORM_ORDER_TOL 1e-6
+
 /* An antipodal guess that converges to a state with larger polar order is a 1-cluster. */
 #define AB_ANTIPODAL_MAX_R 1e-6
 

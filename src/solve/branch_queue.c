@@ -87,7 +87,7 @@ static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error 
     ab_status st = AB_ENOCONV;
     ab_error scratch = {0};
     /* Predictor from the reduced equation, corrector on the hyperplane <phi, u - u*> = xi. */
-    for (double xi = c->prm.ds; xi >= c->prm.switch_min_factor * c->prm.ds_min && st; xi *= 0.5) {
+    for (double xi = c->prm.ds; xi >= c->prm.switch_min_factor * c->prm.ds_min && st; xi *= c->prm.step_fail_shrink) {
         double s = dir * xi;
         for (int i = 0; i < n; i++) pred[i] = pd->x[i] + s * pd->phi[i];
         pred[n] = pd->x[n] + pd->q1 * s + pd->q2 * s * s;

@@ -94,7 +94,7 @@ int ab_builder_is_uniform(const ab_builder *b, const ab_branch_point *bp)
 
 void ab_builder_warn(ab_builder *b, const char *fmt, double a, int i)
 {
-    if (b->diag->n_warnings >= 8) return;
+    if (b->diag->n_warnings >= AB_DIAGRAM_MAX_WARNINGS) return;
     snprintf(b->diag->warnings[b->diag->n_warnings], sizeof b->diag->warnings[0], fmt, a, i);
     ab_builder_say(b, "warning: %s", b->diag->warnings[b->diag->n_warnings]);
     b->diag->n_warnings++;

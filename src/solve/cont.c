@@ -37,6 +37,7 @@ void ab_cont_params_default(ab_cont_params *p)
     p->corrector_max_iter = 10;
     p->corrector_divergence = 1e3;
     p->min_turn_cos = 0.8;
+    p->check_min_factor = 4.0;
     p->max_correction = 0.5;
     p->max_correction_abs = 1e-3;
     p->locate_tol = 1e-12;
@@ -74,11 +75,12 @@ ab_status ab_cont_params_check(const ab_cont_params *p, ab_error *err)
     if (!(p->step_grow >= 1.0) || !isfinite(p->step_grow)) return ab_error_set(err, AB_EINVAL, "step_grow must be >= 1 (got %g)", p->step_grow);
     FRAC(step_shrink); FRAC(step_fail_shrink);
     if (p->fast_iterations < 0 || p->slow_iterations <= p->fast_iterations)
-        return ab_error_set(err, AB_EINVAL, "need 0 <= fast_iterations < slow_iterations (got %d, %d)", p->fast_iterations,
+        return ab_error_set(err, AB_EINVAL, "fast_iterations must be >= 0 and below slow_iterations (got %d, %d)", p->fast_iterations,
                             p->slow_iterations);
     POS(state_weight); POS(newton_tol); POS(corrector_divergence);
     if (p->corrector_max_iter < 1) return ab_error_set(err, AB_EINVAL, "corrector_max_iter must be >= 1");
-    if (!(p->min_turn_cos > -1.0 && p->min_turn_cos < 1.0)) return ab_error_set(err, AB_EINVAL, "min_turn_cos must lie in (-1, 1)");
+    if (!(p->min_turn_cos > -1.0 && p->min_turn_cos < 1.0)) return ab_error_set(err, AB_EINVAL, "min_turn_cos must lie in (-1, 1) (got %g)", p->min_turn_cos);
+    if (!(p->check_min_factor >= 1.0)) return ab_error_set(err, AB_EINVAL, "check_min_factor must be >= 1 (got %g)", p->check_min_factor);
     POS(max_correction); POS(max_correction_abs);
     POS(locate_tol);
     if (p->locate_max_iter < 1) return ab_error_set(err, AB_EINVAL, "locate_max_iter must be >= 1");
@@ -299,7 +301,7 @@ ab_status ab_cont_step(ab_cont *c, ab_cont_step_info *info, ab_error *err)
     int iters = 0;
     ab_status st = ab_cont_correct(c, pred, c->tau, x1, &iters, err);
     if (st == AB_OK) st = ab_cont_tangent_at(c, x1, c->tau, tau1, err);
-    const int large = c->ds > 4 * cp->ds_min;
+    const int large = c->ds > cp->check_min_factor * cp->ds_min;
     if (st == AB_OK && large && ab_cont_dot(c, c->tau, tau1) < cp->min_turn_cos)
         st = ab_error_set(err, AB_ENOCONV, "the branch turns too sharply");
     if (st == AB_OK && large) {

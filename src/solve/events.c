@@ -241,13 +241,22 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
                     ab_pending pd;
                     memset(&pd, 0, sizeof pd);
                     pd.phi = malloc(sizeof(double) * c->n);
-                    if (!pd.phi) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
+                    if (!pd.phi) {
+                        free(sp.tangent);
+                        st = ab_error_set(err, AB_ENOMEM, "out of memory");
+                        break;
+                    }
                     double dmu_dp = (ev[e].f1 - ev[e].f0) / (x1[c->n] - xk[c->n]);
                     ab_error scratch = {0};
                     if (ab_builder_reduce(c, ev[e].x, dmu_dp, &sp, &pd, &scratch) != AB_OK) {
+                        /* reported as a branch point of unknown kind, not followed, and the
+                         * run says so (a warning in summary.json) */
                         sp.type = AB_SP_PITCHFORK;
                         sp.criticality = AB_CRIT_UNKNOWN;
-                        snprintf(sp.note, sizeof sp.note, "classification failed: %.150s", scratch.msg);
+                        snprintf(sp.note, sizeof sp.note, "classification failed, not followed: %.150s", scratch.msg);
+                        ab_builder_warn(c, "the branch point at %.10g could not be classified (special point %d): its "
+                                           "branches are not followed (see its note)",
+                                        ev[e].x[c->n], c->diag->n_special);
                         free(pd.phi);
                         pd.phi = NULL;
                     }

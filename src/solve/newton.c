@@ -163,7 +163,7 @@ ab_status ab_newton_solve_problem(ab_newton *nw, ab_problem *p, double *u, const
             ab_error scratch = {0};
             if (extended_residual(nw, p, nw->trial, nw->Ftrial, &scratch) != AB_OK) continue;
             double f1 = norm_2(nw->Ftrial, m);
-            if (isfinite(f1) && f1 <= (1.0 - 1e-4 * lambda) * f0) { accepted = 1; break; }
+            if (isfinite(f1) && f1 <= (1.0 - AB_NEWTON_ARMIJO * lambda) * f0) { accepted = 1; break; }
         }
         if (!accepted) {
             /* leave the problem's state evaluation at u, not at the last trial */

@@ -3,6 +3,7 @@
  * criticality and the predictor of the bifurcating branch (docs/continuation.md). */
 #include "solve/builder.h"
 
+#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -169,7 +170,7 @@ ab_status ab_builder_reduce(ab_builder *c, const double *x, double dmu_dp, ab_sp
     /* quadratic coefficient */
     st = d2(c, x, phi, q, err);
     double a = st ? 0.0 : vdot(psi_v, q, n), qn = sqrt(vdot(q, q, n));
-    int pitchfork = fabs(a) <= c->prm.pitchfork_tol * fmax(qn, 1e-300);
+    int pitchfork = fabs(a) <= c->prm.pitchfork_tol * fmax(qn, DBL_MIN);
     /* a_lambda = psi . (F_up phi + F_uu[phi, v]),  J v = -F_p (v perpendicular to phi) */
     if (!st) st = linearize_at(c, x, v, err);
     if (!st) {

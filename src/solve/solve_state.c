@@ -16,7 +16,7 @@
 /* A state is uniform (to the solver's accuracy) when both order parameters vanish. */
 static int looks_uniform(const ab_observables *obs)
 {
-    return fabs(obs->r) < 1e-6 && fabs(obs->S) < 1e-6;
+    return fabs(obs->r) < AB_UNIFORM_ORDER_TOL && fabs(obs->S) < AB_UNIFORM_ORDER_TOL;
 }
 
 /* A label's u, on a discretisation of the label's size (ab_spec_apply_label gives the spec
@@ -172,7 +172,7 @@ ab_status ab_resolve_state_with(const ab_spec *spec, const ab_solve_opts *sopts,
         if ((st = ab_disc_create_with_nodes(spec, nodes, &disc, err))) break;
         const size_t n = ab_disc_dim(disc);
         if (!(u = malloc(sizeof(double) * n))) { st = ab_error_set(err, AB_ENOMEM, "out of memory"); break; }
-        if ((st = ab_newton_create(n, &newton, err))) break;
+        if ((st = ab_newton_create_with(n, ab_spec_linsol_type(spec, n), &spec->linear_solver.params, &newton, err))) break;
         int from_prev = prev != NULL;
         if (from_prev) st = ab_disc_transfer(disc, prev, u_prev, u, err);
         else st = ab_initial_state(disc, &spec->state, u, err);
@@ -368,7 +368,7 @@ ab_status ab_solve_problem_with(const ab_spec *spec, const ab_solve_opts *opts, 
                               ab_kappa_l(m->kind, m->d, m->beta, 1), ab_kappa_l(m->kind, m->d, m->beta, 2));
             goto done;
         }
-        if (spec->state.type == AB_STATE_CLUSTER && res->obs.r < 1e-6) {
+        if (spec->state.type == AB_STATE_CLUSTER && res->obs.r < AB_UNIFORM_ORDER_TOL) {
             st = ab_error_set(err, AB_ENOCONV,
                               "the cluster guess converged to a state with no polar order (r = %.3g, S = %.3g): "
                               "not a 1-cluster; try a smaller kappa", res->obs.r, res->obs.S);

@@ -228,7 +228,7 @@ static const struct {
     int is_int;
 } tolerance_fields[] = {
     TOL_D(step_grow), TOL_D(step_shrink), TOL_D(step_fail_shrink), TOL_I(fast_iterations), TOL_I(slow_iterations),
-    TOL_D(state_weight), TOL_I(corrector_max_iter), TOL_D(corrector_divergence), TOL_D(min_turn_cos),
+    TOL_D(state_weight), TOL_I(corrector_max_iter), TOL_D(corrector_divergence), TOL_D(min_turn_cos), TOL_D(check_min_factor),
     TOL_D(max_correction), TOL_D(max_correction_abs), TOL_D(locate_tol), TOL_I(locate_max_iter),
     TOL_D(fd_step_second), TOL_D(fd_step_third), TOL_D(fd_param_floor), TOL_D(zero_vector_tol), TOL_D(pitchfork_tol),
     TOL_D(degenerate_tol), TOL_D(mirror_tol), TOL_D(symmetric_state_tol), TOL_D(switch_min_factor),
@@ -258,7 +258,11 @@ static ab_status parse_tolerances(ab_yctx *ctx, const yaml_node_t *node, ab_cont
                 st = ab_y_int(ctx, node, tolerance_fields[i].key, field, *(int *)at, 0, 1000000, &v, NULL);
                 if (!st) *(int *)at = (int)v;
             } else {
-                st = ab_y_double(ctx, node, tolerance_fields[i].key, field, *(double *)at, POSITIVE, (double *)at, NULL);
+                /* a cosine may be negative (a turn beyond 90 degrees); everything else is > 0 */
+                const ab_range cosine = {-1.0, 1.0, 1, 1};
+                const int is_cos = strcmp(tolerance_fields[i].key, "min_turn_cos") == 0;
+                st = ab_y_double(ctx, node, tolerance_fields[i].key, field, *(double *)at, is_cos ? cosine : POSITIVE,
+                                 (double *)at, NULL);
             }
         }
         if (st) return st;
@@ -267,7 +271,20 @@ static ab_status parse_tolerances(ab_yctx *ctx, const yaml_node_t *node, ab_cont
     p->ds_min = c->ds_min;
     p->ds_max = c->ds_max;
     ab_error e = {0};
-    if (ab_cont_params_check(p, &e)) return ab_y_fail(ctx, node, "continuation.tolerances", "%s", e.msg);
+    if (ab_cont_params_check(p, &e)) {
+        /* the check's message starts with the field that fails: point at its key */
+        char field[96] = "continuation.tolerances";
+        const yaml_node_t *where = node;
+        for (size_t i = 0; i < N_TOLERANCES; i++) {
+            const size_t len = strlen(tolerance_fields[i].key);
+            if (strncmp(e.msg, tolerance_fields[i].key, len) == 0 && (e.msg[len] == ' ' || e.msg[len] == '\0')) {
+                snprintf(field, sizeof field, "continuation.tolerances.%s", tolerance_fields[i].key);
+                if (node && ab_y_get(ctx, node, tolerance_fields[i].key)) where = ab_y_get(ctx, node, tolerance_fields[i].key);
+                break;
+            }
+        }
+        return ab_y_fail(ctx, where, field, "%s", e.msg);
+    }
     return AB_OK;
 }
 
