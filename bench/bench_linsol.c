@@ -5,8 +5,11 @@
  *   bench_linsol time CASE N REPS [STATEFILE]   times both paths (interleaved), writes u*
  *   bench_linsol mem CASE N WHAT STATEFILE      WHAT = base | newton-dense | newton-gmres |
  *                                               cont-dense | cont-gmres; prints ru_maxrss
+ *   bench_linsol branch CASE N STEPS            follows the branch (kappa increasing) with
+ *                                               both paths: GMRES mat-vecs per step, folds
  * CASE: a = SA d=3 beta=4 kappa=0.05 (Funk-Hecke kernel), b = SA d=3 beta=20 kappa=0.01
- * (log-domain kernel), both the 1-cluster. */
+ * (log-domain kernel), c = USA d=3 beta=4 kappa=0.005, d = SA d=3 beta=4 kappa=1e-4 (the
+ * sharpest states of the parameter-range benchmark), all the 1-cluster. */
 #define _POSIX_C_SOURCE 200809L
 #include "attnbif/cont.h"
 #include "attnbif/results.h"
@@ -155,7 +158,10 @@ static const char *case_yaml(char c)
 {
     if (c == 'a') return "model: SA\nd: 3\nbeta: 4\nkappa: 0.05\nstate: {type: cluster}\n";
     if (c == 'b') return "model: SA\nd: 3\nbeta: 20\nkappa: 0.01\nstate: {type: cluster}\n";
-    fprintf(stderr, "bench_linsol: unknown case %c (a or b)\n", c);
+    /* the sharpest states of the parameter-range benchmark (1024 nodes there) */
+    if (c == 'c') return "model: USA\nd: 3\nbeta: 4\nkappa: 0.005\nstate: {type: cluster}\n";
+    if (c == 'd') return "model: SA\nd: 3\nbeta: 4\nkappa: 0.0001\nstate: {type: cluster}\n";
+    fprintf(stderr, "bench_linsol: unknown case %c (a, b, c or d)\n", c);
     exit(2);
 }
 
@@ -430,6 +436,65 @@ static int run_mem(char c, int nodes, const char *what, const char *statefile)
     return 0;
 }
 
+/* The branch from the state in the direction of increasing kappa, STEPS steps of the
+ * adaptive continuation on each path: how many mat-vecs GMRES needs per step along a whole
+ * branch (through its fold and back towards the uniform state, where the Jacobian is
+ * singular at the branch point), and the total time of each path. */
+static int run_branch(char c, int nodes, int steps)
+{
+    bench b;
+    ab_error err = {0};
+    bench_init(&b, c, nodes, NULL, 1);
+    const size_t n = b.n;
+    const ab_linsol_type types[2] = {AB_LINSOL_DENSE, AB_LINSOL_GMRES};
+    double total[2] = {0.0, 0.0}, kmin = b.kappa, kmax = b.kappa, last_kappa[2] = {0.0, 0.0};
+    long mv_max = 0, mv_sum = 0;
+    int folds = 0, rejected[2] = {0, 0}, accepted[2] = {0, 0}, its_max = 0;
+    for (int k = 0; k < 2; k++) {
+        cont_bench cb;
+        cont_init(&b, types[k], &cb);
+        double *dir = calloc(n + 1, sizeof(double));
+        dir[n] = 1.0;
+        if (ab_cont_tangent_at(cb.cont, cb.x0, dir, cb.tau0, &err)) die("tangent", &err);
+        free(dir);
+        if (ab_cont_set(cb.cont, cb.x0, cb.tau0, 0, &err)) die("cont set", &err);
+        for (int s = 0; s < steps; s++) {
+            ab_cont_step_info info;
+            const double tp = ab_cont_tangent(cb.cont)[n];
+            b.cnt.matvecs = 0;
+            double t0 = now();
+            ab_status st = ab_cont_step(cb.cont, &info, &err);
+            total[k] += now() - t0;
+            if (st == AB_ENOCONV && ab_cont_ds(cb.cont) >= ab_cont_get_params(cb.cont)->ds_min) {
+                rejected[k]++;
+                continue;
+            }
+            if (st) die("branch step", &err);
+            accepted[k]++;
+            const double kap = ab_cont_point(cb.cont)[n];
+            if (k == 1) {
+                mv_max = b.cnt.matvecs > mv_max ? b.cnt.matvecs : mv_max;
+                mv_sum += b.cnt.matvecs;
+                its_max = info.corrector_iterations > its_max ? info.corrector_iterations : its_max;
+                folds += (tp > 0) != (ab_cont_tangent(cb.cont)[n] > 0);
+                kmin = fmin(kmin, kap);
+                kmax = fmax(kmax, kap);
+            }
+            last_kappa[k] = kap;
+        }
+        cont_free(&cb);
+    }
+    printf("case=%c N=%d steps=%d dense_accepted=%d gmres_accepted=%d dense_rejected=%d gmres_rejected=%d "
+           "kappa_min=%.6g kappa_max=%.6g kappa_end_dense=%.12g kappa_end_gmres=%.12g folds=%d "
+           "corrector_its_max=%d gmres_matvecs_per_step_max=%ld gmres_matvecs_per_step_mean=%.1f "
+           "dense_total=%.4g gmres_total=%.4g ratio=%.3g\n",
+           c, nodes, steps, accepted[0], accepted[1], rejected[0], rejected[1], kmin, kmax, last_kappa[0],
+           last_kappa[1], folds, its_max, mv_max, accepted[1] ? (double)mv_sum / accepted[1] : 0.0, total[0],
+           total[1], total[0] / total[1]);
+    bench_free(&b);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     ab_init();
@@ -440,9 +505,11 @@ int main(int argc, char **argv)
         const int with_spectrum = argc >= 7 ? atoi(argv[6]) : 1;
         return run_time(argv[2][0], atoi(argv[3]), reps, sf, with_spectrum);
     }
+    if (argc >= 5 && strcmp(argv[1], "branch") == 0) return run_branch(argv[2][0], atoi(argv[3]), atoi(argv[4]));
     if (argc >= 6 && strcmp(argv[1], "mem") == 0) return run_mem(argv[2][0], atoi(argv[3]), argv[4], argv[5]);
     fprintf(stderr,
             "usage: bench_linsol time CASE N REPS [STATEFILE [SPECTRUM 0|1]]\n"
-            "       bench_linsol mem CASE N base|newton-dense|newton-gmres|cont-dense|cont-gmres STATEFILE\n");
+            "       bench_linsol mem CASE N base|newton-dense|newton-gmres|cont-dense|cont-gmres STATEFILE\n"
+            "       bench_linsol branch CASE N STEPS\n");
     return 2;
 }
