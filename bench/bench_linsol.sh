@@ -4,7 +4,7 @@
 # Times: bench_linsol time (both paths interleaved in one process, medians). Memory: every
 # configuration in a process of its own (peak RSS), minus the baseline process that only
 # holds the discretisation, the state and its linearisation. Branches: bench_linsol branch
-# (GMRES mat-vecs per step along a branch through its fold). About 25 minutes in all on
+# (GMRES mat-vecs per step along a branch through its fold). About 20 minutes in all on
 # the project machine, most of it at 4096 nodes (NS, CASES, MEM_NS, BRANCH_NS, HARD_NS
 # choose a subset; a variable set to " " skips its part).
 #   usage: bench/bench_linsol.sh [BUILD_DIR] [OUT_DIR]     (defaults build, output/bench_linsol)
