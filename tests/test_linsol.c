@@ -993,9 +993,37 @@ static void zonal_jacobian(ab_tally *t, const char *yaml, const char *what)
     free(u); free(J); free(b); free(xd); free(xg); free(xr);
 }
 
+/* linear_solver: {type: auto} resolves to dense up to AB_LINSOL_AUTO_DENSE_MAX unknowns and
+ * to GMRES above (the crossover of docs/benchmarks.md, "Linear solvers"); an explicit type
+ * holds at any size. */
+static void auto_type(ab_tally *t)
+{
+    static const char *const yaml[3] = {"model: SA\nd: 3\nbeta: 4\nkappa: 0.1\n",
+                                        "model: SA\nd: 3\nbeta: 4\nkappa: 0.1\nlinear_solver: {type: dense}\n",
+                                        "model: SA\nd: 3\nbeta: 4\nkappa: 0.1\nlinear_solver: {type: gmres}\n"};
+    ab_spec spec[3];
+    for (int i = 0; i < 3; i++) {
+        ab_error err = {0};
+        if (!ab_check(t, ab_spec_parse_string(yaml[i], "auto.yaml", &spec[i], &err) == AB_OK, "auto: spec %d parses %s", i, err.msg))
+            return;
+    }
+    const size_t at = AB_LINSOL_AUTO_DENSE_MAX;
+    ab_check(t, spec[0].linear_solver.type == AB_LINSOL_AUTO && ab_spec_linsol_type(&spec[0], 8) == AB_LINSOL_DENSE &&
+                    ab_spec_linsol_type(&spec[0], at) == AB_LINSOL_DENSE &&
+                    ab_spec_linsol_type(&spec[0], at + 1) == AB_LINSOL_GMRES &&
+                    ab_spec_linsol_type(&spec[0], 4096) == AB_LINSOL_GMRES,
+             "linear_solver auto (the default): dense for n <= %zu, GMRES above", at);
+    /* docs/spec.md: the smallest grid nodes: auto uses is already past the crossover */
+    ab_check(t, ab_spec_linsol_type(&spec[0], AB_NODES_AUTO_START) == AB_LINSOL_GMRES,
+             "linear_solver auto: GMRES from the first nodes: auto grid (%d nodes) up", AB_NODES_AUTO_START);
+    ab_check(t, ab_spec_linsol_type(&spec[1], 4096) == AB_LINSOL_DENSE && ab_spec_linsol_type(&spec[2], 8) == AB_LINSOL_GMRES,
+             "an explicit linear_solver type holds at any size");
+}
+
 int main(void)
 {
     ab_tally t = {0};
+    auto_type(&t);
     const size_t ns[] = {1, 2, 5, 50, 300};
     for (int i = 0; i < 5; i++) dense_vs_gmres(&t, ns[i], AB_GMRES_RESTART);
     dense_vs_gmres(&t, 50, 5);

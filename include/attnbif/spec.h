@@ -56,10 +56,11 @@ typedef struct {
 } ab_continuation_spec;
 
 /* The `linear_solver:` section: which solver Newton and the corrector use. auto picks dense
- * LU below AB_LINSOL_AUTO_DENSE_MAX unknowns and GMRES above (docs/benchmarks.md has the
- * measured crossover). */
+ * LU up to AB_LINSOL_AUTO_DENSE_MAX unknowns and GMRES above: the measured crossover lies
+ * between 16 nodes (a tie) and 32 (GMRES ahead in every measurement, and by 3-36x from 1024
+ * up; docs/benchmarks.md, "Linear solvers"). */
 #define AB_LINSOL_AUTO (-1)
-#define AB_LINSOL_AUTO_DENSE_MAX 1024
+#define AB_LINSOL_AUTO_DENSE_MAX 24
 typedef struct {
     int type; /* AB_LINSOL_AUTO or an ab_linsol_type */
     ab_linsol_params params;
