@@ -5,7 +5,6 @@
 
 #include "attnbif/error.h"
 #include "attnbif/cont.h"
-#include "attnbif/disc.h"
 #include "attnbif/linsol.h"
 #include "attnbif/model.h"
 #include "attnbif/sim.h"

@@ -2,7 +2,7 @@
  * discretisation's view as a problem object (docs/library.md, "Problems"). */
 #include "disc/disc_impl.h"
 
-#include "solve/problem_impl.h"
+#include "core/problem_impl.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* libFuzzer target: the label reader (state: {type: label}, restarts from
  * labels/LABEL.csv), on the input as an in-memory stream. */
 #define _POSIX_C_SOURCE 200809L
-#include "io/label_in.h"
+#include "spec/label_in.h"
 
 #include <stdint.h>
 #include <stdio.h>

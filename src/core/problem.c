@@ -3,7 +3,7 @@
  * operations a concrete problem supplies (docs/library.md, "Problems"). */
 #include "attnbif/problem.h"
 
-#include "solve/problem_impl.h"
+#include "core/problem_impl.h"
 
 #include <math.h>
 #include <stdlib.h>

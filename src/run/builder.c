@@ -1,7 +1,7 @@
 /* The diagram builder: the first state, following each branch with the continuation
  * object (window edges, stability at every point, resolution checks), recording points
  * and special points, and the driver ab_run_diagram (docs/continuation.md). */
-#include "solve/builder.h"
+#include "run/builder.h"
 
 #include "attnbif/label.h"
 

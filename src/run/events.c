@@ -1,7 +1,7 @@
 /* Special points along a step: which eigenvalues crossed (continuous test functions), their
  * location by Illinois regula falsi on the branch, and their recording, with a branch
  * switch queued at each branch point the discretisation can follow (docs/continuation.md). */
-#include "solve/builder.h"
+#include "run/builder.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Branches still to follow: the queue of branch points with their predictors, the tests
  * that a special point or a switched branch is already in the diagram, and branch
  * switching itself (docs/continuation.md, "Branch switching"). */
-#include "solve/builder.h"
+#include "run/builder.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Internal: the label reader on an open stream (the fuzz target reads from memory). */
-#ifndef AB_IO_LABEL_IN_H
-#define AB_IO_LABEL_IN_H
+#ifndef AB_SPEC_LABEL_IN_H
+#define AB_SPEC_LABEL_IN_H
 
 #include "attnbif/label.h"
 

@@ -1,7 +1,7 @@
 /* Normal forms at branch points (Lyapunov-Schmidt reduction): kernel vectors, the
  * quadratic and cubic coefficients of the reduced equation by finite differences of F,
  * criticality and the predictor of the bifurcating branch (docs/continuation.md). */
-#include "solve/builder.h"
+#include "run/builder.h"
 
 #include <float.h>
 #include <lapacke.h>
