@@ -467,6 +467,34 @@ int main(void)
         ab_check(&t, code == 0 && strstr(msg, want) != NULL, "solve from %s: exit %d, %s (exact)", sp[i].label, code, want);
     }
 
+    /* state.switch: a restart from a branch point follows the branches born there (AUTO's
+     * ISW = -1): each special point they meet is one of the original diagram's (same type,
+     * parameter to RESTART_PARAM_RTOL; r and S to 1e-6, because at a fold they vary like
+     * the square root of the parameter's 1e-12 location error). */
+    for (int i = 0; i < nsp; i++) {
+        if (sp[i].branch != 1 || strncmp(sp[i].label, "BP", 2) != 0) continue;
+        snprintf(state, sizeof state, "state: {type: label, path: %s, label: %s, switch: true}", run, sp[i].label);
+        write_spec(spec, DEFAULT, state, NULL, NULL);
+        snprintf(args, sizeof args, "run %s -q -o %s", spec, out);
+        const int code = ab_run_program(args, errfile);
+        const int nsr = code == 0 ? read_specials(out, sr, 64) : 0;
+        int branches = 0, matched = 0, met = 0;
+        for (int k = 0; k < nsr; k++) {
+            if (sr[k].branch > branches) branches = sr[k].branch;
+            if (sr[k].branch < 2) continue;
+            met++;
+            for (int j = 0; j < nsp; j++)
+                if (!strcmp(sr[k].type, sp[j].type) && fabs(sr[k].kappa - sp[j].kappa) <= RESTART_PARAM_RTOL * sp[j].kappa &&
+                    fabs(sr[k].r - sp[j].r) + fabs(sr[k].S - sp[j].S) <= 1e-6) {
+                    matched++;
+                    break;
+                }
+        }
+        ab_check(&t, code == 0 && branches >= 2 && met >= 1 && matched == met,
+                 "switch at %s: exit %d, %d branches, the %d special points on its new branches are the original's (%d)",
+                 sp[i].label, code, branches, met, matched);
+    }
+
     /* The label's node count wins: a 48-node run restarted by a 96-node spec stays on 48. */
     char run48[256];
     snprintf(run48, sizeof run48, "%s/n48", tmp);

@@ -36,6 +36,8 @@ typedef struct ab_state_spec {
     double r;         /* cluster/antipodal: polar (cluster) or nematic-like target of the guess; 0: automatic */
     char path[AB_PATH_MAX]; /* file: the profile; label: the run directory */
     char label[AB_LABEL_NAME_MAX]; /* label only: which labelled point (BP2) */
+    int switch_branch;             /* label only (a BP): follow the branches born there, not the label's own
+                                      (AUTO's ISW = -1) */
 } ab_state_spec;
 
 /* The `continuation:` section (attnbif run). */

@@ -398,6 +398,40 @@ static ab_status label_start(ab_builder *b, double *x, double *tau, ab_special_t
     return st;
 }
 
+/* A restart from a branch point that follows the branches born there (state.switch, as
+ * AUTO's ISW = -1): branch 1 is the branch point alone, classified again here (without the
+ * crossing's slope, so a pitchfork's criticality is unknown), and the branches leaving it
+ * are switched to and followed as in a run. */
+static ab_status switch_at_label(ab_builder *b, ab_branch *br, const double *x, const double *tau, const ab_stab_info *si,
+                                 ab_error *err)
+{
+    ab_special_point sp;
+    memset(&sp, 0, sizeof sp);
+    if ((sp.tangent = malloc(sizeof(double) * b->np1))) memcpy(sp.tangent, tau, sizeof(double) * b->np1);
+    sp.sector = 0;
+    sp.l = -1;
+    ab_pending pd;
+    memset(&pd, 0, sizeof pd);
+    pd.phi = malloc(sizeof(double) * b->n);
+    if (!pd.phi) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    ab_status st = ab_builder_reduce(b, x, 0.0, &sp, &pd, err);
+    if (st) {
+        free(pd.phi);
+        free(sp.tangent);
+        ab_error_prefix(err, "the branch point %s cannot be classified: ", b->spec->state.label);
+        return st;
+    }
+    if ((sp.null_vector = malloc(sizeof(double) * b->n))) memcpy(sp.null_vector, pd.phi, sizeof(double) * b->n);
+    snprintf(sp.note, sizeof sp.note, "restart from %s: the branches born here", b->spec->state.label);
+    const int idx = ab_builder_add_special(b, br, x, &sp, si, err);
+    if (idx < 0) { free(pd.phi); return AB_ENOMEM; }
+    snprintf(br->end_reason, sizeof br->end_reason, "the restart point %s (state.switch: its branches follow)",
+             b->spec->state.label);
+    pd.special = idx;
+    if ((st = ab_builder_push_pending(b, x, &pd, err))) { free(pd.phi); return st; }
+    return ab_builder_run_queue(b, err);
+}
+
 static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
 {
     ab_diagram_init(diag, spec, (ab_param_id)spec->continuation.parameter);
@@ -425,6 +459,11 @@ static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opt
     ab_stab_info si;
     if ((st = ab_builder_stability(&b, x, spec->sectors, spec->n_sectors, &si, err))) { builder_free(&b); return st; }
     ab_branch *br = ab_diagram_add_branch(diag, -1);
+    if (from_label && spec->state.switch_branch) {
+        st = br ? switch_at_label(&b, br, x, tau, &si, err) : ab_error_set(err, AB_ENOMEM, "out of memory");
+        builder_free(&b);
+        return st;
+    }
     ab_branch_point bp;
     ab_builder_observe(&b, x, &si, &bp);
     /* a label's own event, met again in the first step, merges with this row (events.c) */

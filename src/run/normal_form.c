@@ -210,7 +210,11 @@ ab_status ab_builder_reduce(ab_builder *c, const double *x, double dmu_dp, ab_sp
             } else {
                 int side = (a_lam * c3 > 0) ? -1 : 1; /* xi^2 = -6 a_lam lambda / c3 > 0 */
                 int unstable_side = dmu_dp > 0 ? 1 : -1;
-                sp->criticality = side == unstable_side ? AB_CRIT_SUPERCRITICAL : AB_CRIT_SUBCRITICAL;
+                /* without the crossing's slope (a restart at the point) the side is known,
+                 * which side is unstable is not */
+                sp->criticality = dmu_dp == 0.0                ? AB_CRIT_UNKNOWN
+                                  : side == unstable_side ? AB_CRIT_SUPERCRITICAL
+                                                          : AB_CRIT_SUBCRITICAL;
                 pd->q2 = -c3 / (6.0 * a_lam);
                 pd->predicted_side = side;
             }

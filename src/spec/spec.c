@@ -91,10 +91,11 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     spec->state.type = AB_STATE_UNIFORM;
     spec->state.l = 0;
     spec->state.amplitude = 0.0;
+    spec->state.switch_branch = 0;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "l", "amplitude", "path", "r", "label", NULL};
+    static const char *const keys[] = {"type", "l", "amplitude", "path", "r", "label", "switch", NULL};
     static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", "file", "label", NULL};
-    int type, has_l, has_amp, has_path, has_r, has_label;
+    int type, has_l, has_amp, has_path, has_r, has_label, has_switch, do_switch;
     long l;
     double amp, r;
     ab_status st = ab_y_check_map(ctx, node, "state", keys);
@@ -106,7 +107,11 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     if (!st) st = ab_y_string(ctx, node, "path", "state.path", "", spec->state.path, sizeof spec->state.path, &has_path);
     if (!st) st = ab_y_double(ctx, node, "r", "state.r", 0.0, (ab_range){0.0, 1.0, 1, 1}, &r, &has_r);
     if (!st) st = ab_y_string(ctx, node, "label", "state.label", "", spec->state.label, sizeof spec->state.label, &has_label);
+    if (!st) st = ab_y_bool(ctx, node, "switch", "state.switch", 0, &do_switch, &has_switch);
     if (st) return st;
+    if (has_switch && type != AB_STATE_LABEL)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "switch"), "state.switch", "only allowed with type: label");
+    spec->state.switch_branch = do_switch;
     if (has_r && type != AB_STATE_CLUSTER)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "r"), "state.r", "only allowed with type: cluster");
     spec->state.r = has_r ? r : 0.0;
@@ -120,6 +125,9 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
                          "special_points.csv)");
     if (type != AB_STATE_LABEL && has_label)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "label"), "state.label", "only allowed with type: label");
+    if (do_switch && strncmp(spec->state.label, "BP", 2) != 0)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "switch"), "state.switch",
+                         "only a branch point (BP) has other branches to switch to, not %s", spec->state.label);
     if (has_label && !ab_label_name_valid(spec->state.label))
         return ab_y_fail(ctx, ab_y_get(ctx, node, "label"), "state.label",
                          "'%s' is not a label: a label is LP, BP, HB or EP and a number from 1, e.g. BP2",
