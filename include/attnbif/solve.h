@@ -115,6 +115,12 @@ void ab_eigensolver_set_dense_max(ab_eigensolver *solver, int dense_max);
 ab_status ab_spectrum_compute(ab_eigensolver *solver, ab_disc *disc, const double *u, const int *sectors,
                               int n_sectors, ab_spectrum *spectrum, ab_error *err);
 void ab_spectrum_free(ab_spectrum *spectrum);
+/* The same into the eigensolver's own buffer (no allocation once it has grown to the
+ * largest request): spectrum->values is valid until the next call on this eigensolver and
+ * must not be freed. For callers that only read the spectrum, e.g. at every continuation
+ * step. */
+ab_status ab_spectrum_compute_in(ab_eigensolver *solver, ab_disc *disc, const double *u, const int *sectors,
+                                 int n_sectors, ab_spectrum *spectrum, ab_error *err);
 
 #ifdef __cplusplus
 }

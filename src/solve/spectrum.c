@@ -17,6 +17,8 @@ struct ab_eigensolver {
     double *symq;  /* the sector's symmetry vectors, orthonormalised (max_dim x AB_PROBLEM_MAX_SYMMETRIES) */
     double *align; /* per eigenvalue: how much of its eigenvector lies in their span */
     int *tags;  /* per eigenvalue: 1 if a symmetry mode */
+    ab_eigenvalue *values; /* ab_spectrum_compute_in's results */
+    size_t cap_values;
 };
 
 const char *ab_eig_kind_name(ab_eig_kind kind)
@@ -66,7 +68,7 @@ void ab_eigensolver_destroy(ab_eigensolver *s)
     if (!s) return;
     ab_eigs_destroy(s->dense);
     ab_eigs_destroy(s->arpack);
-    free(s->VR); free(s->wr); free(s->wi); free(s->eerr); free(s->symq); free(s->align); free(s->tags);
+    free(s->VR); free(s->wr); free(s->wi); free(s->eerr); free(s->symq); free(s->align); free(s->tags); free(s->values);
     free(s);
 }
 
@@ -134,20 +136,29 @@ static void tag_symmetry(ab_eigensolver *s, int count, int n, int n_sym, const d
     }
 }
 
-ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u, const int *sectors,
-                              int n_sectors, ab_spectrum *spectrum, ab_error *err)
+/* A spectrum whose values live in the eigensolver's buffer is dropped, not freed. */
+static void drop(ab_spectrum *spectrum) { memset(spectrum, 0, sizeof *spectrum); }
+
+ab_status ab_spectrum_compute_in(ab_eigensolver *s, ab_disc *disc, const double *u, const int *sectors,
+                                 int n_sectors, ab_spectrum *spectrum, ab_error *err)
 {
     memset(spectrum, 0, sizeof *spectrum);
     size_t cap = 0;
     for (int q = 0; q < n_sectors; q++) cap += ab_disc_dim(disc) + 1;
-    spectrum->values = malloc(sizeof(ab_eigenvalue) * (cap ? cap : 1));
-    if (!spectrum->values) return ab_error_set(err, AB_ENOMEM, "out of memory for the spectrum");
+    if (cap > s->cap_values) {
+        /* grows to the largest request once; later calls reuse it */
+        ab_eigenvalue *v = realloc(s->values, sizeof(ab_eigenvalue) * cap);
+        if (!v) return ab_error_set(err, AB_ENOMEM, "out of memory for the spectrum");
+        s->values = v;
+        s->cap_values = cap;
+    }
+    spectrum->values = s->values;
     for (int q = 0; q < n_sectors; q++) {
         ab_sector_op op;
         ab_status st = ab_disc_sector_operator(disc, u, sectors[q], &op, err);
-        if (st) { ab_spectrum_free(spectrum); return st; }
+        if (st) { drop(spectrum); return st; }
         if (op.dim > s->max_dim) {
-            ab_spectrum_free(spectrum);
+            drop(spectrum);
             return ab_error_set(err, AB_EINVAL, "sector %d has dimension %d > eigensolver size %d", op.sector, op.dim, s->max_dim);
         }
         const int n = op.dim;
@@ -178,7 +189,7 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
                 spectrum->partial++;
                 dense = 0;
             } else {
-                if (st == AB_ENOMEM) { ab_spectrum_free(spectrum); return ab_error_set(err, st, "%s", scratch.msg); }
+                if (st == AB_ENOMEM) { drop(spectrum); return ab_error_set(err, st, "%s", scratch.msg); }
                 listed = n;
             }
         }
@@ -186,7 +197,7 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
             ab_error scratch = {0};
             st = ab_eigs_compute(s->dense, &A, &listed, s->wr, s->wi, s->eerr, s->VR, &scratch);
             if (st) {
-                ab_spectrum_free(spectrum);
+                drop(spectrum);
                 return ab_error_set(err, st, "sector %d: %s", op.sector, scratch.msg);
             }
         }
@@ -204,7 +215,7 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
             else if (e->im == 0.0 && fabs(e->re) <= e->err) e->kind = AB_EIG_SLOW;
             else e->kind = AB_EIG_STABILITY;
             if (!isfinite(e->re) || !isfinite(e->im) || !isfinite(e->err)) {
-                ab_spectrum_free(spectrum);
+                drop(spectrum);
                 return ab_error_set(err, AB_ENAN, "sector %d has a non-finite eigenvalue", op.sector);
             }
         }
@@ -221,5 +232,20 @@ ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u,
         if (e->kind == AB_EIG_SLOW) spectrum->n_slow += e->multiplicity;
     }
     spectrum->stable = spectrum->n_unstable == 0;
+    return AB_OK;
+}
+
+ab_status ab_spectrum_compute(ab_eigensolver *s, ab_disc *disc, const double *u, const int *sectors, int n_sectors,
+                              ab_spectrum *spectrum, ab_error *err)
+{
+    ab_status st = ab_spectrum_compute_in(s, disc, u, sectors, n_sectors, spectrum, err);
+    if (st) return st;
+    ab_eigenvalue *own = malloc(sizeof(ab_eigenvalue) * (spectrum->count ? (size_t)spectrum->count : 1));
+    if (!own) {
+        drop(spectrum);
+        return ab_error_set(err, AB_ENOMEM, "out of memory for the spectrum");
+    }
+    memcpy(own, spectrum->values, sizeof(ab_eigenvalue) * (size_t)spectrum->count);
+    spectrum->values = own;
     return AB_OK;
 }
