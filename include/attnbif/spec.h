@@ -144,6 +144,8 @@ ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec
 const char *ab_state_type_name(ab_state_type type);
 /* "zonal", as the spec's discretization.type spells it. */
 const char *ab_disc_type_name(ab_disc_type type);
+/* Unknowns of a discretisation of this type with this node count (0 if none). */
+size_t ab_disc_dim_for(ab_disc_type type, int nodes);
 
 /* The linear solver for a problem of n unknowns (resolves auto). */
 ab_linsol_type ab_spec_linsol_type(const ab_spec *spec, size_t n);

@@ -25,3 +25,11 @@ ab_status ab_disc_create_with_nodes(const ab_spec *spec, int nodes, ab_disc **ou
     return ab_error_set(err, AB_EINVAL, "unknown discretisation type");
 }
 
+
+size_t ab_disc_dim_for(ab_disc_type type, int nodes)
+{
+    switch (type) {
+    case AB_DISC_ZONAL: return nodes > 0 ? (size_t)nodes : 0; /* one unknown per node */
+    }
+    return 0;
+}

@@ -316,9 +316,10 @@ ab_status ab_spec_apply_label(ab_spec *spec, int for_run, const ab_messages *not
         ab_label_free(&lab);
         return st;
     }
-    if (lab.dim != (size_t)lab.nodes) {
-        st = ab_error_set(err, AB_ESPEC, "%s:%d:%d: state.label: %s of %s has dim = %zu unknowns on %d zonal nodes (they "
-                          "must be equal)", sp, line, col, lname, spec->state.path, lab.dim, lab.nodes);
+    if (lab.dim != ab_disc_dim_for(lab.disc, lab.nodes)) {
+        st = ab_error_set(err, AB_ESPEC, "%s:%d:%d: state.label: %s of %s has dim = %zu unknowns, but a %s discretisation "
+                          "with %d nodes has %zu", sp, line, col, lname, spec->state.path, lab.dim,
+                          ab_disc_type_name(lab.disc), lab.nodes, ab_disc_dim_for(lab.disc, lab.nodes));
         ab_label_free(&lab);
         return st;
     }
