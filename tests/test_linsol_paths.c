@@ -97,12 +97,27 @@ static void check_diagram(ab_tally *t, ab_spec *spec)
             worst = fmax(worst, fmax(fabs(p->r - q->r), fabs(p->S - q->S)));
             same_types = same_types && p->label == q->label && p->n_unstable == q->n_unstable;
         }
+    double worst_state = 0.0;
     for (int s = 0; same_shape && s < dd.n_special; s++) {
         const ab_special_point *p = &dd.special[s], *q = &dg.special[s];
         worst = fmax(worst, fabs(p->kappa - q->kappa) / fmax(1.0, fabs(p->kappa)));
         worst = fmax(worst, fabs(p->beta - q->beta) / fmax(1.0, fabs(p->beta)));
         same_types = same_types && p->type == q->type && p->criticality == q->criticality;
+        /* the whole state u at the special point, relative to its size */
+        if (p->x && q->x && p->dim == q->dim) {
+            double scale = 1.0, diff = 0.0;
+            for (size_t i = 0; i < p->dim; i++) {
+                scale = fmax(scale, fabs(p->x[i]));
+                diff = fmax(diff, fabs(p->x[i] - q->x[i]));
+            }
+            worst_state = fmax(worst_state, diff / scale);
+        } else {
+            worst_state = INFINITY;
+        }
     }
+    ab_check(t, same_shape && worst_state <= PATHS_TOL,
+             "%s: the states u at the special points agree to %.0e relative to max|u| (worst %.1e)", spec->path, PATHS_TOL,
+             worst_state);
     ab_check(t, same_shape && same_types, "%s: same labels, stability counts and criticalities", spec->path);
     ab_check(t, same_shape && worst <= PATHS_TOL, "%s: every continuation point and special point agrees to %.0e (worst %.1e)",
              spec->path, PATHS_TOL, worst);

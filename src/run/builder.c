@@ -468,7 +468,9 @@ static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opt
     ab_builder_observe(&b, x, &si, &bp);
     /* a label's own event, met again in the first step, merges with this row (events.c) */
     if (start_type != AB_SP_END) bp.label = start_type;
-    if (!br || (st = ab_branch_add_point(br, &bp, err))) { builder_free(&b); return st ? st : AB_ENOMEM; }
+    if (!br) st = ab_error_set(err, AB_ENOMEM, "out of memory for the diagram");
+    else st = ab_branch_add_point(br, &bp, err);
+    if (st) { builder_free(&b); return st; }
     ab_builder_say(&b, "branch 1 from the %s state at %s = %g", ab_state_type_name(spec->state.type),
                    ab_builder_par_name(&b), x[b.n]);
     /* the first tangent: the label's, or along the parameter in the spec's direction */

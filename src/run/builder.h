@@ -44,7 +44,9 @@ typedef struct {
     ab_cont *cont;
     ab_newton *newton;
     ab_eigensolver *eig;
-    double *xs[6];               /* scratch points (n + 1), each with one owner below */
+    double *xs[6];               /* scratch points (n + 1): 0-2 the driver's and branch switching's, 3-4
+                                    event location's and the normal forms', 5 the fold test function's;
+                                    no two users are active at once */
     double *work, *work2, *work3; /* scratch vectors (n + 1; work2 2 (n + 1)) */
     ab_pending *queue;
     int n_queue, cap_queue;

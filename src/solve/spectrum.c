@@ -18,6 +18,7 @@ struct ab_eigensolver {
     double *align; /* per eigenvalue: how much of its eigenvector lies in their span */
     int *tags;  /* per eigenvalue: 1 if a symmetry mode */
     ab_eigenvalue *values; /* ab_spectrum_compute_in's results */
+    size_t dense_n, cap_VR; /* sizes of the dense eigensolver and of VR, made on demand */
     size_t cap_values;
 };
 
@@ -38,27 +39,21 @@ ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err
     if (max_dim < 1) return ab_error_set(err, AB_EINVAL, "eigensolver of dimension %d", max_dim);
     ab_eigensolver *s = calloc(1, sizeof *s);
     if (!s) return ab_error_set(err, AB_ENOMEM, "out of memory");
-    size_t nn = (size_t)max_dim * max_dim;
     s->max_dim = max_dim;
     s->dense_max = AB_DENSE_MAX;
-    s->VR = malloc(sizeof(double) * nn);
     s->wr = malloc(sizeof(double) * max_dim);
     s->wi = malloc(sizeof(double) * max_dim);
     s->eerr = malloc(sizeof(double) * max_dim);
     s->symq = malloc(sizeof(double) * max_dim * AB_PROBLEM_MAX_SYMMETRIES);
     s->align = malloc(sizeof(double) * max_dim);
     s->tags = malloc(sizeof(int) * max_dim);
-    if (!s->VR || !s->wr || !s->wi || !s->eerr || !s->symq || !s->align || !s->tags) {
+    if (!s->wr || !s->wi || !s->eerr || !s->symq || !s->align || !s->tags) {
         ab_eigensolver_destroy(s);
         return ab_error_set(err, AB_ENOMEM, "out of memory for the eigensolver (dim %d)", max_dim);
     }
-    ab_eigs_params p;
-    ab_eigs_params_default(&p, AB_EIGS_DENSE);
-    ab_status st = ab_eigs_create((size_t)max_dim, &p, &s->dense, err);
-    if (st) {
-        ab_eigensolver_destroy(s);
-        return st;
-    }
+    /* The n x n workspace of the dense eigensolver and of the eigenvectors is made when a
+     * sector first needs it, at that sector's size: a problem whose sectors all go to ARPACK
+     * never holds it. */
     *out = s;
     return AB_OK;
 }
@@ -136,6 +131,31 @@ static void tag_symmetry(ab_eigensolver *s, int count, int n, int n_sym, const d
     }
 }
 
+/* The dense eigensolver for sectors up to size n (made, or made again larger, on demand). */
+static ab_status ensure_dense(ab_eigensolver *s, size_t n, ab_error *err)
+{
+    if (s->dense && s->dense_n >= n) return AB_OK;
+    ab_eigs_destroy(s->dense);
+    s->dense = NULL;
+    s->dense_n = 0;
+    ab_eigs_params p;
+    ab_eigs_params_default(&p, AB_EIGS_DENSE);
+    ab_status st = ab_eigs_create(n, &p, &s->dense, err);
+    if (!st) s->dense_n = n;
+    return st;
+}
+
+/* Room for `count` doubles of eigenvectors. */
+static ab_status ensure_vectors(ab_eigensolver *s, size_t count, ab_error *err)
+{
+    if (count <= s->cap_VR) return AB_OK;
+    double *v = realloc(s->VR, sizeof(double) * count);
+    if (!v) return ab_error_set(err, AB_ENOMEM, "out of memory for eigenvectors (%zu values)", count);
+    s->VR = v;
+    s->cap_VR = count;
+    return AB_OK;
+}
+
 /* A spectrum whose values live in the eigensolver's buffer is dropped, not freed. */
 static void drop(ab_spectrum *spectrum) { memset(spectrum, 0, sizeof *spectrum); }
 
@@ -180,7 +200,8 @@ ab_status ab_spectrum_compute_in(ab_eigensolver *s, ab_disc *disc, const double 
                 p.k = AB_ARNOLDI_EIGS;
                 st = ab_eigs_create((size_t)s->max_dim, &p, &s->arpack, &scratch);
             }
-            if (st == AB_OK)
+            if (!st && op.n_symmetry > 0) st = ensure_vectors(s, (size_t)n * (AB_ARNOLDI_EIGS + 1), &scratch);
+            if (!st)
                 st = ab_eigs_compute(s->arpack, &A, &listed, s->wr, s->wi, s->eerr, op.n_symmetry > 0 ? s->VR : NULL,
                                      &scratch);
             double lowest = INFINITY;
@@ -195,6 +216,10 @@ ab_status ab_spectrum_compute_in(ab_eigensolver *s, ab_disc *disc, const double 
         }
         if (dense) {
             ab_error scratch = {0};
+            if ((st = ensure_dense(s, (size_t)n, err)) || (st = ensure_vectors(s, (size_t)n * n, err))) {
+                drop(spectrum);
+                return st;
+            }
             st = ab_eigs_compute(s->dense, &A, &listed, s->wr, s->wi, s->eerr, s->VR, &scratch);
             if (st) {
                 drop(spectrum);
