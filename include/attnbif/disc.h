@@ -132,8 +132,11 @@ int ab_disc_sector_followable(const ab_disc *disc, int sector);
 ab_status ab_disc_sector_operator(ab_disc *disc, const double *u, int sector, ab_sector_op *op,
                                   ab_error *err);
 
-/* Density on the discretisation's own nodes (coordinates t = <x, pole>) and on a fine
- * grid of n points uniform in theta = arccos t, theta in [0, pi]. */
+/* The polar profile of a state: its density along the meridian through the pole, as a
+ * function of t = <x, pole> (theta = arccos t), at the discretisation's profile points and
+ * on a fine grid of n points uniform in theta in [0, pi]. For a state symmetric about the
+ * pole axis (zonal) this is the whole state and the profile points are its nodes; a
+ * discretisation of the whole sphere takes the meridian through its chosen pole. */
 typedef struct {
     int n;
     double *t, *theta, *rho; /* owned by the caller when filled by ab_disc_profile */
@@ -142,8 +145,8 @@ ab_status ab_disc_profile(ab_disc *disc, const double *u, int n_fine, ab_profile
                           ab_profile *fine, ab_error *err);
 void ab_profile_free(ab_profile *profile);
 
-/* Density of the state u at n arbitrary points given by t = <x, pole> (zonal states),
- * by the discretisation's own spectral interpolation rho = exp(Phi[rho]/kappa) / Z. */
+/* Density of the state u at n points of the same meridian given by t = <x, pole>, by the
+ * discretisation's own interpolation rho = exp(Phi[rho]/kappa) / Z. */
 ab_status ab_disc_density_at(ab_disc *disc, const double *u, int n, const double *t, double *rho,
                              ab_error *err);
 
