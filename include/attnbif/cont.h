@@ -23,6 +23,11 @@ typedef struct {
     /* arclength norm: |x|^2 = state_weight <u, u> + p^2 (u = log rho grows like 1/kappa:
      * unweighted, the arclength would all go to u at small noise) */
     double state_weight;
+    /* 1: the state's weight is state_weight / max(1, <u, u>) at the start of each step, so
+     * that the arclength measures the relative change of u: at small noise, where u grows
+     * like 1/kappa, steps then stay of a fixed relative size in kappa instead of shrinking
+     * like kappa^2 (docs/small-noise.md). 0 (the default): the fixed weight. */
+    int relative_state_norm;
     /* corrector */
     double newton_tol;         /* relative residual tolerance (ab_problem_tolerance) */
     int corrector_max_iter;

@@ -16,6 +16,7 @@ struct ab_cont {
     int k;            /* borders: phase conditions + the arclength row */
     double *x, *tau, *xprev, *tauprev, *xnew, *taunew;
     double ds;
+    double w_state; /* the state's weight in the arclength norm for the current step */
     /* work */
     double *F, *Fp, *pred, *trial, *rhs, *sol, *diff;
     double *B, *C, D[(AB_PROBLEM_MAX_SYMMETRIES + 1) * (AB_PROBLEM_MAX_SYMMETRIES + 1)];
@@ -33,6 +34,7 @@ void ab_cont_params_default(ab_cont_params *p)
     p->fast_iterations = 2;
     p->slow_iterations = 6;
     p->state_weight = 1e-3;
+    p->relative_state_norm = 0;
     p->newton_tol = 1e-12;
     p->corrector_max_iter = 10;
     p->corrector_divergence = 1e3;
@@ -78,6 +80,8 @@ ab_status ab_cont_params_check(const ab_cont_params *p, ab_error *err)
         return ab_error_set(err, AB_EINVAL, "fast_iterations must be >= 0 and below slow_iterations (got %d, %d)", p->fast_iterations,
                             p->slow_iterations);
     POS(state_weight); POS(newton_tol); POS(corrector_divergence);
+    if (p->relative_state_norm != 0 && p->relative_state_norm != 1)
+        return ab_error_set(err, AB_EINVAL, "relative_state_norm must be 0 or 1 (got %d)", p->relative_state_norm);
     if (p->corrector_max_iter < 1) return ab_error_set(err, AB_EINVAL, "corrector_max_iter must be >= 1");
     if (!(p->min_turn_cos > -1.0 && p->min_turn_cos < 1.0)) return ab_error_set(err, AB_EINVAL, "min_turn_cos must lie in (-1, 1) (got %g)", p->min_turn_cos);
     if (!(p->check_min_factor >= 1.0)) return ab_error_set(err, AB_EINVAL, "check_min_factor must be >= 1 (got %g)", p->check_min_factor);
@@ -120,6 +124,7 @@ ab_status ab_cont_alloc(ab_problem *problem, ab_linsol *ls, const ab_cont_params
     c->n = ab_problem_dim(problem);
     c->np1 = c->n + 1;
     c->ds = params->ds;
+    c->w_state = params->state_weight;
     const size_t m = c->n + 1 + AB_PROBLEM_MAX_SYMMETRIES, kmax = AB_PROBLEM_MAX_SYMMETRIES + 1;
     c->x = malloc(sizeof(double) * c->np1); c->tau = malloc(sizeof(double) * c->np1);
     c->xprev = malloc(sizeof(double) * c->np1); c->tauprev = malloc(sizeof(double) * c->np1);
@@ -156,7 +161,7 @@ static double max_abs(const double *x, size_t n)
 /* Arclength inner product: the problem's on u (weighted, see ab_cont_params), plain on p. */
 double ab_cont_dot(ab_cont *c, const double *x, const double *y)
 {
-    return c->params.state_weight * ab_problem_dot(c->problem, x, y) + x[c->n] * y[c->n];
+    return c->w_state * ab_problem_dot(c->problem, x, y) + x[c->n] * y[c->n];
 }
 
 static double xnorm(ab_cont *c, const double *x) { return sqrt(ab_cont_dot(c, x, x)); }
@@ -175,7 +180,14 @@ static ab_status linearize_at(ab_cont *c, const double *x, ab_error *err)
     return st;
 }
 
-/* Set up the linear solver on [J G Fp; (W G)^T 0 0; r^T 0 rp], r = state_weight W tau_u,
+/* The state's weight for steps from the point x (ab_cont_params.relative_state_norm). */
+static void set_weight(ab_cont *c, const double *x)
+{
+    c->w_state = c->params.state_weight;
+    if (c->params.relative_state_norm) c->w_state /= fmax(1.0, ab_problem_dot(c->problem, x, x));
+}
+
+/* Set up the linear solver on [J G Fp; (W G)^T 0 0; r^T 0 rp], r = w_state W tau_u,
  * rp = tau_p (the arclength row along tau), G the phase-condition generators. */
 static ab_status setup_bordered(ab_cont *c, const double *tau, ab_bordered *bo, ab_linop *op, ab_error *err)
 {
@@ -189,7 +201,7 @@ static ab_status setup_bordered(ab_cont *c, const double *tau, ab_bordered *bo, 
         for (size_t i = 0; i < n; i++) c->C[i + (size_t)q * n] = w[i] * g[i];
     }
     memcpy(c->B + (size_t)kp * n, c->Fp, sizeof(double) * n);
-    for (size_t i = 0; i < n; i++) c->C[i + (size_t)kp * n] = c->params.state_weight * (w[i] * tau[i]);
+    for (size_t i = 0; i < n; i++) c->C[i + (size_t)kp * n] = c->w_state * (w[i] * tau[i]);
     memset(c->D, 0, sizeof c->D);
     c->D[kp + (size_t)kp * c->k] = tau[n];
     *bo = (ab_bordered){ab_problem_jacobian(c->problem), c->k, c->B, c->C, c->D};
@@ -278,8 +290,13 @@ ab_status ab_cont_set(ab_cont *c, const double *x, const double *tau, int direct
 {
     memcpy(c->x, x, sizeof(double) * c->np1);
     c->ds = c->params.ds;
+    set_weight(c, x);
     if (tau) {
         memcpy(c->tau, tau, sizeof(double) * c->np1);
+        if (c->params.relative_state_norm) {
+            const double nrm = sqrt(ab_cont_dot(c, c->tau, c->tau));
+            for (size_t i = 0; i < c->np1; i++) c->tau[i] /= nrm;
+        }
     } else {
         memset(c->pred, 0, sizeof(double) * c->np1);
         c->pred[c->n] = direction < 0 ? -1.0 : 1.0;
@@ -330,6 +347,12 @@ ab_status ab_cont_step(ab_cont *c, ab_cont_step_info *info, ab_error *err)
     memcpy(c->tauprev, c->tau, sizeof(double) * c->np1);
     memcpy(c->x, x1, sizeof(double) * c->np1);
     memcpy(c->tau, tau1, sizeof(double) * c->np1);
+    if (c->params.relative_state_norm) {
+        /* the tangent stays a unit vector in the new step's norm */
+        set_weight(c, c->x);
+        const double nrm = sqrt(ab_cont_dot(c, c->tau, c->tau));
+        for (size_t i = 0; i < c->np1; i++) c->tau[i] /= nrm;
+    }
     info->corrector_iterations = iters;
     info->ds = c->ds;
     if (iters <= cp->fast_iterations) c->ds = fmin(cp->ds_max, cp->step_grow * c->ds);
@@ -345,5 +368,10 @@ ab_status ab_cont_accept(ab_cont *c, const double *x_new, ab_error *err)
     memcpy(c->tauprev, c->tau, sizeof(double) * c->np1);
     memcpy(c->x, x_new, sizeof(double) * c->np1);
     memcpy(c->tau, c->taunew, sizeof(double) * c->np1);
+    if (c->params.relative_state_norm) {
+        set_weight(c, c->x);
+        const double nrm = sqrt(ab_cont_dot(c, c->tau, c->tau));
+        for (size_t i = 0; i < c->np1; i++) c->tau[i] /= nrm;
+    }
     return AB_OK;
 }

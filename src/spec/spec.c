@@ -236,7 +236,7 @@ static const struct {
     int is_int;
 } tolerance_fields[] = {
     TOL_D(step_grow), TOL_D(step_shrink), TOL_D(step_fail_shrink), TOL_I(fast_iterations), TOL_I(slow_iterations),
-    TOL_D(state_weight), TOL_I(corrector_max_iter), TOL_D(corrector_divergence), TOL_D(min_turn_cos), TOL_D(check_min_factor),
+    TOL_D(state_weight), TOL_I(relative_state_norm), TOL_I(corrector_max_iter), TOL_D(corrector_divergence), TOL_D(min_turn_cos), TOL_D(check_min_factor),
     TOL_D(max_correction), TOL_D(max_correction_abs), TOL_D(locate_tol), TOL_I(locate_max_iter),
     TOL_D(fd_step_second), TOL_D(fd_step_third), TOL_D(fd_param_floor), TOL_D(zero_vector_tol), TOL_D(pitchfork_tol),
     TOL_D(degenerate_tol), TOL_D(mirror_tol), TOL_D(symmetric_state_tol), TOL_D(switch_min_factor),
