@@ -72,7 +72,7 @@ static void check_newton(ab_tally *t, const ab_spec *spec)
 static void check_diagram(ab_tally *t, ab_spec *spec)
 {
     ab_diagram dd, dg;
-    ab_run_opts opts = {NULL, NULL, NULL};
+    ab_run_opts opts = {NULL};
     ab_error e1 = {0}, e2 = {0};
     spec->linear_solver.type = AB_LINSOL_DENSE;
     ab_status sd = ab_run_diagram(spec, &opts, &dd, &e1);
@@ -132,7 +132,7 @@ static void check_settings(ab_tally *t)
     ab_spec a, b;
     ab_error err = {0};
     ab_diagram da, db;
-    ab_run_opts opts = {NULL, NULL, NULL};
+    ab_run_opts opts = {NULL};
     if (ab_spec_load("problems/default.yaml", &a, &err)) return;
     b = a;
     b.continuation.tolerances.step_grow = 1.2;

@@ -2,7 +2,8 @@
  * kappa shrink like kappa^2 (u = log rho grows like 1/kappa), with relative_state_norm they
  * stay of a fixed relative size. The 1-cluster of SA d = 3, beta = 4 from kappa = 0.05: in
  * 60 steps the relative norm reaches kappa = 0.002, the fixed one does not get below 0.01;
- * the point reached is the state an independent Newton solve finds there. */
+ * the point reached is the state an independent Newton solve finds there. And `solve` at
+ * 1e-3 kappa_1 is resolved (it was refused: the kernel form's choice). */
 #include "attnbif/cont.h"
 #include "attnbif/state.h"
 #include "testutil.h"
@@ -105,5 +106,23 @@ int main(void)
     ab_disc_destroy(disc);
     free(x);
     free(y);
+    {
+        /* solve at 1e-3 kappa_1 with nodes: auto (nodes_max 1024): was refused at every grid
+         * ("kernel error 1.5e-09, limit 1e-09", the Funk-Hecke form's bound, which more nodes
+         * do not lower); the log form resolves it at 768 nodes */
+        ab_spec spec;
+        ab_error err = {0};
+        ab_solve_result res;
+        ab_spec_parse_string("model: SA\nd: 3\nbeta: 4\nkappa: 1.8766778760067454e-4\nstate: {type: cluster}\n"
+                             "eigen: {sectors: [0, 1]}\n",
+                             "tiny.yaml", &spec, &err);
+        ab_status st = ab_solve_problem(&spec, NULL, NULL, &res, &err);
+        ab_check(&t, st == AB_OK && res.resolution.nodes <= 1024 && fabs(res.obs.r - 0.99981215599719042) < 1e-10,
+                 "solve at 1e-3 kappa_1 is resolved (%d nodes, %s kernel, error %.1e) with r = %.14f (1024-node value "
+                 "0.99981215599719, 1e-10): %s",
+                 st ? 0 : res.resolution.nodes, st ? "-" : res.resolution.kernel, st ? 0.0 : res.resolution.kernel_error,
+                 st ? 0.0 : res.obs.r, err.msg);
+        if (st == AB_OK) ab_solve_result_free(&res);
+    }
     return ab_finish(&t);
 }

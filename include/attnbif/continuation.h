@@ -11,13 +11,11 @@
 extern "C" {
 #endif
 
-/* Progress of a run: a line per step and per special point (without a trailing newline
- * and without any program name), to message if set, else to the stream progress (a line
- * each), else nowhere. */
+/* Progress of a run: a line per step and per special point (without any program name)
+ * to the stream progress; NULL for none. ab_run_diagram_with sends the lines to a callback
+ * instead. */
 typedef struct {
     FILE *progress;
-    void (*message)(void *ctx, const char *line);
-    void *message_ctx;
 } ab_run_opts;
 
 /* Draw the bifurcation diagram the spec's `continuation` section asks for: solve the
@@ -27,6 +25,8 @@ typedef struct {
  * ab_diagram_free, also on error). Only a failure to find the first state is an error:
  * a branch that cannot go on ends with an `end` point that says why. */
 ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagram *diagram, ab_error *err);
+/* The same with the progress lines (no newline) to messages (NULL: none). */
+ab_status ab_run_diagram_with(const ab_spec *spec, const ab_messages *messages, ab_diagram *diagram, ab_error *err);
 
 #ifdef __cplusplus
 }

@@ -33,13 +33,9 @@ int ab_cmd_run(const ab_cli_args *args)
     const char *dir = ab_cli_output_dir(args, spec);
     ab_outdir *od = NULL;
     if ((st = ab_cli_output_lock(dir, args->quiet, &od, &err))) { free(spec); return ab_cli_fail(st, &err); }
-    ab_run_opts opts = {NULL, NULL, NULL};
-    if (!args->quiet) {
-        opts.message = say_run;
-        opts.message_ctx = stderr;
-    }
+    const ab_messages progress = {say_run, stderr};
     ab_diagram diagram;
-    st = ab_run_diagram(spec, &opts, &diagram, &err);
+    st = ab_run_diagram_with(spec, args->quiet ? NULL : &progress, &diagram, &err);
     if (!st) st = ab_cli_output_write(od, write_result, &diagram, &err);
     else ab_cli_output_release(od);
     if (!st) {

@@ -20,6 +20,12 @@
  * (the residual's own rounding floor), the kernel evaluation may have before the other form
  * is tried (docs/theory.md, "Choosing the kernel form"). */
 #define AB_KERNEL_TOL 1e-12
+/* ... and never more than this in absolute terms (units of u = log rho) without trying the
+ * log form: at small noise the terms grow like 1/kappa and a relative 1e-12 of them passes
+ * the 1e-9 a resolved state may have (AB_RESOLUTION_KERNEL), while the log form stays near
+ * 1e-11 there (SA d = 3, beta = 4, kappa = 1e-3 kappa_1: Funk-Hecke 1.5e-9 at any N, so the
+ * state was refused as unresolved; log form 5.6e-12, resolved at 768 nodes). */
+#define AB_KERNEL_ABS_TOL 1e-10
 /* Switch forms only when the other one is better by this factor (no flip-flopping between
  * two forms of equal accuracy). */
 #define AB_KERNEL_SWITCH_GAIN 4.0
@@ -364,7 +370,8 @@ static ab_status select_kernel(zonal *z, const double *u, ab_error *err)
     z->log_kernel = 0;
     if ((st = eval_state(z, u, err))) return st; /* switches to the log form if K rho is not positive */
     double e_fh = z->log_kernel ? INFINITY : error_funk_hecke(z), e_log = INFINITY;
-    if (!z->log_kernel && (e_fh <= AB_KERNEL_TOL * z->term_scale || !(z->base.params.beta > 0.0))) {
+    if (!z->log_kernel &&
+        (e_fh <= fmin(AB_KERNEL_TOL * z->term_scale, AB_KERNEL_ABS_TOL) || !(z->base.params.beta > 0.0))) {
         z->kernel_error = e_fh;
         if (was_log) set_name(z);
         return AB_OK;

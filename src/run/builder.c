@@ -17,14 +17,13 @@
 
 void ab_builder_say(ab_builder *b, const char *fmt, ...)
 {
-    if (!b->opts || (!b->opts->message && !b->opts->progress)) return;
+    if (!b->messages || !b->messages->line) return;
     char line[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (b->opts->message) b->opts->message(b->opts->message_ctx, line);
-    else fprintf(b->opts->progress, "%s\n", line);
+    b->messages->line(b->messages->ctx, line);
 }
 
 const char *ab_builder_par_name(const ab_builder *b) { return b->par ? "beta" : "kappa"; }
@@ -323,14 +322,14 @@ static void builder_free(ab_builder *b)
     ab_disc_destroy(b->disc);
 }
 
-static ab_status builder_init(ab_builder *b, const ab_spec *spec, int nodes, ab_diagram *diag, const ab_run_opts *opts,
+static ab_status builder_init(ab_builder *b, const ab_spec *spec, int nodes, ab_diagram *diag, const ab_messages *messages,
                               ab_error *err)
 {
     memset(b, 0, sizeof *b);
     b->spec = spec;
     b->cs = &spec->continuation;
     b->diag = diag;
-    b->opts = opts;
+    b->messages = messages;
     b->par = spec->continuation.parameter;
     b->prm = spec->continuation.tolerances;
     b->prm.ds = b->cs->ds;
@@ -432,13 +431,13 @@ static ab_status switch_at_label(ab_builder *b, ab_branch *br, const double *x, 
     return ab_builder_run_queue(b, err);
 }
 
-static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
+static ab_status run_once(const ab_spec *spec, int nodes, const ab_messages *messages, ab_diagram *diag, ab_error *err)
 {
     ab_diagram_init(diag, spec, (ab_param_id)spec->continuation.parameter);
     if (!spec->continuation.present)
         return ab_error_set(err, AB_ESPEC, "%s: the spec has no `continuation` section (see docs/spec.md)", spec->path);
     ab_builder b;
-    ab_status st = builder_init(&b, spec, nodes, diag, opts, err);
+    ab_status st = builder_init(&b, spec, nodes, diag, messages, err);
     if (st) { builder_free(&b); return st; }
     diag->nodes = b.n;
     /* The first state, by Newton at the spec's parameters, or a label's point and tangent. */
@@ -486,9 +485,18 @@ static ab_status run_once(const ab_spec *spec, int nodes, const ab_run_opts *opt
     return AB_OK;
 }
 
+/* ab_run_opts's stream as a message sink. */
+static void to_stream(void *ctx, const char *line) { fprintf(ctx, "%s\n", line); }
+
 ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagram *diag, ab_error *err)
 {
-    ab_status st = run_once(spec, spec->disc.nodes, opts, diag, err);
+    const ab_messages stream = {to_stream, opts ? opts->progress : NULL};
+    return ab_run_diagram_with(spec, opts && opts->progress ? &stream : NULL, diag, err);
+}
+
+ab_status ab_run_diagram_with(const ab_spec *spec, const ab_messages *messages, ab_diagram *diag, ab_error *err)
+{
+    ab_status st = run_once(spec, spec->disc.nodes, messages, diag, err);
     /* nodes: auto: a branch that ran out of resolution means the whole diagram is computed
      * again on the grid it asked for (every point of a diagram on one grid), up to nodes_max. */
     for (int round = 0; !st && spec->disc.nodes == AB_NODES_AUTO && round < AB_RUN_REFINEMENTS; round++) {
@@ -496,15 +504,14 @@ ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagra
         if (need <= diag->nodes) break;
         if (need > spec->disc.nodes_max) need = spec->disc.nodes_max;
         if (need <= diag->nodes) break;
-        if (opts && (opts->message || opts->progress)) {
+        if (messages && messages->line) {
             char line[200];
             snprintf(line, sizeof line, "a branch needs %d nodes (the diagram used %d): computing it again", need,
                      diag->nodes);
-            if (opts->message) opts->message(opts->message_ctx, line);
-            else fprintf(opts->progress, "%s\n", line);
+            messages->line(messages->ctx, line);
         }
         ab_diagram_free(diag);
-        st = run_once(spec, need, opts, diag, err);
+        st = run_once(spec, need, messages, diag, err);
     }
     return st;
 }

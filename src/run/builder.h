@@ -38,7 +38,7 @@ typedef struct {
     const ab_continuation_spec *cs;
     ab_cont_params prm;
     ab_diagram *diag;
-    const ab_run_opts *opts;
+    const ab_messages *messages; /* progress lines; NULL for none */
     int par, n, np1;
     ab_linsol *ls;
     ab_cont *cont;
