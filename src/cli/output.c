@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -78,11 +79,24 @@ static void move_state(int from, int to)
 
 ab_status ab_cli_output_lock(const char *dir, int quiet, ab_outdir **out, ab_error *err)
 {
+    /* The lock file exists from inside ab_outdir_lock on, but the handler knows it only
+     * once the state is LOCKED: the signals wait (blocked) until then, so that one arriving
+     * in between still removes the file (test_fault found it left behind). */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     ab_status st = ab_outdir_lock(dir, out, err);
-    if (st) return st;
+    if (st) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return st;
+    }
     snprintf(g_lock_path, sizeof g_lock_path, "%s", ab_outdir_lock_path(*out));
     atomic_signal_fence(memory_order_seq_cst);
     move_state(OUT_IDLE, OUT_LOCKED);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     int stale = ab_outdir_stale_removed(*out);
     if (stale > 0 && !quiet)
         fprintf(stderr, "attnbif: removed %d stale temporar%s of an interrupted run beside %s\n", stale,
