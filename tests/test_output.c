@@ -196,10 +196,15 @@ static void test_lock(ab_tally *t)
     mkdir(at("locked"), 0777);
     const char *a[] = {"run", at("medium.yaml"), "-q", "-o", at("locked/x"), NULL};
     int pid = ab_spawn(a, err_a, NULL);
-    /* the lock is taken before the work starts */
+    /* the lock is taken before the work starts; the holder writes its pid into the lock
+     * file once flock has succeeded (the file alone may exist a moment before: a second run
+     * started then could take the lock first, and rightly so) */
     double t0 = ab_now();
     const char *lock = at("locked/.x.lock");
-    while (!ab_exists(lock) && ab_now() - t0 < 10.0) {
+    char pid_text[64] = "";
+    while (ab_now() - t0 < 10.0) {
+        slurp(lock, pid_text, sizeof pid_text);
+        if (pid_text[0]) break;
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
