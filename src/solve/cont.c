@@ -166,6 +166,13 @@ double ab_cont_dot(ab_cont *c, const double *x, const double *y)
 
 static double xnorm(ab_cont *c, const double *x) { return sqrt(ab_cont_dot(c, x, x)); }
 
+/* v scaled to unit length in the arclength norm. */
+static void normalize(ab_cont *c, double *v)
+{
+    const double nrm = xnorm(c, v);
+    for (size_t i = 0; i < c->np1; i++) v[i] /= nrm;
+}
+
 ab_status ab_cont_set_point_params(ab_cont *c, const double *x, ab_error *err)
 {
     return ab_problem_set_param(c->problem, c->par, x[c->n], err);
@@ -185,6 +192,15 @@ static void set_weight(ab_cont *c, const double *x)
 {
     c->w_state = c->params.state_weight;
     if (c->params.relative_state_norm) c->w_state /= fmax(1.0, ab_problem_dot(c->problem, x, x));
+}
+
+/* A new current point: the weight for the steps from it, and the tangent kept a unit
+ * vector in that norm (with a fixed weight both are unchanged). */
+static void reweigh(ab_cont *c)
+{
+    if (!c->params.relative_state_norm) return;
+    set_weight(c, c->x);
+    normalize(c, c->tau);
 }
 
 /* Set up the linear solver on [J G Fp; (W G)^T 0 0; r^T 0 rp], r = w_state W tau_u,
@@ -243,8 +259,7 @@ ab_status ab_cont_tangent_at(ab_cont *c, const double *x, const double *tau_prev
     if (st) return singular(st, err);
     memset(c->F, 0, sizeof(double) * c->n);
     if ((st = solve_bordered(c, c->F, 1.0, tau, err))) return st;
-    double nrm = xnorm(c, tau);
-    for (size_t i = 0; i < c->np1; i++) tau[i] /= nrm;
+    normalize(c, tau);
     if (ab_cont_dot(c, tau, tau_prev) < 0.0)
         for (size_t i = 0; i < c->np1; i++) tau[i] = -tau[i];
     return AB_OK;
@@ -293,10 +308,7 @@ ab_status ab_cont_set(ab_cont *c, const double *x, const double *tau, int direct
     set_weight(c, x);
     if (tau) {
         memcpy(c->tau, tau, sizeof(double) * c->np1);
-        if (c->params.relative_state_norm) {
-            const double nrm = sqrt(ab_cont_dot(c, c->tau, c->tau));
-            for (size_t i = 0; i < c->np1; i++) c->tau[i] /= nrm;
-        }
+        reweigh(c);
     } else {
         memset(c->pred, 0, sizeof(double) * c->np1);
         c->pred[c->n] = direction < 0 ? -1.0 : 1.0;
@@ -347,12 +359,7 @@ ab_status ab_cont_step(ab_cont *c, ab_cont_step_info *info, ab_error *err)
     memcpy(c->tauprev, c->tau, sizeof(double) * c->np1);
     memcpy(c->x, x1, sizeof(double) * c->np1);
     memcpy(c->tau, tau1, sizeof(double) * c->np1);
-    if (c->params.relative_state_norm) {
-        /* the tangent stays a unit vector in the new step's norm */
-        set_weight(c, c->x);
-        const double nrm = sqrt(ab_cont_dot(c, c->tau, c->tau));
-        for (size_t i = 0; i < c->np1; i++) c->tau[i] /= nrm;
-    }
+    reweigh(c);
     info->corrector_iterations = iters;
     info->ds = c->ds;
     if (iters <= cp->fast_iterations) c->ds = fmin(cp->ds_max, cp->step_grow * c->ds);
@@ -368,10 +375,6 @@ ab_status ab_cont_accept(ab_cont *c, const double *x_new, ab_error *err)
     memcpy(c->tauprev, c->tau, sizeof(double) * c->np1);
     memcpy(c->x, x_new, sizeof(double) * c->np1);
     memcpy(c->tau, c->taunew, sizeof(double) * c->np1);
-    if (c->params.relative_state_norm) {
-        set_weight(c, c->x);
-        const double nrm = sqrt(ab_cont_dot(c, c->tau, c->tau));
-        for (size_t i = 0; i < c->np1; i++) c->tau[i] /= nrm;
-    }
+    reweigh(c);
     return AB_OK;
 }
