@@ -133,8 +133,9 @@ static void legendre_q(const ab_sht *s, double x, double *q)
 }
 
 /* d q_lm / d theta from the neighbouring orders (no division by sin theta, so accurate at
- * every latitude): -sqrt(l(l+1)) q_l1 for m = 0, and
- * (sqrt((l-m)(l+m+1)) q_{l,m+1} - sqrt((l+m)(l-m+1)) q_{l,m-1}) / 2 for m >= 1. */
+ * every latitude; without the Condon-Shortley phase, d q_11 / d theta = +sqrt(3/2) cos theta):
+ * -sqrt(l(l+1)) q_l1 for m = 0, and
+ * (sqrt((l+m)(l-m+1)) q_{l,m-1} - sqrt((l-m)(l+m+1)) q_{l,m+1}) / 2 for m >= 1. */
 static void legendre_dq(const ab_sht *s, const double *q, double *dq)
 {
     const int L = s->L;
@@ -146,7 +147,7 @@ static void legendre_dq(const ab_sht *s, const double *q, double *dq)
                 dq[at] = -hi;
             } else {
                 const double lo = s->up[s->moff[m - 1] + (size_t)(l - m + 1)] * q[s->moff[m - 1] + (size_t)(l - m + 1)];
-                dq[at] = 0.5 * (hi - lo);
+                dq[at] = 0.5 * (lo - hi);
             }
         }
 }
