@@ -6,6 +6,7 @@
 
 #include <fftw3.h>
 #include <gsl/gsl_math.h> /* M_PI (not in strict C11) */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -21,6 +22,9 @@
 /* ab_sht_eval takes points whose length is 1 within this (it then divides by the length):
  * a larger deviation means the caller passed something other than a direction. */
 #define AB_SHT_UNIT_TOL 1e-8
+/* The Legendre recurrence rescales q_mm only this close to the bottom of long double's range
+ * (reached only where long double is double; see legendre_q). */
+#define AB_SHT_RESCALE_BELOW (LDBL_MIN * 0x1p+256L)
 
 struct ab_sht {
     int L, nlat, nlon;
@@ -38,7 +42,7 @@ struct ab_sht {
     size_t *moff;
     /* Recurrence coefficients a_lm (m-major like the tables) and sqrt((l - m)(l + m + 1)) for
      * the derivative, computed once. */
-    long double *alm;
+    long double *alm, *blm; /* a_lm and a_lm / a_{l-1,m} */
     double *up;
     /* Workspace: coefficients in m-major order (cos and sin parts), one latitude's q_lm
      * (ab_sht_eval) and the FFT buffers the plans were made on. */
@@ -70,7 +74,7 @@ void ab_sht_destroy(ab_sht *sht)
     fftw_free(sht->rbuf);
     fftw_free(sht->cbuf);
     free(sht->w); free(sht->pts); free(sht->ct); free(sht->phi); free(sht->wlat); free(sht->sint);
-    free(sht->plm); free(sht->dplm); free(sht->moff); free(sht->alm); free(sht->up);
+    free(sht->plm); free(sht->dplm); free(sht->moff); free(sht->alm); free(sht->blm); free(sht->up);
     free(sht->ca); free(sht->sa); free(sht->qbuf);
     free(sht);
 }
@@ -103,10 +107,12 @@ static ab_status build_grid(ab_sht *s, ab_error *err)
  * docs/sphere.md are q_l0 and sqrt 2 q_lm cos, sin (m phi)), l = m..L for every m, into
  * q (m-major, offsets moff), by the normalised three-term recurrence in l,
  *   q_mm = prod_{k<=m} sqrt((2k+1)/(2k)) sin^m theta,  q_{m+1,m} = sqrt(2m+3) x q_mm,
- *   q_lm = a_lm (x q_{l-1,m} - q_{l-2,m} / a_{l-1,m}),  a_lm = sqrt((4l^2-1)/(l^2-m^2)),
- * in long double with q_mm carried as mantissa and binary exponent, so that nothing
- * underflows on the way to values that are representable. GSL's own arrays lose up to
- * ~1e3 ulps near the poles (docs/sphere.md, "Transforms"); this recurrence does not. */
+ *   q_lm = a_lm x q_{l-1,m} - (a_lm / a_{l-1,m}) q_{l-2,m},  a_lm = sqrt((4l^2-1)/(l^2-m^2)),
+ * in long double. GSL's own arrays lose up to ~1e3 ulps near the poles; this recurrence
+ * does not (docs/sphere.md, "Transforms"). With x87 or quad long double, q_mm >= sin^L theta
+ * stays far above the bottom of the range at every grid node (and wherever it underflows,
+ * every q_lm of that order is below double's range too); only where long double is double
+ * is q_mm carried as mantissa and binary exponent once it nears the bottom. */
 static void legendre_q(const ab_sht *s, double x, double *q)
 {
     const int L = s->L;
@@ -115,19 +121,22 @@ static void legendre_q(const ab_sht *s, double x, double *q)
     int e = 0;
     for (int m = 0; m <= L; m++) {
         if (m > 0) {
-            int k;
-            pmm = frexpl(pmm * sqrtl((2.0L * m + 1.0L) / (2.0L * m)) * sn, &k);
-            e += k;
+            pmm *= sqrtl((2.0L * m + 1.0L) / (2.0L * m)) * sn;
+            if (pmm < AB_SHT_RESCALE_BELOW && pmm > 0.0L) {
+                int k;
+                pmm = frexpl(pmm, &k);
+                e += k;
+            }
         }
-        const long double *a = s->alm + s->moff[m];
+        const long double *a = s->alm + s->moff[m], *b = s->blm + s->moff[m];
         double *out = q + s->moff[m];
         long double prev = 0.0L, cur = pmm;
-        out[0] = (double)ldexpl(cur, e);
+        out[0] = (double)(e ? ldexpl(cur, e) : cur);
         for (int l = m + 1; l <= L; l++) {
-            const long double next = a[l - m] * (xl * cur - (l > m + 1 ? prev / a[l - m - 1] : 0.0L));
+            const long double next = a[l - m] * xl * cur - b[l - m] * prev;
             prev = cur;
             cur = next;
-            out[l - m] = (double)ldexpl(cur, e);
+            out[l - m] = (double)(e ? ldexpl(cur, e) : cur);
         }
     }
 }
@@ -164,6 +173,8 @@ static ab_status build_tables(ab_sht *s, ab_error *err)
             const size_t at = s->moff[m] + (size_t)(l - m);
             const long double ll = l, mm = m;
             s->alm[at] = l > m ? sqrtl((4.0L * ll * ll - 1.0L) / (ll * ll - mm * mm)) : 1.0L;
+            /* b_{m+1,m} = 0: q_{m-1,m} does not exist */
+            s->blm[at] = l > m + 1 ? s->alm[at] / s->alm[at - 1] : 0.0L;
             s->up[at] = sqrt((double)(l - m) * (double)(l + m + 1));
         }
     for (int k = 0; k < s->nh; k++) {
@@ -226,11 +237,12 @@ ab_status ab_sht_create(int L, int nlat, int nlon, ab_sht **out, ab_error *err)
     s->sa = malloc(s->ntab * sizeof *s->sa);
     s->qbuf = malloc(s->ntab * sizeof *s->qbuf);
     s->alm = malloc(s->ntab * sizeof *s->alm);
+    s->blm = malloc(s->ntab * sizeof *s->blm);
     s->up = malloc(s->ntab * sizeof *s->up);
     s->rbuf = fftw_alloc_real(s->npoints);
     s->cbuf = fftw_alloc_complex((size_t)nlat * (size_t)s->nfreq);
     if (!s->w || !s->pts || !s->ct || !s->phi || !s->wlat || !s->sint || !s->plm || !s->dplm || !s->moff || !s->ca ||
-        !s->sa || !s->qbuf || !s->alm || !s->up || !s->rbuf || !s->cbuf) {
+        !s->sa || !s->qbuf || !s->alm || !s->blm || !s->up || !s->rbuf || !s->cbuf) {
         ab_sht_destroy(s);
         return ab_error_set(err, AB_ENOMEM, "out of memory for a spherical harmonic transform (degree %d, grid %d x %d)",
                             L, nlat, nlon);
