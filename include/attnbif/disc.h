@@ -31,6 +31,15 @@ typedef struct {
     double mass;        /* int rho dsigma (1 at a solution) */
 } ab_observables;
 
+/* One cluster of a state on the whole sphere (docs/sphere.md, "Clusters"). */
+typedef struct {
+    double centre[3];  /* unit vector: the normalised sum of w rho x over the basin */
+    double mass;       /* sum of w rho over the basin (the cluster's share when rho has mass 1) */
+    double peak;       /* rho at the maximum (a grid value) */
+    double prominence; /* peak minus the highest level at which it joins a higher peak's
+                          region (minus min rho for the highest peak) */
+} ab_cluster;
+
 /* The linearised operator restricted to one symmetry sector, as a dense matrix acting on
  * coefficient vectors, with what the stability analysis must know about it. Storage is
  * owned by the discretisation and valid until its next sector call. */
@@ -42,6 +51,13 @@ typedef struct {
     int mass_removed;       /* 1 if the conserved-mass eigenvalue 0 was deflated out */
     int n_symmetry;         /* number of symmetry (Goldstone) vectors below (0 to AB_PROBLEM_MAX_SYMMETRIES) */
     const double *symmetry; /* n_symmetry vectors of length dim, column-major */
+    /* A discretisation too large to assemble its operator (the sphere) leaves matrix NULL
+     * and offers it as mat-vecs, with a preconditioner for the shift-invert solves
+     * (GMRES) and an estimate of its norm (for the shift); all owned by the
+     * discretisation, valid until its next sector call. */
+    const ab_linop *linop;
+    const ab_precond *precond;
+    double norm_estimate;
 } ab_sector_op;
 
 /* Create the discretisation a spec asks for, at the spec's kappa and beta (the spec must
@@ -126,6 +142,14 @@ ab_status ab_disc_initial_guess(ab_disc *disc, const ab_state_spec *state, doubl
 int ab_disc_max_sector(const ab_disc *disc);
 /* Highest harmonic degree the discretisation represents (zonal: nodes - 1). */
 int ab_disc_max_degree(const ab_disc *disc);
+/* The size the spec sets: zonal, the node count; sphere, the harmonic degree L. */
+int ab_disc_size(const ab_disc *disc);
+/* How far the rotation vectors g of the state u are from null vectors of the discrete
+ * linearised operator M: *residual = max |M g| / |g| (NaN without rotation vectors, e.g. at
+ * the uniform state), *floor its rounding floor (docs/theory.md, "Adaptive resolution"). */
+ab_status ab_disc_rotation_residual(ab_disc *disc, const double *u, double *residual, double *floor, ab_error *err);
+/* The floor is this many times the rounding of M g (eps ||M||). */
+#define AB_RESOLUTION_ROTATION_ROUNDING 100.0
 /* Can a branch that bifurcates through a crossing in this sector be followed on this
  * discretisation (its states stay in the discretisation's space)? Zonal: sector 0 only. */
 int ab_disc_sector_followable(const ab_disc *disc, int sector);

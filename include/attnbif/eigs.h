@@ -68,6 +68,9 @@ typedef struct ab_eigs ab_eigs;
 ab_status ab_eigs_create(size_t max_n, const ab_eigs_params *params, ab_eigs **out, ab_error *err);
 void ab_eigs_destroy(ab_eigs *eigs);
 const ab_eigs_params *ab_eigs_get_params(const ab_eigs *eigs);
+/* Shift-invert: change the shift and the preconditioner of the GMRES solves (pc NULL:
+ * none) between computations, e.g. for the operator of another state. */
+ab_status ab_eigs_set_shift_invert(ab_eigs *eigs, double shift, const ab_precond *pc, ab_error *err);
 
 /* Eigenvalues of A: *found of them into re, im (sorted by re descending; conjugate pairs
  * adjacent, positive imaginary part first), errs (if not NULL) their error estimates, and

@@ -95,6 +95,11 @@ ab_status ab_problem_symmetry(ab_problem *problem, const double *u, int k, doubl
  * (docs/theory.md, "Phase conditions"). Set the reference before solving; a problem
  * without symmetries has none. The generators at u_ref are stored (no allocation later). */
 ab_status ab_problem_set_phase_reference(ab_problem *problem, const double *u_ref, ab_error *err);
+/* A generator whose part independent of the others is below this fraction of the largest
+ * generator's norm gives no phase condition (it vanishes at a state with that symmetry,
+ * e.g. the rotation about the axis of an axisymmetric state); the others are
+ * orthonormalised. */
+#define AB_PHASE_DEPENDENT_TOL 1e-7
 int ab_problem_n_phase(const ab_problem *problem);
 /* Generator k at the reference (n vector) and the reference itself; NULL before set. */
 const double *ab_problem_phase_vector(const ab_problem *problem, int k);

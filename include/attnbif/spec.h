@@ -23,8 +23,14 @@ typedef enum {
     AB_STATE_ANTIPODAL,   /* two antipodal clusters at +-pole */
     AB_STATE_PERTURB,     /* 1 + amplitude * degree-l zonal harmonic (P_l(1) = 1) */
     AB_STATE_FILE,        /* a saved density profile (e.g. DIR/profiles/BP1.csv) */
-    AB_STATE_LABEL        /* a labelled point of an earlier run (DIR/labels/BP2.csv): restart there */
+    AB_STATE_LABEL,       /* a labelled point of an earlier run (DIR/labels/BP2.csv): restart there */
+    AB_STATE_CLUSTERS     /* sphere only: clusters at given centres or at the vertices of an arrangement */
 } ab_state_type;
+
+/* Most clusters a `clusters` guess may place (the icosahedron has 12). */
+#define AB_MAX_CLUSTERS 64
+/* Longest arrangement name (polygon, tetrahedron, ...), with its terminating zero. */
+#define AB_ARRANGEMENT_NAME_MAX 16
 
 /* Longest label name (LP1, BP2, ..., EP123456), with its terminating zero. */
 #define AB_LABEL_NAME_MAX 16
@@ -38,6 +44,13 @@ typedef struct ab_state_spec {
     char label[AB_LABEL_NAME_MAX]; /* label only: which labelled point (BP2) */
     int switch_branch;             /* label only (a BP): follow the branches born there, not the label's own
                                       (AUTO's ISW = -1) */
+    /* clusters only: either an arrangement (polygon with k, tetrahedron, octahedron, cube,
+     * icosahedron) or n_centres unit vectors with positive weights (docs/sphere.md) */
+    char arrangement[AB_ARRANGEMENT_NAME_MAX];
+    int k;
+    int n_centres;
+    double centres[AB_MAX_CLUSTERS][3];
+    double weights[AB_MAX_CLUSTERS];
 } ab_state_spec;
 
 /* The `continuation:` section (attnbif run). */
@@ -67,13 +80,18 @@ typedef struct {
     ab_linsol_params params;
 } ab_linear_solver_spec;
 
-typedef enum { AB_DISC_ZONAL = 0 } ab_disc_type;
+typedef enum { AB_DISC_ZONAL = 0, AB_DISC_SPHERE } ab_disc_type;
 
 /* nodes: auto (the default): solve refines from AB_NODES_AUTO_START nodes until the state is
  * resolved (docs/theory.md, "Adaptive resolution"), up to nodes_max. */
 #define AB_NODES_AUTO 0
 #define AB_NODES_AUTO_START 32
 #define AB_NODES_MAX_DEFAULT 1024
+/* The sphere's size is its harmonic degree L (degree: auto starts at AB_SPHERE_DEGREE_AUTO_START
+ * and stops at degree_max, by default AB_SPHERE_DEGREE_MAX_DEFAULT; docs/sphere.md). */
+#define AB_SPHERE_DEGREE_AUTO_START 16
+#define AB_SPHERE_DEGREE_MAX_DEFAULT 128
+#define AB_SPHERE_DEGREE_MAX 512
 
 /* How the kernel convolution is evaluated (docs/theory.md, "Choosing the kernel form"). */
 typedef enum { AB_KERNEL_AUTO = 0, AB_KERNEL_FUNK_HECKE, AB_KERNEL_LOG_DOMAIN } ab_kernel_form;
@@ -81,8 +99,9 @@ typedef enum { AB_KERNEL_AUTO = 0, AB_KERNEL_FUNK_HECKE, AB_KERNEL_LOG_DOMAIN } 
 typedef struct {
     ab_disc_type type;
     ab_kernel_form kernel;
-    int nodes;     /* Gauss-Jacobi nodes in t = <x, pole>; AB_NODES_AUTO: chosen per state */
-    int nodes_max; /* largest node count auto may choose */
+    int nodes;     /* zonal: Gauss-Jacobi nodes in t = <x, pole>; sphere: the harmonic degree L;
+                      AB_NODES_AUTO: chosen per state */
+    int nodes_max; /* largest node count (degree) auto may choose */
 } ab_disc_spec;
 
 typedef struct {
@@ -142,9 +161,9 @@ ab_status ab_spec_load(const char *path, ab_spec *spec, ab_error *err);
 ab_status ab_spec_parse_string(const char *text, const char *path, ab_spec *spec, ab_error *err);
 
 const char *ab_state_type_name(ab_state_type type);
-/* "zonal", as the spec's discretization.type spells it. */
+/* "zonal" or "sphere", as the spec's discretization.type spells it. */
 const char *ab_disc_type_name(ab_disc_type type);
-/* Unknowns of a discretisation of this type with this node count (0 if none). */
+/* Unknowns of a discretisation of this type with this node count (sphere: degree) (0 if none). */
 size_t ab_disc_dim_for(ab_disc_type type, int nodes);
 
 /* The linear solver for a problem of n unknowns (resolves auto). */

@@ -23,8 +23,8 @@ extern "C" {
 #define AB_RESOLUTION_KERNEL 1e-9
 #define AB_RESOLUTION_ROTATION 1e-9
 #define AB_RESOLUTION_ROTATION_MAX 1e-6
-/* ... but never below this many times the rounding of the sector-1 operator (eps ||M||_1). */
-#define AB_RESOLUTION_ROTATION_ROUNDING 100.0
+/* ... but never below AB_RESOLUTION_ROTATION_ROUNDING (attnbif/disc.h) times the rounding
+ * of M g. */
 /* At the uniform state the grid must hold every unstable degree l (kappa_l > kappa) plus
  * this many (degrees up to AB_NODES_MAX_SCAN are scanned). */
 #define AB_RESOLUTION_DEGREE_MARGIN 8
@@ -52,6 +52,10 @@ typedef struct {
     int unstable_degree;        /* uniform state on too coarse a grid: its highest unstable degree, else 0 */
 } ab_resolution;
 
+/* The density map of a solve on the sphere: 2-degree cells. */
+#define AB_SOLVE_MAP_NLAT 90
+#define AB_SOLVE_MAP_NLON 180
+
 /* Everything `attnbif solve` produces. */
 typedef struct {
     const ab_spec *spec;
@@ -63,6 +67,12 @@ typedef struct {
     ab_spectrum spectrum;
     ab_profile nodes; /* density at the discretisation nodes */
     ab_profile fine;  /* density on a uniform theta grid, for plotting */
+    /* sphere only (docs/sphere.md): the clusters found and the density on a regular
+     * longitude-latitude map (map_nlat x map_nlon cells, rows from the south; NULL for zonal) */
+    int n_clusters;
+    ab_cluster clusters[AB_MAX_CLUSTERS];
+    int map_nlat, map_nlon;
+    double *map;
 } ab_solve_result;
 
 /* Progress of a solve: Newton's iterations (progress) and lines on the resolution of the

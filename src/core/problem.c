@@ -152,12 +152,36 @@ ab_status ab_problem_set_phase_reference(ab_problem *p, const double *u_ref, ab_
     p->n_phase = 0;
     p->have_reference = 0;
     if (ns == 0) return AB_OK;
+    /* Generators that vanish at u_ref (a state symmetric under that rotation) or depend on
+     * the others give no condition: they are dropped, the rest orthonormalised in the
+     * problem's inner product (the conditions they express are unchanged). */
+    const double *w = p->ops->weights(p->ctx);
+    double top = 0.0;
+    int kept = 0;
     for (int k = 0; k < ns; k++) {
-        ab_status st = p->ops->symmetry(p->ctx, u_ref, k, p->phase + (size_t)k * p->dim, err);
+        double *g = p->phase + (size_t)kept * p->dim;
+        ab_status st = p->ops->symmetry(p->ctx, u_ref, k, g, err);
         if (st) return st;
+        double n0 = 0.0;
+        for (size_t i = 0; i < p->dim; i++) n0 += w[i] * g[i] * g[i];
+        n0 = sqrt(n0);
+        top = fmax(top, n0);
+        for (int pass = 0; pass < 2; pass++)
+            for (int j = 0; j < kept; j++) {
+                const double *h = p->phase + (size_t)j * p->dim;
+                double d = 0.0;
+                for (size_t i = 0; i < p->dim; i++) d += w[i] * g[i] * h[i];
+                for (size_t i = 0; i < p->dim; i++) g[i] -= d * h[i];
+            }
+        double n1 = 0.0;
+        for (size_t i = 0; i < p->dim; i++) n1 += w[i] * g[i] * g[i];
+        n1 = sqrt(n1);
+        if (!(n1 > AB_PHASE_DEPENDENT_TOL * top) || !(n1 > 0.0)) continue;
+        for (size_t i = 0; i < p->dim; i++) g[i] /= n1;
+        kept++;
     }
     memcpy(p->phase + (size_t)ns * p->dim, u_ref, sizeof(double) * p->dim);
-    p->n_phase = ns;
+    p->n_phase = kept;
     p->have_reference = 1;
     return AB_OK;
 }

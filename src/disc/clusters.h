@@ -3,6 +3,7 @@
 #ifndef AB_CLUSTERS_H
 #define AB_CLUSTERS_H
 
+#include "attnbif/disc.h"
 #include "attnbif/error.h"
 
 /* The prominence a maximum needs by default to count as a cluster, in units of the uniform
@@ -11,13 +12,7 @@
  * peaks of several times the uniform level (docs/sphere.md, "Clusters and maps"). */
 #define AB_CLUSTERS_DEFAULT_PROMINENCE 0.1
 
-typedef struct {
-    double centre[3];  /* unit vector: the normalised sum of w rho x over the basin */
-    double mass;       /* sum of w rho over the basin (the cluster's share when rho has mass 1) */
-    double peak;       /* rho at the maximum (a grid value) */
-    double prominence; /* peak minus the highest level at which it joins a higher peak's
-                          region (minus min rho for the highest peak) */
-} ab_cluster;
+/* ab_cluster is public (attnbif/disc.h): solve results carry the clusters found. */
 
 /* The clusters of rho on the lat-lon grid of src/disc/sht.h: point i * nlon + j at latitude
  * row i (cos theta ascending, south to north) and longitude column j; points (nlat*nlon x 3,

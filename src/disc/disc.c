@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- the problem view: parameters are (kappa, beta) ---------------------------------- */
 
@@ -59,6 +60,12 @@ static double p_tolerance(void *ctx, double tol)
     return fmax(tol * d->ops->residual_scale(d), AB_DISC_FLOOR_FACTOR * d->ops->residual_floor(d));
 }
 
+static ab_status p_symmetry(void *ctx, const double *u, int k, double *g, ab_error *err)
+{
+    ab_disc *d = ctx;
+    return d->ops->symmetry(d, u, k, g, err);
+}
+
 static const ab_problem_ops disc_problem_ops = {
     .name = "mean-field stationary problem",
     .n_params = 2,
@@ -79,13 +86,23 @@ static const ab_problem_ops disc_problem_ops = {
 ab_status ab_disc_init(ab_disc *disc, ab_error *err)
 {
     const double params[2] = {disc->params.kappa, disc->params.beta};
-    return ab_problem_create(&disc_problem_ops, disc, disc->dim, params, &disc->problem, err);
+    disc->problem_ops = disc_problem_ops;
+    if (disc->ops->n_symmetries > 0) {
+        disc->problem_ops.n_symmetries = disc->ops->n_symmetries;
+        disc->problem_ops.symmetry = p_symmetry;
+    }
+    return ab_problem_create(&disc->problem_ops, disc, disc->dim, params, &disc->problem, err);
 }
 
 ab_problem *ab_disc_problem(ab_disc *disc) { return disc->problem; }
 const char *ab_disc_kind(const ab_disc *disc) { return disc->ops->kind; }
 const double *ab_disc_weights(const ab_disc *disc) { return disc->ops->weights(disc); }
 int ab_disc_max_degree(const ab_disc *disc) { return disc->ops->max_degree(disc); }
+int ab_disc_size(const ab_disc *disc) { return disc->ops->size(disc); }
+ab_status ab_disc_rotation_residual(ab_disc *disc, const double *u, double *residual, double *floor, ab_error *err)
+{
+    return disc->ops->rotation_residual(disc, u, residual, floor, err);
+}
 int ab_disc_sector_followable(const ab_disc *disc, int sector) { return disc->ops->sector_followable(disc, sector); }
 ab_status ab_disc_load_state(ab_disc *disc, const char *path, double *u, ab_error *err)
 {
@@ -176,6 +193,7 @@ ab_status ab_disc_sector_operator(ab_disc *disc, const double *u, int sector, ab
 {
     if (sector < 0 || sector > ab_disc_max_sector(disc))
         return ab_error_set(err, AB_EINVAL, "sector %d does not exist (0..%d)", sector, ab_disc_max_sector(disc));
+    memset(op, 0, sizeof *op);
     return disc->ops->sector_operator(disc, u, sector, op, err);
 }
 

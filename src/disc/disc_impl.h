@@ -35,6 +35,15 @@ typedef struct {
     ab_status (*accuracy)(ab_disc *, const double *, ab_disc_accuracy *, ab_error *);
     double (*residual_floor)(const ab_disc *);
     ab_status (*transfer)(ab_disc *, ab_disc *, const double *, double *, ab_error *);
+    /* The size the spec sets (zonal: nodes; sphere: degree L). */
+    int (*size)(const ab_disc *);
+    /* |M g| / |g| for the rotation vectors g of the state's linearised operator M (exact
+     * null vectors of the continuous operator) and that quantity's rounding floor; NaN
+     * without rotation vectors (docs/theory.md, "Adaptive resolution"). */
+    ab_status (*rotation_residual)(ab_disc *, const double *, double *, double *, ab_error *);
+    /* Continuous symmetries acting on the unknowns (the problem's generators; 0: none). */
+    int n_symmetries;
+    ab_status (*symmetry)(ab_disc *, const double *, int, double *, ab_error *);
 } ab_disc_ops;
 
 /* Every discretisation struct starts with this header. */
@@ -44,6 +53,7 @@ struct ab_disc {
     ab_params params;
     size_t dim;
     ab_problem *problem; /* the problem view (ab_disc_problem), made by ab_disc_init */
+    ab_problem_ops problem_ops; /* its operations (with this discretisation's symmetries) */
 };
 
 /* Finish a discretisation's header (ops, model, params, dim set): creates its problem

@@ -1,6 +1,7 @@
 /* The discretisation a spec asks for: the one place that knows every concrete kind. */
 #include "attnbif/spec.h"
 
+#include "disc/sphere.h"
 #include "disc/zonal.h"
 
 #include <math.h>
@@ -21,6 +22,7 @@ ab_status ab_disc_create_with_nodes(const ab_spec *spec, int nodes, ab_disc **ou
     ab_params params = {spec->kappa, spec->model.beta};
     switch (spec->disc.type) {
     case AB_DISC_ZONAL: return ab_zonal_create(&spec->model, params, nodes, spec->disc.kernel, out, err);
+    case AB_DISC_SPHERE: return ab_sphere_create(&spec->model, params, nodes, out, err);
     }
     return ab_error_set(err, AB_EINVAL, "unknown discretisation type");
 }
@@ -30,6 +32,7 @@ size_t ab_disc_dim_for(ab_disc_type type, int nodes)
 {
     switch (type) {
     case AB_DISC_ZONAL: return nodes > 0 ? (size_t)nodes : 0; /* one unknown per node */
+    case AB_DISC_SPHERE: return nodes > 0 ? (size_t)(nodes + 1) * (size_t)(2 * nodes + 2) : 0; /* the grid */
     }
     return 0;
 }

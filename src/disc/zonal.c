@@ -8,6 +8,7 @@
 #include "disc/disc_impl.h"
 #include "disc/jacobi.h"
 #include "disc/logkernel.h"
+#include "disc/vmf.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -708,40 +709,12 @@ static void normalise(const zonal *z, double *u)
     for (int i = 0; i < z->N; i++) u[i] -= shift;
 }
 
-/* Concentration b of the von Mises-Fisher law that solves the beta = 0 self-consistency
- * b kappa = A_d(b) (A_d = I_{d/2}/I_{d/2-1}): a good cluster guess at every beta. */
-static double vmf_concentration(int d, double kappa)
-{
-    double b = 1.0 / kappa, nu = 0.5 * d - 1.0;
-    for (int it = 0; it < 200; it++) {
-        double next = ab_bessel_i_ratio(nu, b) / kappa;
-        if (!isfinite(next)) break;
-        if (!(next > 1e-3)) return 1.0 / kappa; /* no cluster at beta = 0: keep the strong guess */
-        if (fabs(next - b) < 1e-12 * b) return next;
-        b = next;
-    }
-    return b;
-}
-
-/* Concentration b of the von Mises-Fisher law with mean resultant length r: A_d(b) = r. */
-static double vmf_for_r(int d, double r)
-{
-    const double nu = 0.5 * d - 1.0;
-    double lo = 0.0, hi = 1.0;
-    while (ab_bessel_i_ratio(nu, hi) < r && hi < 1e12) hi *= 2.0;
-    for (int it = 0; it < 200; it++) {
-        double mid = 0.5 * (lo + hi);
-        if (ab_bessel_i_ratio(nu, mid) < r) lo = mid; else hi = mid;
-    }
-    return 0.5 * (lo + hi);
-}
-
 static ab_status zonal_initial_guess(ab_disc *d, const ab_state_spec *state, double *u, ab_error *err)
 {
     zonal *z = Z(d);
     const int N = z->N;
     const double kappa = z->base.params.kappa;
-    double b = state->r > 0.0 ? vmf_for_r(z->base.model.d, state->r) : vmf_concentration(z->base.model.d, kappa);
+    double b = state->r > 0.0 ? ab_vmf_for_r(z->base.model.d, state->r) : ab_vmf_concentration(z->base.model.d, kappa);
     switch (state->type) {
     case AB_STATE_UNIFORM:
         for (int i = 0; i < N; i++) u[i] = 0.0;
@@ -750,6 +723,8 @@ static ab_status zonal_initial_guess(ab_disc *d, const ab_state_spec *state, dou
         return ab_error_set(err, AB_EINVAL, "a file state is read with ab_disc_load_state");
     case AB_STATE_LABEL:
         return ab_error_set(err, AB_EINVAL, "a label state is read with ab_label_read (ab_initial_state does)");
+    case AB_STATE_CLUSTERS:
+        return ab_error_set(err, AB_EINVAL, "clusters are not axisymmetric: they need discretization: {type: sphere}");
     case AB_STATE_CLUSTER:
         for (int i = 0; i < N; i++) u[i] = b * z->t[i];
         break;
@@ -1183,7 +1158,41 @@ static ab_status zonal_accuracy(ab_disc *d, const double *u, ab_disc_accuracy *a
     return zonal_resolution(d, u, &acc->tail, &acc->nodes_needed, err);
 }
 
+static int zonal_size(const ab_disc *d) { return ((const zonal *)d)->N; }
+
+/* |M g| / |g| for the rotation vector g of sector 1 (O(N^2)); an operator that overflows in
+ * this basis is as unresolved as a state can be. */
+static ab_status zonal_rotation_residual(ab_disc *d, const double *u, double *residual, double *floor, ab_error *err)
+{
+    ab_sector_op op;
+    ab_error scratch = {0};
+    *residual = NAN;
+    *floor = 0.0;
+    memset(&op, 0, sizeof op);
+    ab_status st = zonal_sector_operator(d, u, 1, &op, &scratch);
+    if (st == AB_ENAN) { *residual = INFINITY; return AB_OK; }
+    if (st) return ab_error_set(err, st, "%s", scratch.msg);
+    if (op.n_symmetry == 0) return AB_OK;
+    double gg = 0.0, mg = 0.0, norm1 = 0.0;
+    for (int j = 0; j < op.dim; j++) {
+        double col = 0.0;
+        for (int i = 0; i < op.dim; i++) col += fabs(op.matrix[i + (size_t)j * op.dim]);
+        norm1 = fmax(norm1, col);
+        gg += op.symmetry[j] * op.symmetry[j];
+    }
+    for (int i = 0; i < op.dim; i++) {
+        double acc = 0.0;
+        for (int j = 0; j < op.dim; j++) acc += op.matrix[i + (size_t)j * op.dim] * op.symmetry[j];
+        mg += acc * acc;
+    }
+    *residual = sqrt(mg / gg);
+    *floor = AB_RESOLUTION_ROTATION_ROUNDING * DBL_EPSILON * norm1;
+    return AB_OK;
+}
+
 static const ab_disc_ops zonal_ops = {
+    .size = zonal_size,
+    .rotation_residual = zonal_rotation_residual,
     .kind = "zonal",
     .name = zonal_name,
     .destroy = zonal_destroy,

@@ -18,11 +18,12 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
     ab_json_kv_string(j, "type", ab_disc_type_name(spec->disc.type));
     ab_json_kv_string(j, "kernel", spec->disc.kernel == AB_KERNEL_AUTO ? "auto"
                                    : spec->disc.kernel == AB_KERNEL_FUNK_HECKE ? "funk-hecke" : "log-domain");
+    const int sphere = spec->disc.type == AB_DISC_SPHERE;
     if (spec->disc.nodes == AB_NODES_AUTO) {
-        ab_json_kv_string(j, "nodes", "auto");
-        ab_json_kv_int(j, "nodes_max", spec->disc.nodes_max);
+        ab_json_kv_string(j, sphere ? "degree" : "nodes", "auto");
+        ab_json_kv_int(j, sphere ? "degree_max" : "nodes_max", spec->disc.nodes_max);
     } else {
-        ab_json_kv_int(j, "nodes", spec->disc.nodes);
+        ab_json_kv_int(j, sphere ? "degree" : "nodes", spec->disc.nodes);
     }
     ab_json_end_object(j);
     ab_json_key(j, "state");
@@ -32,6 +33,24 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
     if (spec->state.type == AB_STATE_LABEL) {
         ab_json_kv_string(j, "path", spec->state.path);
         ab_json_kv_string(j, "label", spec->state.label);
+    }
+    if (spec->state.type == AB_STATE_CLUSTERS && spec->state.arrangement[0]) {
+        ab_json_kv_string(j, "arrangement", spec->state.arrangement);
+        if (spec->state.k > 0) ab_json_kv_int(j, "k", spec->state.k);
+    }
+    if (spec->state.type == AB_STATE_CLUSTERS && spec->state.n_centres > 0) {
+        ab_json_key(j, "centers");
+        ab_json_begin_array(j);
+        for (int c = 0; c < spec->state.n_centres; c++) {
+            ab_json_begin_array(j);
+            for (int k = 0; k < 3; k++) ab_json_number(j, spec->state.centres[c][k]);
+            ab_json_end_array(j);
+        }
+        ab_json_end_array(j);
+        ab_json_key(j, "weights");
+        ab_json_begin_array(j);
+        for (int c = 0; c < spec->state.n_centres; c++) ab_json_number(j, spec->state.weights[c]);
+        ab_json_end_array(j);
     }
     if (spec->state.type == AB_STATE_PERTURB) {
         ab_json_kv_int(j, "l", spec->state.l);
@@ -180,6 +199,25 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
             break;
         }
     ab_json_end_array(j);
+    if (res->map) {
+        /* the whole sphere: the clusters (docs/sphere.md, "Clusters") */
+        ab_json_kv_int(j, "n_clusters", res->n_clusters);
+        ab_json_key(j, "clusters");
+        ab_json_begin_array(j);
+        for (int c = 0; c < res->n_clusters; c++) {
+            const ab_cluster *cl = &res->clusters[c];
+            ab_json_begin_object(j);
+            ab_json_key(j, "centre");
+            ab_json_begin_array(j);
+            for (int k = 0; k < 3; k++) ab_json_number(j, cl->centre[k]);
+            ab_json_end_array(j);
+            ab_json_kv_number(j, "mass", cl->mass);
+            ab_json_kv_number(j, "peak", cl->peak);
+            ab_json_kv_number(j, "prominence", cl->prominence);
+            ab_json_end_object(j);
+        }
+        ab_json_end_array(j);
+    }
     ab_json_kv_bool(j, "stable", res->spectrum.stable);
     ab_json_kv_int(j, "n_unstable", res->spectrum.n_unstable);
     ab_json_kv_int(j, "n_slow", res->spectrum.n_slow);

@@ -3,6 +3,7 @@
 #include "attnbif/state.h"
 
 #include "attnbif/label.h"
+#include "disc/sphere.h"
 
 #include "spec/limits.h"
 
@@ -14,9 +15,13 @@
 #include <string.h>
 
 /* A state is uniform (to the solver's accuracy) when both order parameters vanish. */
+/* r and S vanish at symmetric k-cluster states too (a tetrahedron has neither polar nor
+ * nematic order), so the entropy, -int rho log rho ~ -|rho - 1|^2 / 2, must be small as well
+ * (a k-cluster state has entropy of order -1). */
 static int looks_uniform(const ab_observables *obs)
 {
-    return fabs(obs->r) < AB_UNIFORM_ORDER_TOL && fabs(obs->S) < AB_UNIFORM_ORDER_TOL;
+    return fabs(obs->r) < AB_UNIFORM_ORDER_TOL && fabs(obs->S) < AB_UNIFORM_ORDER_TOL &&
+           fabs(obs->entropy) < AB_UNIFORM_ORDER_TOL;
 }
 
 /* A label's u, on a discretisation of the label's size (ab_spec_apply_label gives the spec
@@ -47,6 +52,8 @@ void ab_solve_result_free(ab_solve_result *res)
     ab_spectrum_free(&res->spectrum);
     ab_profile_free(&res->nodes);
     ab_profile_free(&res->fine);
+    free(res->map);
+    res->map = NULL;
 }
 
 /* Is the state at u resolved? Fills the resolution record; *ok = 1 when every criterion
@@ -57,7 +64,7 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
     ab_disc_accuracy acc;
     ab_status st = ab_disc_accuracy_at(disc, u, &acc, err);
     if (st) return st;
-    rs->nodes = (int)ab_disc_dim(disc);
+    rs->nodes = ab_disc_size(disc);
     rs->unstable_degree = 0;
     rs->tail = acc.tail;
     rs->nodes_needed = acc.nodes_needed;
@@ -67,36 +74,12 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
     rs->rotation_eigenvalue = NAN;
     rs->rotation_tol = AB_RESOLUTION_ROTATION * ab_disc_params(disc).kappa * (m->d - 1);
     if (nonuniform) {
-        /* The rotation (Goldstone) vector g is an exact null vector of the continuous
-         * operator: |M g| / |g| for the discrete sector-1 operator M measures how well the
-         * operator is resolved, at O(n^2) cost. It cannot fall below the rounding of M g. */
-        ab_sector_op op;
-        ab_error scratch = {0};
-        st = ab_disc_sector_operator(disc, u, 1, &op, &scratch);
-        if (st == AB_ENAN) {
-            /* the operator overflows in this basis: as unresolved as a state can be */
-            rs->rotation_eigenvalue = INFINITY;
-            st = AB_OK;
-            op.n_symmetry = 0;
-        } else if (st) {
-            return ab_error_set(err, st, "%s", scratch.msg);
-        }
-        if (op.n_symmetry > 0) {
-            double gg = 0.0, mg = 0.0, norm1 = 0.0;
-            for (int j = 0; j < op.dim; j++) {
-                double col = 0.0;
-                for (int i = 0; i < op.dim; i++) col += fabs(op.matrix[i + (size_t)j * op.dim]);
-                norm1 = fmax(norm1, col);
-                gg += op.symmetry[j] * op.symmetry[j];
-            }
-            for (int i = 0; i < op.dim; i++) {
-                double acc = 0.0;
-                for (int j = 0; j < op.dim; j++) acc += op.matrix[i + (size_t)j * op.dim] * op.symmetry[j];
-                mg += acc * acc;
-            }
-            rs->rotation_eigenvalue = sqrt(mg / gg);
-            rs->rotation_tol = fmax(rs->rotation_tol, AB_RESOLUTION_ROTATION_ROUNDING * DBL_EPSILON * norm1);
-        }
+        /* The rotation (Goldstone) vectors are exact null vectors of the continuous
+         * operator: how far the discrete operator is from annihilating them measures how well
+         * it is resolved. It cannot fall below the rounding of M g. */
+        double floor = 0.0;
+        if ((st = ab_disc_rotation_residual(disc, u, &rs->rotation_eigenvalue, &floor, err))) return st;
+        rs->rotation_tol = fmax(rs->rotation_tol, floor);
     }
     const double rot_scale = ab_disc_params(disc).kappa * (m->d - 1);
     if (!nonuniform) {
@@ -120,6 +103,13 @@ static ab_status check_resolution(ab_disc *disc, const double *u, int nonuniform
     *acceptable = rs->tail <= AB_RESOLUTION_TAIL_MAX && rs->kernel_error <= AB_RESOLUTION_KERNEL &&
                   !(fabs(rs->rotation_eigenvalue) > fmax(AB_RESOLUTION_ROTATION_MAX * rot_scale, rs->rotation_tol));
     return AB_OK;
+}
+
+/* "128 nodes" (zonal) or "degree 48" (sphere), for messages. */
+static void size_phrase(int sphere, int size, char *buf, size_t cap)
+{
+    if (sphere) snprintf(buf, cap, "degree %d", size);
+    else snprintf(buf, cap, "%d nodes", size);
 }
 
 /* Round a node count up to a multiple of 8. */
@@ -160,7 +150,10 @@ ab_status ab_resolve_state_with(const ab_spec *spec, const ab_solve_opts *sopts,
     memset(rs, 0, sizeof *rs);
     rs->r_change = NAN;
     const int auto_nodes = spec->disc.nodes == AB_NODES_AUTO;
-    int nodes = auto_nodes ? AB_NODES_AUTO_START : spec->disc.nodes;
+    /* the zonal grid is sized by its node count, the sphere's by its degree */
+    const int sphere = spec->disc.type == AB_DISC_SPHERE;
+    const char *sz = sphere ? "degree" : "nodes", *szmax = sphere ? "degree_max" : "nodes_max";
+    int nodes = auto_nodes ? (sphere ? AB_SPHERE_DEGREE_AUTO_START : AB_NODES_AUTO_START) : spec->disc.nodes;
     if (auto_nodes && nodes > spec->disc.nodes_max) nodes = spec->disc.nodes_max;
     ab_disc *disc = NULL, *prev = NULL;
     double *u = NULL, *u_prev = NULL, r_prev = NAN;
@@ -181,14 +174,14 @@ ab_status ab_resolve_state_with(const ab_spec *spec, const ab_solve_opts *sopts,
         st = ab_newton_solve(newton, disc, u, &opts, report, err);
         if (st == AB_ENOCONV && auto_nodes && from_prev) {
             /* the coarser state may have been a poor start: the spec's guess at this grid */
-            say(sopts, "  resolution: %d nodes, Newton failed from the coarser state; from the guess", nodes);
+            say(sopts, "  resolution: %s %d, Newton failed from the coarser state; from the guess", sz, nodes);
             if (!(st = ab_initial_state(disc, &spec->state, u, err))) st = ab_newton_solve(newton, disc, u, &opts, report, err);
         }
         if (st) {
             /* On a grid too coarse for the state Newton may find nothing: with nodes: auto
              * that is one more reason to refine (from the spec's guess again). */
             if (!(auto_nodes && st == AB_ENOCONV && nodes < spec->disc.nodes_max)) break;
-            say(sopts, "  resolution: %d nodes, Newton failed (%.300s); refining", nodes, err->msg);
+            say(sopts, "  resolution: %s %d, Newton failed (%.300s); refining", sz, nodes, err->msg);
             st = AB_OK;
             ab_disc_destroy(disc);
             free(u);
@@ -208,30 +201,35 @@ ab_status ab_resolve_state_with(const ab_spec *spec, const ab_solve_opts *sopts,
         int ok, acceptable;
         if ((st = check_resolution(disc, u, nonuniform, rs, &ok, &acceptable, err))) break;
         if (isfinite(r_prev)) rs->r_change = fabs(obs.r - r_prev);
-        say(sopts, "  resolution: %d nodes, spectral tail %.1e, rotation residual %.1e (limit %.1e), %s kernel error %.1e",
-            nodes, rs->tail, rs->rotation_eigenvalue, rs->rotation_tol, rs->kernel, rs->kernel_error);
+        say(sopts, "  resolution: %s %d, spectral tail %.1e, rotation residual %.1e (limit %.1e), %s kernel error %.1e",
+            sz, nodes, rs->tail, rs->rotation_eigenvalue, rs->rotation_tol, rs->kernel, rs->kernel_error);
         if (ok || (!auto_nodes && acceptable)) break;
         if (!auto_nodes || nodes >= spec->disc.nodes_max) {
             if (rs->unstable_degree > 0) {
                 const int need_u = rs->unstable_degree + 2 * AB_RESOLUTION_DEGREE_MARGIN;
+                char have[32], want[32];
+                size_phrase(sphere, nodes, have, sizeof have);
+                size_phrase(sphere, need_u, want, sizeof want);
                 st = ab_error_set(err, AB_ENOCONV,
-                                  "the uniform state has unstable modes up to degree %d (kappa_%d > kappa = %g): %d "
-                                  "nodes cannot hold them all; it needs about %d nodes (discretization: {nodes: auto, "
-                                  "nodes_max: %d})",
-                                  rs->unstable_degree, rs->unstable_degree, spec->kappa, nodes, need_u, need_u);
+                                  "the uniform state has unstable modes up to degree %d (kappa_%d > kappa = %g): %s "
+                                  "cannot hold them all; it needs about %s (discretization: {%s: auto, %s: %d})",
+                                  rs->unstable_degree, rs->unstable_degree, spec->kappa, have, want, sz, szmax, need_u);
                 break;
             }
             const int need = round_nodes(rs->nodes_needed > 3 * nodes / 2 ? rs->nodes_needed : 3 * nodes / 2);
+            char have[32], want[32];
+            size_phrase(sphere, nodes, have, sizeof have);
+            size_phrase(sphere, need, want, sizeof want);
             st = ab_error_set(err, AB_ENOCONV,
-                              "the state is not resolved with %d nodes (spectral tail %.2g, limit %.0e; rotation "
-                              "residual %.2g, limit %.2g; kernel error %.2g, limit %.0e): it needs about %d nodes "
-                              "(discretization: {nodes: auto, nodes_max: %d})",
-                              nodes, rs->tail, auto_nodes ? AB_RESOLUTION_TAIL : AB_RESOLUTION_TAIL_MAX,
+                              "the state is not resolved with %s (spectral tail %.2g, limit %.0e; rotation "
+                              "residual %.2g, limit %.2g; kernel error %.2g, limit %.0e): it needs about %s "
+                              "(discretization: {%s: auto, %s: %d})",
+                              have, rs->tail, auto_nodes ? AB_RESOLUTION_TAIL : AB_RESOLUTION_TAIL_MAX,
                               rs->rotation_eigenvalue,
                               auto_nodes ? rs->rotation_tol
                                          : fmax(rs->rotation_tol, AB_RESOLUTION_ROTATION_MAX * ab_disc_params(disc).kappa *
                                                                       (spec->model.d - 1)),
-                              rs->kernel_error, AB_RESOLUTION_KERNEL, need, need);
+                              rs->kernel_error, AB_RESOLUTION_KERNEL, want, sz, szmax, need);
             break;
         }
         /* at most double: the decay-rate estimate is poor until the spectrum decays */
@@ -383,11 +381,41 @@ ab_status ab_solve_problem_with(const ab_spec *spec, const ab_solve_opts *opts, 
             goto done;
         }
     }
+    if (spec->state.type == AB_STATE_CLUSTERS && looks_uniform(&res->obs)) {
+        st = ab_error_set(err, AB_ENOCONV,
+                          "the clusters guess converged to the uniform state: no such state was found at kappa = %g "
+                          "(the uniform state loses stability at kappa_1 = %.10g); try a smaller kappa",
+                          spec->kappa, ab_kappa_l(spec->model.kind, 3, spec->model.beta, 1));
+        goto done;
+    }
     snprintf(res->disc_name, sizeof res->disc_name, "%s", ab_disc_name(disc));
     res->params = ab_disc_params(disc);
     if ((st = ab_eigensolver_create((int)n, &eig, err))) goto done;
     if ((st = ab_spectrum_compute(eig, disc, u, spec->sectors, spec->n_sectors, &res->spectrum, err))) goto done;
     if ((st = ab_disc_profile(disc, u, 721, &res->nodes, &res->fine, err))) goto done;
+    if (ab_sphere_is(disc)) {
+        /* the whole sphere: its clusters and a map of the density (docs/sphere.md) */
+        int found = 0;
+        res->map_nlat = AB_SOLVE_MAP_NLAT;
+        res->map_nlon = AB_SOLVE_MAP_NLON;
+        res->map = malloc(sizeof(double) * (size_t)res->map_nlat * (size_t)res->map_nlon);
+        if (!res->map) { st = ab_error_set(err, AB_ENOMEM, "out of memory for the density map"); goto done; }
+        if ((st = ab_sphere_map(disc, u, res->map_nlat, res->map_nlon, res->map, err))) goto done;
+        st = ab_sphere_clusters(disc, u, res->clusters, AB_MAX_CLUSTERS, &found, err);
+        if (st == AB_EINVAL && found > AB_MAX_CLUSTERS) st = AB_OK; /* the AB_MAX_CLUSTERS largest are kept */
+        if (st) goto done;
+        res->n_clusters = found < AB_MAX_CLUSTERS ? found : AB_MAX_CLUSTERS;
+        const int asked = ab_state_cluster_count(&spec->state);
+        if (asked > 0 && found != asked) {
+            /* a guess that lands on another kind of state is an error naming what was found */
+            st = ab_error_set(err, AB_ENOCONV,
+                              "the clusters guess (%d clusters) converged to a state with %d cluster%s (r = %.6g, S = "
+                              "%.6g): at kappa = %g that arrangement may not exist or may not be reachable from its "
+                              "guess; follow it from where it exists with `attnbif run`",
+                              asked, found, found == 1 ? "" : "s", res->obs.r, res->obs.S, spec->kappa);
+            goto done;
+        }
+    }
 done:
     if (st) ab_solve_result_free(res);
     ab_eigensolver_destroy(eig);

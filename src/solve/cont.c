@@ -196,6 +196,12 @@ static void set_weight(ab_cont *c, const double *x)
 
 /* A new current point: the weight for the steps from it, and the tangent kept a unit
  * vector in that norm (with a fixed weight both are unchanged). */
+static ab_status update_phase(ab_cont *c, ab_error *err)
+{
+    /* the phase conditions pin each new point to the orbit member nearest the current one */
+    return ab_problem_n_symmetries(c->problem) > 0 ? ab_problem_set_phase_reference(c->problem, c->x, err) : AB_OK;
+}
+
 static void reweigh(ab_cont *c)
 {
     if (!c->params.relative_state_norm) return;
@@ -306,6 +312,8 @@ ab_status ab_cont_set(ab_cont *c, const double *x, const double *tau, int direct
     memcpy(c->x, x, sizeof(double) * c->np1);
     c->ds = c->params.ds;
     set_weight(c, x);
+    ab_status sp = update_phase(c, err);
+    if (sp) return sp;
     if (tau) {
         memcpy(c->tau, tau, sizeof(double) * c->np1);
         reweigh(c);
@@ -360,6 +368,7 @@ ab_status ab_cont_step(ab_cont *c, ab_cont_step_info *info, ab_error *err)
     memcpy(c->x, x1, sizeof(double) * c->np1);
     memcpy(c->tau, tau1, sizeof(double) * c->np1);
     reweigh(c);
+    if ((st = update_phase(c, err))) return st;
     info->corrector_iterations = iters;
     info->ds = c->ds;
     if (iters <= cp->fast_iterations) c->ds = fmin(cp->ds_max, cp->step_grow * c->ds);
@@ -376,5 +385,5 @@ ab_status ab_cont_accept(ab_cont *c, const double *x_new, ab_error *err)
     memcpy(c->x, x_new, sizeof(double) * c->np1);
     memcpy(c->tau, c->taunew, sizeof(double) * c->np1);
     reweigh(c);
-    return AB_OK;
+    return update_phase(c, err);
 }

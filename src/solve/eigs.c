@@ -62,6 +62,17 @@ void ab_eigs_params_default(ab_eigs_params *p, ab_eigs_method method)
 
 const ab_eigs_params *ab_eigs_get_params(const ab_eigs *e) { return &e->p; }
 
+ab_status ab_eigs_set_shift_invert(ab_eigs *e, double shift, const ab_precond *pc, ab_error *err)
+{
+    if (e->p.method != AB_EIGS_ARPACK_SHIFT_INVERT || !(shift > 0.0) || !isfinite(shift))
+        return ab_error_set(err, AB_EINVAL, "a shift-invert eigensolver needs a positive finite shift (got %g)", shift);
+    e->p.shift = shift;
+    if (pc) e->p.precond = *pc;
+    else memset(&e->p.precond, 0, sizeof e->p.precond);
+    if (e->p.linsol == AB_LINSOL_GMRES) ab_linsol_set_precond(e->ls, pc);
+    return AB_OK;
+}
+
 void ab_eigs_destroy(ab_eigs *e)
 {
     if (!e) return;

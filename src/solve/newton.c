@@ -188,5 +188,12 @@ ab_status ab_newton_solve_problem(ab_newton *nw, ab_problem *p, double *u, const
 ab_status ab_newton_solve(ab_newton *nw, ab_disc *disc, double *u, const ab_newton_opts *opts,
                           ab_newton_report *report, ab_error *err)
 {
-    return ab_newton_solve_problem(nw, ab_disc_problem(disc), u, opts, report, err);
+    /* a state with continuous symmetries is pinned to the member of its orbit nearest the
+     * guess (docs/theory.md, "Phase conditions") */
+    ab_problem *p = ab_disc_problem(disc);
+    if (ab_problem_n_symmetries(p) > 0) {
+        ab_status st = ab_problem_set_phase_reference(p, u, err);
+        if (st) return st;
+    }
+    return ab_newton_solve_problem(nw, p, u, opts, report, err);
 }

@@ -13,6 +13,7 @@
 struct ab_eigensolver {
     int max_dim, dense_max;
     ab_eigs *dense, *arpack; /* arpack: created on the first sector that needs it */
+    ab_eigs *arpack_mf;      /* ARPACK with GMRES solves, for operators offered as mat-vecs only */
     double *wr, *wi, *VR, *eerr;
     double *symq;  /* the sector's symmetry vectors, orthonormalised (max_dim x AB_PROBLEM_MAX_SYMMETRIES) */
     double *align; /* per eigenvalue: how much of its eigenvector lies in their span */
@@ -63,6 +64,7 @@ void ab_eigensolver_destroy(ab_eigensolver *s)
     if (!s) return;
     ab_eigs_destroy(s->dense);
     ab_eigs_destroy(s->arpack);
+    ab_eigs_destroy(s->arpack_mf);
     free(s->VR); free(s->wr); free(s->wi); free(s->eerr); free(s->symq); free(s->align); free(s->tags); free(s->values);
     free(s);
 }
@@ -184,7 +186,8 @@ ab_status ab_spectrum_compute_in(ab_eigensolver *s, ab_disc *disc, const double 
         const int n = op.dim;
         ab_dense_op dense_op = {op.matrix, (size_t)n, (size_t)n};
         ab_linop A;
-        ab_dense_op_linop(&dense_op, &A);
+        if (op.matrix) ab_dense_op_linop(&dense_op, &A);
+        else A = *op.linop; /* mat-vecs only: assembled by the dense solver when small */
         int listed = n;
         int dense = 1;
         if (n > s->dense_max && n > AB_ARNOLDI_EIGS + 3) {
@@ -194,15 +197,24 @@ ab_status ab_spectrum_compute_in(ab_eigensolver *s, ab_disc *disc, const double 
              * nearest 0 are all unstable, or the determinant check says one lies further
              * right), the dense decomposition below decides: slower, never wrong. */
             ab_error scratch = {0};
-            if (!s->arpack) {
+            ab_eigs **which = op.matrix ? &s->arpack : &s->arpack_mf;
+            if (!*which) {
                 ab_eigs_params p;
                 ab_eigs_params_default(&p, AB_EIGS_ARPACK_SHIFT_INVERT);
                 p.k = AB_ARNOLDI_EIGS;
-                st = ab_eigs_create((size_t)s->max_dim, &p, &s->arpack, &scratch);
+                if (!op.matrix) {
+                    /* mat-vecs only: GMRES solves, Rayleigh quotients and residual errors */
+                    p.linsol = AB_LINSOL_GMRES;
+                    p.linsol_params.rtol = AB_EIGS_GMRES_RTOL;
+                    p.use_matrix = 0;
+                }
+                st = ab_eigs_create((size_t)s->max_dim, &p, which, &scratch);
             }
+            if (!st && !op.matrix)
+                st = ab_eigs_set_shift_invert(*which, AB_ARNOLDI_SHIFT * fmax(op.norm_estimate, 1.0), op.precond, &scratch);
             if (!st && op.n_symmetry > 0) st = ensure_vectors(s, (size_t)n * (AB_ARNOLDI_EIGS + 1), &scratch);
             if (!st)
-                st = ab_eigs_compute(s->arpack, &A, &listed, s->wr, s->wi, s->eerr, op.n_symmetry > 0 ? s->VR : NULL,
+                st = ab_eigs_compute(*which, &A, &listed, s->wr, s->wi, s->eerr, op.n_symmetry > 0 ? s->VR : NULL,
                                      &scratch);
             double lowest = INFINITY;
             for (int i = 0; i < listed && !st; i++) lowest = fmin(lowest, s->wr[i] + s->eerr[i]);

@@ -30,8 +30,8 @@ int ab_spec_max_nodes(const ab_spec *spec)
 
 const char *ab_state_type_name(ab_state_type type)
 {
-    static const char *const names[] = {"uniform", "cluster", "antipodal", "perturb", "file", "label"};
-    return (unsigned)type <= AB_STATE_LABEL ? names[type] : "?";
+    static const char *const names[] = {"uniform", "cluster", "antipodal", "perturb", "file", "label", "clusters"};
+    return (unsigned)type <= AB_STATE_CLUSTERS ? names[type] : "?";
 }
 
 int ab_label_name_valid(const char *name)
@@ -46,7 +46,7 @@ int ab_label_name_valid(const char *name)
 
 const char *ab_disc_type_name(ab_disc_type type)
 {
-    return type == AB_DISC_ZONAL ? "zonal" : "?";
+    return type == AB_DISC_ZONAL ? "zonal" : type == AB_DISC_SPHERE ? "sphere" : "?";
 }
 
 /* A required key: fail naming the mapping where it is missing. */
@@ -63,26 +63,118 @@ static ab_status parse_discretization(ab_yctx *ctx, const yaml_node_t *node, ab_
     spec->disc.nodes_max = AB_NODES_MAX_DEFAULT;
     spec->disc.kernel = AB_KERNEL_AUTO;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "nodes", "nodes_max", "kernel", NULL};
-    static const char *const types[] = {"zonal", NULL};
+    static const char *const keys[] = {"type", "nodes", "nodes_max", "degree", "degree_max", "kernel", NULL};
+    static const char *const types[] = {"zonal", "sphere", NULL};
     static const char *const kernels[] = {"auto", "funk-hecke", "log-domain", NULL};
     int type, has_max, kernel;
     long nodes = AB_NODES_AUTO, nodes_max;
     ab_status st = ab_y_check_map(ctx, node, "discretization", keys);
     if (!st) st = ab_y_enum(ctx, node, "type", "discretization.type", 0, types, &type, NULL);
     if (!st) st = ab_y_enum(ctx, node, "kernel", "discretization.kernel", AB_KERNEL_AUTO, kernels, &kernel, NULL);
-    const yaml_node_t *nn = st ? NULL : ab_y_get(ctx, node, "nodes");
-    if (!st && !(nn && nn->type == YAML_SCALAR_NODE && strcmp((const char *)nn->data.scalar.value, "auto") == 0))
-        st = ab_y_int(ctx, node, "nodes", "discretization.nodes", AB_NODES_AUTO, AB_NODES_MIN, AB_NODES_MAX, &nodes, NULL);
-    if (!st) st = ab_y_int(ctx, node, "nodes_max", "discretization.nodes_max", AB_NODES_MAX_DEFAULT, AB_NODES_MIN,
-                           AB_NODES_MAX, &nodes_max, &has_max);
+    if (st) return st;
+    /* the zonal grid is sized by nodes, the sphere's by its harmonic degree */
+    const int sphere = type == AB_DISC_SPHERE;
+    const char *size_key = sphere ? "degree" : "nodes", *max_key = sphere ? "degree_max" : "nodes_max";
+    const char *wrong[] = {sphere ? "nodes" : "degree", sphere ? "nodes_max" : "degree_max"};
+    for (int k = 0; k < 2; k++)
+        if (ab_y_get(ctx, node, wrong[k]))
+            return ab_y_fail(ctx, ab_y_get(ctx, node, wrong[k]), sphere ? "discretization.nodes" : "discretization.degree",
+                             "%s: a %s discretisation is sized by %s (and %s)", wrong[k], sphere ? "sphere" : "zonal",
+                             size_key, max_key);
+    char size_field[40], max_field[40];
+    snprintf(size_field, sizeof size_field, "discretization.%s", size_key);
+    snprintf(max_field, sizeof max_field, "discretization.%s", max_key);
+    const long lo = sphere ? 1 : AB_NODES_MIN, hi = sphere ? AB_SPHERE_DEGREE_MAX : AB_NODES_MAX;
+    const long max_default = sphere ? AB_SPHERE_DEGREE_MAX_DEFAULT : AB_NODES_MAX_DEFAULT;
+    const yaml_node_t *nn = ab_y_get(ctx, node, size_key);
+    if (!(nn && nn->type == YAML_SCALAR_NODE && strcmp((const char *)nn->data.scalar.value, "auto") == 0))
+        st = ab_y_int(ctx, node, size_key, size_field, AB_NODES_AUTO, lo, hi, &nodes, NULL);
+    if (!st) st = ab_y_int(ctx, node, max_key, max_field, max_default, lo, hi, &nodes_max, &has_max);
     if (st) return st;
     if (has_max && nodes != AB_NODES_AUTO)
-        return ab_y_fail(ctx, ab_y_get(ctx, node, "nodes_max"), "discretization.nodes_max", "only allowed with nodes: auto");
+        return ab_y_fail(ctx, ab_y_get(ctx, node, max_key), max_field, "only allowed with %s: auto", size_key);
+    if (sphere && spec->model.d != 3)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "type"), "discretization.type",
+                         "sphere discretises S^2 and needs d: 3 (got d = %d); use type: zonal", spec->model.d);
+    if (sphere && kernel == AB_KERNEL_LOG_DOMAIN)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "kernel"), "discretization.kernel",
+                         "the sphere discretisation has the Funk-Hecke form only (docs/sphere.md)");
     spec->disc.type = (ab_disc_type)type;
     spec->disc.kernel = (ab_kernel_form)kernel;
     spec->disc.nodes = (int)nodes;
     spec->disc.nodes_max = (int)nodes_max;
+    return AB_OK;
+}
+
+/* state.centers (a list of 3-vectors) and state.weights for type: clusters. */
+static ab_status parse_centres(ab_yctx *ctx, const yaml_node_t *node, ab_state_spec *state)
+{
+    yaml_node_t *list = ab_y_get(ctx, node, "centers");
+    if (list->type != YAML_SEQUENCE_NODE || ab_y_seq_len(list) < 1)
+        return ab_y_fail(ctx, list, "state.centers", "expected a list of points [x, y, z]");
+    const int n = ab_y_seq_len(list);
+    if (n > AB_MAX_CLUSTERS) return ab_y_fail(ctx, list, "state.centers", "at most %d centres", AB_MAX_CLUSTERS);
+    ab_status st;
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *item = ab_y_seq_item(ctx, list, i);
+        if (item->type != YAML_SEQUENCE_NODE || ab_y_seq_len(item) != 3)
+            return ab_y_fail(ctx, item, "state.centers", "centre %d: expected a point [x, y, z]", i + 1);
+        double norm = 0.0;
+        for (int k = 0; k < 3; k++) {
+            if ((st = ab_y_node_double(ctx, ab_y_seq_item(ctx, item, k), "state.centers", &state->centres[i][k]))) return st;
+            norm += state->centres[i][k] * state->centres[i][k];
+        }
+        norm = sqrt(norm);
+        if (!(norm > 1e-12) || !isfinite(norm))
+            return ab_y_fail(ctx, item, "state.centers", "centre %d is not a direction (length %g)", i + 1, norm);
+        for (int k = 0; k < 3; k++) state->centres[i][k] /= norm;
+    }
+    state->n_centres = n;
+    for (int i = 0; i < n; i++) state->weights[i] = 1.0;
+    yaml_node_t *w = ab_y_get(ctx, node, "weights");
+    if (!w) return AB_OK;
+    if (w->type != YAML_SEQUENCE_NODE || ab_y_seq_len(w) != n)
+        return ab_y_fail(ctx, w, "state.weights", "expected a list of %d positive numbers, one per centre", n);
+    for (int i = 0; i < n; i++) {
+        yaml_node_t *item = ab_y_seq_item(ctx, w, i);
+        if ((st = ab_y_node_double(ctx, item, "state.weights", &state->weights[i]))) return st;
+        if (!(state->weights[i] > 0.0) || !isfinite(state->weights[i]))
+            return ab_y_fail(ctx, item, "state.weights", "weight %d must be positive and finite (got %g)", i + 1,
+                             state->weights[i]);
+    }
+    return AB_OK;
+}
+
+/* state.arrangement (with k for polygon) or state.centers (with weights) for type: clusters. */
+static ab_status parse_clusters(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    ab_state_spec *state = &spec->state;
+    static const char *const arrangements[] = {"polygon", "tetrahedron", "octahedron", "cube", "icosahedron", NULL};
+    const yaml_node_t *an = ab_y_get(ctx, node, "arrangement"), *cn = ab_y_get(ctx, node, "centers");
+    if (spec->disc.type != AB_DISC_SPHERE)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "type"), "state.type",
+                         "clusters are not axisymmetric: they need discretization: {type: sphere}");
+    if (!an == !cn)
+        return ab_y_fail(ctx, node, an ? "state.centers" : "state.arrangement",
+                         an ? "give either arrangement or centers, not both" : "required with type: clusters "
+                         "(arrangement: polygon, tetrahedron, octahedron, cube or icosahedron; or centers: [[x, y, z], ...])");
+    if (ab_y_get(ctx, node, "weights") && !cn)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "weights"), "state.weights", "only allowed with centers");
+    long k = 0;
+    int has_k, which = 0;
+    ab_status st = ab_y_int(ctx, node, "k", "state.k", 0, 2, AB_MAX_CLUSTERS, &k, &has_k);
+    if (st) return st;
+    if (cn) {
+        if (has_k) return ab_y_fail(ctx, ab_y_get(ctx, node, "k"), "state.k", "only allowed with arrangement: polygon");
+        return parse_centres(ctx, node, state);
+    }
+    if ((st = ab_y_enum(ctx, node, "arrangement", "state.arrangement", 0, arrangements, &which, NULL))) return st;
+    if (which == 0 && !has_k)
+        return ab_y_fail(ctx, node, "state.k", "required with arrangement: polygon (the number of clusters, >= 2)");
+    if (which != 0 && has_k)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "k"), "state.k", "only allowed with arrangement: polygon");
+    snprintf(state->arrangement, sizeof state->arrangement, "%s", arrangements[which]);
+    state->k = (int)k;
     return AB_OK;
 }
 
@@ -92,9 +184,13 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     spec->state.l = 0;
     spec->state.amplitude = 0.0;
     spec->state.switch_branch = 0;
+    spec->state.arrangement[0] = '\0';
+    spec->state.k = 0;
+    spec->state.n_centres = 0;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "l", "amplitude", "path", "r", "label", "switch", NULL};
-    static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", "file", "label", NULL};
+    static const char *const keys[] = {"type", "l", "amplitude", "path", "r", "label", "switch",
+                                       "arrangement", "k", "centers", "weights", NULL};
+    static const char *const types[] = {"uniform", "cluster", "antipodal", "perturb", "file", "label", "clusters", NULL};
     int type, has_l, has_amp, has_path, has_r, has_label, has_switch, do_switch;
     long l;
     double amp, r;
@@ -109,6 +205,17 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
     if (!st) st = ab_y_string(ctx, node, "label", "state.label", "", spec->state.label, sizeof spec->state.label, &has_label);
     if (!st) st = ab_y_bool(ctx, node, "switch", "state.switch", 0, &do_switch, &has_switch);
     if (st) return st;
+    if (type == AB_STATE_CLUSTERS) {
+        if ((st = parse_clusters(ctx, node, spec))) return st;
+    } else {
+        static const char *const only_clusters[] = {"arrangement", "k", "centers", "weights"};
+        for (int q = 0; q < 4; q++)
+            if (ab_y_get(ctx, node, only_clusters[q])) {
+                char field[32];
+                snprintf(field, sizeof field, "state.%s", only_clusters[q]);
+                return ab_y_fail(ctx, ab_y_get(ctx, node, only_clusters[q]), field, "only allowed with type: clusters");
+            }
+    }
     if (has_switch && type != AB_STATE_LABEL)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "switch"), "state.switch", "only allowed with type: label");
     spec->state.switch_branch = do_switch;
@@ -150,9 +257,17 @@ static ab_status parse_state(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spe
 
 static ab_status parse_eigen(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
 {
+    spec->n_sectors = 0;
+    if (spec->disc.type == AB_DISC_SPHERE) {
+        /* one operator on all of S^2: no sectors to choose */
+        if (node && ab_y_get(ctx, node, "sectors"))
+            return ab_y_fail(ctx, ab_y_get(ctx, node, "sectors"), "eigen.sectors",
+                             "the sphere discretisation has one operator (the whole sphere), not zonal sectors: remove it");
+        spec->sectors[spec->n_sectors++] = 0;
+        return node ? ab_y_check_map(ctx, node, "eigen", (const char *const[]){"sectors", NULL}) : AB_OK;
+    }
     /* Sectors m >= 2 do not exist on the circle (S^0 has harmonics of degree 0 and 1 only). */
     const int max_sector = spec->model.d == 2 ? 1 : ab_spec_max_nodes(spec) - 2;
-    spec->n_sectors = 0;
     if (!node) {
         for (int m = 0; m <= 3 && m <= max_sector; m++) spec->sectors[spec->n_sectors++] = m;
         return AB_OK;

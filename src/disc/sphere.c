@@ -1,0 +1,1074 @@
+/* The whole sphere S^2 (d = 3; docs/sphere.md): unknowns u = log rho on a Gauss-Legendre x
+ * uniform-longitude grid, the kernel diagonal in real spherical harmonics (Funk-Hecke),
+ * rotations as continuous symmetries, and the linearised operator as mat-vecs on the
+ * harmonic coefficients of g = h / rho^{1/2}. */
+#include "disc/sphere.h"
+
+#include "attnbif/io.h"
+#include "disc/arrangement.h"
+#include "disc/disc_impl.h"
+#include "disc/sht.h"
+#include "disc/vmf.h"
+
+#include <float.h>
+#include <gsl/gsl_sf_legendre.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A rotation generator whose norm is below this fraction of the largest is taken as zero
+ * (the state is symmetric about that axis): it gives no phase condition and no symmetry
+ * mode (docs/sphere.md, "Rotations and phase conditions"). */
+#define AB_SPHERE_SYMMETRY_ZERO 1e-7
+/* ... or below this in absolute terms (|rho^{1/2}| = 1): the rotation vectors of the uniform
+ * state are rounding noise. */
+#define AB_SPHERE_SYMMETRY_ABS 1e-9
+/* The spectrum's grid oversamples the state's by this factor in latitude and longitude, so
+ * that products of degree-L functions with the state's fields integrate accurately. */
+#define AB_SPHERE_OVERSAMPLE 1.5
+/* The mass direction is moved this many times ||L|| to the left of the spectrum. */
+#define AB_SPHERE_MASS_SHIFT 10.0
+/* Rounding growth allowed in the Funk-Hecke error bound (the bound's sums are
+ * Cauchy-Schwarz estimates; this covers the transforms' own O(log L) growth). */
+#define AB_SPHERE_FH_SAFETY 8.0
+
+typedef struct {
+    ab_disc base;
+    int L;
+    ab_sht *sht;
+    size_t np, nc;
+    int nlat, nlon;
+    const double *w, *X;
+    double *logw;
+    double *g, *dg; /* kappa_l and d kappa_l / d beta, l = 0..L (g[0] = 0) */
+    /* state evaluation */
+    double *rho, *c, *gc, *s, *Y, *Phi, *pi;
+    double c0, logc0, logZ, term_scale, kernel_error;
+    /* the linearisation */
+    int lin_valid;
+    double lin_kappa, lin_beta, lin_c0;
+    double *lin_rho, *lin_pi, *lin_Y;
+    /* work: grid-sized and coefficient-sized */
+    double *gw1, *gw2, *gw3, *cw1, *cw2;
+    /* the spectrum on the fine grid (made on first use) */
+    ab_sht *fine;
+    size_t fnp;
+    double *f_sqrho, *f_V, *f_D, *f_Y, *f_ut, *f_up, *f_w1, *f_w2, *f_w3;
+    double *hh;       /* Householder vector of the mass direction (nc) */
+    double hh_beta;   /* 2 / |hh|^2 */
+    double *sym;      /* up to 3 rotation vectors in the deflated space (nc - 1 each) */
+    int n_sym;
+    double *full, *full2; /* nc work */
+    double op_kappa, op_norm;
+    ab_linop op;
+    ab_precond pc;
+    char name[96];
+} sphere;
+
+static sphere *S(ab_disc *d) { return (sphere *)d; }
+static const sphere *SC(const ab_disc *d) { return (const sphere *)d; }
+static const char *sphere_name(const ab_disc *d) { return SC(d)->name; }
+
+static double *alloc_d(size_t n, int *ok)
+{
+    double *p = calloc(n ? n : 1, sizeof(double));
+    if (!p) *ok = 0;
+    return p;
+}
+
+static void free_fine(sphere *z)
+{
+    ab_sht_destroy(z->fine);
+    z->fine = NULL;
+    free(z->f_sqrho); free(z->f_V); free(z->f_D); free(z->f_Y); free(z->f_ut); free(z->f_up);
+    free(z->f_w1); free(z->f_w2); free(z->f_w3); free(z->hh); free(z->sym); free(z->full); free(z->full2);
+}
+
+static void sphere_destroy(ab_disc *d)
+{
+    sphere *z = S(d);
+    free_fine(z);
+    ab_sht_destroy(z->sht);
+    free(z->logw); free(z->g); free(z->dg);
+    free(z->rho); free(z->c); free(z->gc); free(z->s); free(z->Y); free(z->Phi); free(z->pi);
+    free(z->lin_rho); free(z->lin_pi); free(z->lin_Y);
+    free(z->gw1); free(z->gw2); free(z->gw3); free(z->cw1); free(z->cw2);
+    free(z);
+}
+
+static ab_status build_kernel(sphere *z, ab_error *err)
+{
+    const ab_model *m = &z->base.model;
+    ab_status st = ab_kappa_l_table(m->kind, 3, z->base.params.beta, z->L, z->g, err);
+    if (st) return st;
+    z->g[0] = 0.0; /* constants in Phi cancel against Z */
+    for (int l = 0; l <= z->L; l++) z->dg[l] = l ? ab_kappa_l_dbeta(m->kind, 3, z->base.params.beta, l) : 0.0;
+    return AB_OK;
+}
+
+static ab_status sphere_set_params(ab_disc *d, ab_params p, ab_error *err)
+{
+    sphere *z = S(d);
+    const int beta_changed = p.beta != z->base.params.beta;
+    z->base.params = p;
+    z->base.model.beta = p.beta;
+    z->lin_valid = 0;
+    return beta_changed ? build_kernel(z, err) : AB_OK;
+}
+
+static double lse(const double *logw, const double *x, size_t n)
+{
+    double mx = -INFINITY, sum = 0.0;
+    for (size_t i = 0; i < n; i++) mx = fmax(mx, logw[i] + x[i]);
+    for (size_t i = 0; i < n; i++) sum += exp(logw[i] + x[i] - mx);
+    return mx + log(sum);
+}
+
+/* Multiply coefficient vector a by f(l) in place. */
+static void scale_degrees(int L, const double *f, double *a)
+{
+    for (int l = 0; l <= L; l++)
+        for (int m = -l; m <= l; m++) a[ab_sht_index(l, m)] *= f[l];
+}
+
+/* Phi from the kernel sum s (one point): SA log(1 + beta Y)/beta, Y = s / c0; USA s. */
+static int potential(const sphere *z, double s, double c0, double *Phi, double *Y)
+{
+    const double beta = z->base.params.beta;
+    if (z->base.model.kind == AB_MODEL_USA) {
+        *Phi = s;
+        *Y = s;
+        return 1;
+    }
+    const double y = s / c0, arg = 1.0 + beta * y;
+    if (!(arg > 0.0)) return 0;
+    *Phi = beta > 0.0 ? log1p(beta * y) / beta : y;
+    *Y = y;
+    return 1;
+}
+
+/* Rounding bound of Phi/kappa in the Funk-Hecke form (docs/sphere.md): per degree the sum
+ * over m is at most g_l sqrt(2l+1) |c_l| (addition theorem), and each c_lm carries the
+ * rounding eps sqrt(2l+1) c0 of its quadrature. */
+static double error_funk_hecke(const sphere *z)
+{
+    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    double acc = 0.0;
+    for (int l = 1; l <= z->L; l++) {
+        double cl = 0.0;
+        for (int m = -l; m <= l; m++) cl += z->c[ab_sht_index(l, m)] * z->c[ab_sht_index(l, m)];
+        acc += fabs(z->g[l]) * sqrt(2.0 * l + 1.0) * (sqrt(cl) + (2.0 * l + 1.0) * z->c0);
+    }
+    double e = AB_SPHERE_FH_SAFETY * DBL_EPSILON * acc / kappa;
+    if (z->base.model.kind == AB_MODEL_SA) {
+        double qmin = INFINITY;
+        for (size_t p = 0; p < z->np; p++) qmin = fmin(qmin, 1.0 + beta * z->Y[p]);
+        e = qmin > 0.0 ? e / (z->c0 * qmin) : INFINITY;
+    }
+    return e;
+}
+
+/* rho, its coefficients, Phi on the grid, log Z and the Gibbs weights at u. */
+static ab_status eval_state(sphere *z, const double *u, ab_error *err)
+{
+    const size_t np = z->np;
+    const double kappa = z->base.params.kappa;
+    for (size_t p = 0; p < np; p++)
+        if (!isfinite(u[p])) return ab_error_set(err, AB_ENAN, "log-density is not finite at grid point %zu", p);
+    z->logc0 = lse(z->logw, u, np);
+    z->c0 = exp(z->logc0);
+    if (!(z->c0 > 0.0) || !isfinite(z->c0))
+        return ab_error_set(err, AB_ENAN, "density has no finite positive mass (mass = %g)", z->c0);
+    for (size_t p = 0; p < np; p++) {
+        z->rho[p] = exp(u[p]);
+        if (!isfinite(z->rho[p]))
+            return ab_error_set(err, AB_ENAN, "density overflows at grid point %zu: the state is not resolved", p);
+    }
+    ab_status st = ab_sht_analysis(z->sht, z->rho, z->c, err);
+    if (st) return st;
+    memcpy(z->gc, z->c, sizeof(double) * z->nc);
+    scale_degrees(z->L, z->g, z->gc);
+    if ((st = ab_sht_synthesis(z->sht, z->gc, z->s, err))) return st;
+    double scale = 0.0;
+    for (size_t p = 0; p < np; p++) {
+        if (!potential(z, z->s[p], z->c0, &z->Phi[p], &z->Y[p]))
+            return ab_error_set(err, AB_ENAN,
+                                "kernel convolution K rho is not positive at grid point %zu: the Funk-Hecke sum "
+                                "cannot represent this state on the sphere (beta = %g, kappa = %g); use a smaller "
+                                "beta or a larger kappa, or the zonal discretisation for axisymmetric states",
+                                p, z->base.params.beta, kappa);
+        z->gw3[p] = z->Phi[p] / kappa;
+        scale = fmax(scale, fabs(z->gw3[p]));
+    }
+    z->logZ = lse(z->logw, z->gw3, np);
+    if (!isfinite(z->logZ)) return ab_error_set(err, AB_ENAN, "partition function is not finite");
+    for (size_t p = 0; p < np; p++) z->pi[p] = exp(z->logw[p] + z->gw3[p] - z->logZ);
+    z->term_scale = 1.0 + scale;
+    return AB_OK;
+}
+
+static ab_status sphere_residual(ab_disc *d, const double *u, double *F, ab_error *err)
+{
+    sphere *z = S(d);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    const double kappa = z->base.params.kappa;
+    for (size_t p = 0; p < z->np; p++) F[p] = u[p] - z->Phi[p] / kappa + z->logZ;
+    return AB_OK;
+}
+
+static ab_status sphere_linearize(ab_disc *d, const double *u, ab_error *err)
+{
+    sphere *z = S(d);
+    z->lin_valid = 0;
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    z->kernel_error = error_funk_hecke(z);
+    z->lin_kappa = z->base.params.kappa;
+    z->lin_beta = z->base.params.beta;
+    z->lin_c0 = z->c0;
+    memcpy(z->lin_rho, z->rho, sizeof(double) * z->np);
+    memcpy(z->lin_pi, z->pi, sizeof(double) * z->np);
+    memcpy(z->lin_Y, z->Y, sizeof(double) * z->np);
+    z->lin_valid = 1;
+    return AB_OK;
+}
+
+/* D v = dPhi/du v at the linearisation: USA synth(g A(rho v)); SA
+ * (synth(g A(rho v)) - Y a_00) / (c0 (1 + beta Y)), a_00 = sum w rho v. */
+static ab_status apply_D(sphere *z, const double *v, double *out, ab_error *err)
+{
+    for (size_t p = 0; p < z->np; p++) z->gw1[p] = z->lin_rho[p] * v[p];
+    ab_status st = ab_sht_analysis(z->sht, z->gw1, z->cw1, err);
+    if (st) return st;
+    const double a00 = z->cw1[0];
+    scale_degrees(z->L, z->g, z->cw1);
+    if ((st = ab_sht_synthesis(z->sht, z->cw1, out, err))) return st;
+    if (z->base.model.kind == AB_MODEL_SA)
+        for (size_t p = 0; p < z->np; p++)
+            out[p] = (out[p] - z->lin_Y[p] * a00) / (z->lin_c0 * (1.0 + z->lin_beta * z->lin_Y[p]));
+    return AB_OK;
+}
+
+/* J v = v - (1/kappa)(I - 1 pi^T) D v. */
+static ab_status sphere_jac_apply(ab_disc *d, const double *v, double *Jv, ab_error *err)
+{
+    sphere *z = S(d);
+    if (!z->lin_valid) return ab_error_set(err, AB_EINVAL, "Jacobian used before linearising");
+    ab_status st = apply_D(z, v, z->gw2, err);
+    if (st) return st;
+    double mean = 0.0;
+    for (size_t p = 0; p < z->np; p++) mean += z->lin_pi[p] * z->gw2[p];
+    for (size_t p = 0; p < z->np; p++) Jv[p] = v[p] - (z->gw2[p] - mean) / z->lin_kappa;
+    return AB_OK;
+}
+
+/* J^T x = x - (1/kappa) D^T (x - pi sum x). With A = Y^T W (analysis) and S = Y
+ * (synthesis), D = R W Y ... transposes to D^T q = rho w synth(g A(q / w)) (USA), and for
+ * SA q is first divided by c0 (1 + beta Y) and - w rho (Y . q) added. */
+static ab_status sphere_jac_apply_t(ab_disc *d, const double *x, double *y, ab_error *err)
+{
+    sphere *z = S(d);
+    if (!z->lin_valid) return ab_error_set(err, AB_EINVAL, "Jacobian used before linearising");
+    const int sa = z->base.model.kind == AB_MODEL_SA;
+    double sum = 0.0, ydotq = 0.0;
+    for (size_t p = 0; p < z->np; p++) sum += x[p];
+    for (size_t p = 0; p < z->np; p++) {
+        double q = x[p] - z->lin_pi[p] * sum;
+        if (sa) {
+            q /= z->lin_c0 * (1.0 + z->lin_beta * z->lin_Y[p]);
+            ydotq += z->lin_Y[p] * q;
+        }
+        z->gw1[p] = q / z->w[p];
+    }
+    ab_status st = ab_sht_analysis(z->sht, z->gw1, z->cw1, err);
+    if (st) return st;
+    scale_degrees(z->L, z->g, z->cw1);
+    if ((st = ab_sht_synthesis(z->sht, z->cw1, z->gw2, err))) return st;
+    for (size_t p = 0; p < z->np; p++) {
+        const double wr = z->w[p] * z->lin_rho[p];
+        const double Dt = wr * z->gw2[p] - (sa ? wr * ydotq : 0.0);
+        y[p] = x[p] - Dt / z->lin_kappa;
+    }
+    return AB_OK;
+}
+
+/* The assembled Jacobian, column by column from mat-vecs (for small degrees and tests). */
+static ab_status sphere_jac_matrix(ab_disc *d, double *J, size_t ld, ab_error *err)
+{
+    sphere *z = S(d);
+    double *e = z->gw3;
+    memset(e, 0, sizeof(double) * z->np);
+    for (size_t j = 0; j < z->np; j++) {
+        e[j] = 1.0;
+        ab_status st = sphere_jac_apply(d, e, J + j * ld, err);
+        e[j] = 0.0;
+        if (st) return st;
+    }
+    return AB_OK;
+}
+
+static const double *sphere_weights(const ab_disc *d) { return SC(d)->w; }
+static int sphere_max_degree(const ab_disc *d) { return SC(d)->L; }
+static int sphere_size(const ab_disc *d) { return SC(d)->L; }
+static int sphere_followable(const ab_disc *d, int sector)
+{
+    (void)d;
+    return sector == 0;
+}
+static int sphere_max_sector(const ab_disc *d)
+{
+    (void)d;
+    return 0;
+}
+
+/* (x/(1+x) - log1p(x)) / x^2, -> -1/2 at x = 0 (series below 1e-3): d Phi / d beta of SA at
+ * fixed Y, as in the zonal discretisation (docs/theory.md). */
+static double h_fun(double x)
+{
+    if (fabs(x) < 1e-3) return -0.5 + x * (2.0 / 3.0 + x * (-0.75 + x * 0.8));
+    return (x / (1.0 + x) - log1p(x)) / (x * x);
+}
+
+static ab_status sphere_dparam(ab_disc *d, const double *u, ab_param_id which, double *dF, ab_error *err)
+{
+    sphere *z = S(d);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    double *row = z->gw1;
+    if (which == AB_PARAM_KAPPA) {
+        for (size_t p = 0; p < z->np; p++) row[p] = -z->Phi[p] / kappa;
+    } else {
+        memcpy(z->cw1, z->c, sizeof(double) * z->nc);
+        scale_degrees(z->L, z->dg, z->cw1);
+        if ((st = ab_sht_synthesis(z->sht, z->cw1, row, err))) return st;
+        if (z->base.model.kind == AB_MODEL_SA)
+            for (size_t p = 0; p < z->np; p++) {
+                const double y = z->Y[p], yb = row[p] / z->c0, x = beta * y;
+                row[p] = yb / (1.0 + x) + y * y * h_fun(x);
+            }
+    }
+    double mean = 0.0;
+    for (size_t p = 0; p < z->np; p++) mean += z->pi[p] * row[p];
+    for (size_t p = 0; p < z->np; p++) dF[p] = -(row[p] - mean) / kappa;
+    return AB_OK;
+}
+
+static double sphere_residual_scale(const ab_disc *d)
+{
+    const sphere *z = SC(d);
+    double gmax = 0.0;
+    for (int l = 0; l <= z->L; l++) gmax = fmax(gmax, fabs(z->g[l]));
+    return fmax(z->term_scale, 1.0 + gmax / z->base.params.kappa);
+}
+static double sphere_residual_floor(const ab_disc *d) { return SC(d)->kernel_error; }
+
+static double sphere_dot(const ab_disc *d, const double *x, const double *y)
+{
+    const sphere *z = SC(d);
+    double s = 0.0;
+    for (size_t p = 0; p < z->np; p++) s += z->w[p] * x[p] * y[p];
+    return s;
+}
+
+/* x -> -x maps latitude i to nlat - 1 - i and longitude j to j + nlon/2 (nlon is even). */
+static void sphere_reflect(const ab_disc *d, const double *in, double *out)
+{
+    const sphere *z = SC(d);
+    for (int i = 0; i < z->nlat; i++)
+        for (int j = 0; j < z->nlon; j++)
+            out[(size_t)i * z->nlon + j] = in[(size_t)(z->nlat - 1 - i) * z->nlon + (j + z->nlon / 2) % z->nlon];
+}
+
+/* Degree norms |c_l| of rho: the tail is the largest in the top eighth of the degrees
+ * relative to the largest of all; the decay between the middle and the top estimates the
+ * degree a tail of AB_SPHERE_TAIL_TARGET needs. */
+#define AB_SPHERE_TAIL_TARGET 1e-12
+static ab_status sphere_resolution(ab_disc *d, const double *u, double *tail, int *needed, ab_error *err)
+{
+    sphere *z = S(d);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    const int L = z->L, k0 = L - (L / 8 > 1 ? L / 8 : 1);
+    double top = 0.0, mid = 0.0, peak = 0.0;
+    for (int l = 0; l <= L; l++) {
+        double cl = 0.0;
+        for (int m = -l; m <= l; m++) cl += z->c[ab_sht_index(l, m)] * z->c[ab_sht_index(l, m)];
+        cl = sqrt(cl);
+        peak = fmax(peak, cl);
+        if (l >= k0) top = fmax(top, cl);
+        if (l >= L / 2 - 1 && l <= L / 2 + 1) mid = fmax(mid, cl);
+    }
+    *tail = top / peak;
+    const double rate = (top > 0.0 && mid > top && k0 > L / 2) ? log(mid / top) / (k0 - L / 2) : 0.0;
+    if (*tail <= AB_SPHERE_TAIL_TARGET) *needed = L;
+    else if (rate > 1e-3) *needed = L + (int)ceil(log(*tail / AB_SPHERE_TAIL_TARGET) / rate);
+    else *needed = 2 * L;
+    return AB_OK;
+}
+
+static ab_status sphere_accuracy(ab_disc *d, const double *u, ab_disc_accuracy *acc, ab_error *err)
+{
+    sphere *z = S(d);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    z->kernel_error = error_funk_hecke(z);
+    acc->kernel = "funk-hecke";
+    acc->kernel_error = z->kernel_error;
+    return sphere_resolution(d, u, &acc->tail, &acc->nodes_needed, err);
+}
+
+/* Observables: r = |int x rho|, S the eigenvalue of Q = int (3 x x^T - I)/2 rho of largest
+ * modulus (as the zonal S for a state about the z-axis), entropy, USA free energy. */
+static ab_status sphere_observables(ab_disc *d, const double *u, ab_observables *obs, ab_error *err)
+{
+    sphere *z = S(d);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    double m1[3] = {0, 0, 0}, Q[9] = {0}, ent = 0.0, inter = 0.0;
+    for (size_t p = 0; p < z->np; p++) {
+        const double wr = z->w[p] * z->rho[p], *x = z->X + 3 * p;
+        for (int a = 0; a < 3; a++) {
+            m1[a] += wr * x[a];
+            for (int b = 0; b < 3; b++) Q[a * 3 + b] += wr * (1.5 * x[a] * x[b] - 0.5 * (a == b));
+        }
+        ent -= wr * u[p];
+        inter += wr * z->Phi[p];
+    }
+    double ev[3];
+    if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', 3, Q, 3, ev) != 0)
+        return ab_error_set(err, AB_ELINALG, "eigenvalues of the nematic tensor failed");
+    obs->r = sqrt(m1[0] * m1[0] + m1[1] * m1[1] + m1[2] * m1[2]);
+    obs->S = fabs(ev[0]) > fabs(ev[2]) ? ev[0] : ev[2];
+    obs->entropy = ent;
+    obs->mass = z->c0;
+    obs->free_energy = z->base.model.kind == AB_MODEL_USA ? -z->base.params.kappa * ent - 0.5 * inter : NAN;
+    return AB_OK;
+}
+
+static void normalise(const sphere *z, double *u)
+{
+    const double shift = lse(z->logw, u, z->np);
+    for (size_t p = 0; p < z->np; p++) u[p] -= shift;
+}
+
+/* Piecewise-linear log rho in t = z (a zonal profile placed with its axis on the z-axis). */
+static ab_status sphere_guess_from_samples(ab_disc *d, int n, const double *t, const double *rho, double *u,
+                                           ab_error *err)
+{
+    sphere *z = S(d);
+    if (n < 2) return ab_error_set(err, AB_EINVAL, "a density profile needs at least 2 samples (got %d)", n);
+    for (int k = 0; k < n; k++)
+        if (!(rho[k] > 0.0) || !(t[k] >= -1.0 && t[k] <= 1.0))
+            return ab_error_set(err, AB_EINVAL, "profile sample %d is invalid (t = %g, rho = %g): need -1 <= t <= 1, rho > 0",
+                                k, t[k], rho[k]);
+    for (size_t p = 0; p < z->np; p++) {
+        const double ti = z->X[3 * p + 2];
+        int lo = -1, hi = -1;
+        for (int k = 0; k < n; k++) {
+            if (t[k] <= ti && (lo < 0 || t[k] > t[lo])) lo = k;
+            if (t[k] >= ti && (hi < 0 || t[k] < t[hi])) hi = k;
+        }
+        if (lo < 0) lo = hi;
+        if (hi < 0) hi = lo;
+        const double a = log(rho[lo]), b = log(rho[hi]);
+        u[p] = t[hi] > t[lo] ? a + (b - a) * (ti - t[lo]) / (t[hi] - t[lo]) : a;
+    }
+    normalise(z, u);
+    return AB_OK;
+}
+
+static ab_status sphere_load_state(ab_disc *d, const char *path, double *u, ab_error *err)
+{
+    int n;
+    double *t, *rho;
+    ab_status st = ab_read_profile(path, &n, &t, &rho, err);
+    if (st) return st;
+    st = sphere_guess_from_samples(d, n, t, rho, u, err);
+    free(t);
+    free(rho);
+    return st;
+}
+
+int ab_state_cluster_count(const ab_state_spec *state)
+{
+    if (state->type != AB_STATE_CLUSTERS) return 0;
+    if (state->n_centres > 0) return state->n_centres;
+    int count = 0;
+    ab_error scratch = {0};
+    ab_arrangement_centres(state->arrangement, state->k, NULL, 0, &count, &scratch);
+    return count;
+}
+
+static ab_status sphere_initial_guess(ab_disc *d, const ab_state_spec *state, double *u, ab_error *err)
+{
+    sphere *z = S(d);
+    const double kappa = z->base.params.kappa;
+    const double b = state->r > 0.0 ? ab_vmf_for_r(3, state->r) : ab_vmf_concentration(3, kappa);
+    switch (state->type) {
+    case AB_STATE_UNIFORM:
+        memset(u, 0, sizeof(double) * z->np);
+        return AB_OK;
+    case AB_STATE_FILE: return ab_error_set(err, AB_EINVAL, "a file state is read with ab_disc_load_state");
+    case AB_STATE_LABEL: return ab_error_set(err, AB_EINVAL, "a label state is read with ab_label_read");
+    case AB_STATE_CLUSTER:
+        for (size_t p = 0; p < z->np; p++) u[p] = b * z->X[3 * p + 2];
+        break;
+    case AB_STATE_ANTIPODAL:
+        for (size_t p = 0; p < z->np; p++) u[p] = 0.5 * b * z->X[3 * p + 2] * z->X[3 * p + 2];
+        break;
+    case AB_STATE_PERTURB:
+        for (size_t p = 0; p < z->np; p++) {
+            const double rho = 1.0 + state->amplitude * gsl_sf_legendre_Pl(state->l, z->X[3 * p + 2]);
+            if (!(rho > 0.0))
+                return ab_error_set(err, AB_EINVAL, "state.amplitude %g makes the density negative; use |amplitude| < 1",
+                                    state->amplitude);
+            u[p] = log(rho);
+        }
+        normalise(z, u);
+        return AB_OK;
+    case AB_STATE_CLUSTERS: {
+        double centres[AB_MAX_CLUSTERS * 3], weights[AB_MAX_CLUSTERS];
+        int count = 0;
+        if (state->n_centres > 0) {
+            count = state->n_centres;
+            for (int i = 0; i < count; i++) {
+                for (int k = 0; k < 3; k++) centres[3 * i + k] = state->centres[i][k];
+                weights[i] = state->weights[i];
+            }
+        } else {
+            ab_status st = ab_arrangement_centres(state->arrangement, state->k, centres, AB_MAX_CLUSTERS, &count, err);
+            if (st) return st;
+            for (int i = 0; i < count; i++) weights[i] = 1.0;
+        }
+        /* a sum of von Mises-Fisher bumps, each with the 1-cluster concentration */
+        for (size_t p = 0; p < z->np; p++) {
+            const double *x = z->X + 3 * p;
+            double mx = -INFINITY, sum = 0.0;
+            for (int i = 0; i < count; i++) {
+                const double e = log(weights[i]) + b * (x[0] * centres[3 * i] + x[1] * centres[3 * i + 1] +
+                                                        x[2] * centres[3 * i + 2] - 1.0);
+                mx = fmax(mx, e);
+            }
+            for (int i = 0; i < count; i++)
+                sum += exp(log(weights[i]) + b * (x[0] * centres[3 * i] + x[1] * centres[3 * i + 1] +
+                                                  x[2] * centres[3 * i + 2] - 1.0) - mx);
+            u[p] = mx + log(sum);
+        }
+        break;
+    }
+    }
+    normalise(z, u);
+    /* Several clusters: Newton starts from the bumps themselves. The fixed-point sweeps
+     * below amplify the unstable (mass-exchange) modes of such saddles, so rounding grew
+     * into a broken symmetry (1e-7 after 30 sweeps) or the clusters merged. */
+    if (state->r > 0.0 || (state->type == AB_STATE_CLUSTERS && ab_state_cluster_count(state) > 1)) return AB_OK;
+    /* a few damped fixed-point sweeps u <- Phi[e^u]/kappa - log Z, as for the zonal guess */
+    double *F = z->gw2;
+    for (int it = 0; it < 30; it++) {
+        ab_status st = sphere_residual(d, u, F, err);
+        if (st) return st;
+        double nrm = 0.0;
+        for (size_t p = 0; p < z->np; p++) nrm = fmax(nrm, fabs(F[p]));
+        if (nrm < 1e-3) break;
+        for (size_t p = 0; p < z->np; p++) u[p] -= 0.5 * F[p];
+        normalise(z, u);
+    }
+    return AB_OK;
+}
+
+/* (x times grad f)_k on a grid from the gradient (f_theta, f_phi / sin theta):
+ * x times e_theta = e_phi, x times e_phi = -e_theta. */
+static void rotation_field(const ab_sht *sht, const double *ft, const double *fp, int k, double *out)
+{
+    const int nlat = ab_sht_nlat(sht), nlon = ab_sht_nlon(sht);
+    const double *ct = ab_sht_cos_theta(sht), *ph = ab_sht_phi(sht);
+    for (int i = 0; i < nlat; i++) {
+        const double c = ct[i], s = sqrt(fmax(0.0, 1.0 - c * c));
+        for (int j = 0; j < nlon; j++) {
+            const size_t p = (size_t)i * nlon + j;
+            const double cp = cos(ph[j]), sp = sin(ph[j]);
+            const double e_th[3] = {c * cp, c * sp, -s}, e_ph[3] = {-sp, cp, 0.0};
+            out[p] = ft[p] * e_ph[k] - fp[p] * e_th[k];
+        }
+    }
+}
+
+/* Generator k of the rotations applied to u: (x times grad u)_k, u through its harmonic
+ * coefficients. */
+static ab_status sphere_symmetry(ab_disc *d, const double *u, int k, double *g, ab_error *err)
+{
+    sphere *z = S(d);
+    ab_status st = ab_sht_analysis(z->sht, u, z->cw2, err);
+    if (!st) st = ab_sht_synthesis_grad(z->sht, z->cw2, z->gw1, z->gw2, err);
+    if (st) return st;
+    rotation_field(z->sht, z->gw1, z->gw2, k, g);
+    return AB_OK;
+}
+
+/* ---- the linearised operator on the fine grid (docs/sphere.md, "Spectrum") ------------- */
+
+static ab_status ensure_fine(sphere *z, ab_error *err)
+{
+    if (z->fine) return AB_OK;
+    const int L = z->L;
+    int nlat = (int)ceil(AB_SPHERE_OVERSAMPLE * (L + 1)), nlon = (int)ceil(AB_SPHERE_OVERSAMPLE * (2 * L + 2));
+    ab_status st = ab_sht_create(L, nlat, nlon, &z->fine, err);
+    if (st) return st;
+    z->fnp = ab_sht_npoints(z->fine);
+    int ok = 1;
+    const size_t n = z->fnp, nc = z->nc;
+    z->f_sqrho = alloc_d(n, &ok); z->f_V = alloc_d(n, &ok); z->f_D = alloc_d(n, &ok); z->f_Y = alloc_d(n, &ok);
+    z->f_ut = alloc_d(n, &ok); z->f_up = alloc_d(n, &ok);
+    z->f_w1 = alloc_d(n, &ok); z->f_w2 = alloc_d(n, &ok); z->f_w3 = alloc_d(n, &ok);
+    z->hh = alloc_d(nc, &ok); z->sym = alloc_d(3 * nc, &ok); z->full = alloc_d(nc, &ok); z->full2 = alloc_d(nc, &ok);
+    if (!ok) { free_fine(z); return ab_error_set(err, AB_ENOMEM, "out of memory for the sphere's spectrum (degree %d)", L); }
+    return AB_OK;
+}
+
+/* L g = -G'(H' g) on full coefficient vectors (nc), in and out distinct from the work. */
+static ab_status apply_full(sphere *z, const double *gin, double *gout, ab_error *err)
+{
+    const size_t n = z->fnp, nc = z->nc;
+    const int L = z->L, sa = z->base.model.kind == AB_MODEL_SA;
+    ab_sht *f = z->fine;
+    double *t = z->f_w1, *a = z->full2;
+    ab_status st = ab_sht_synthesis(f, gin, t, err);
+    if (st) return st;
+    for (size_t p = 0; p < n; p++) t[p] *= z->f_sqrho[p];
+    if ((st = ab_sht_analysis(f, t, a, err))) return st;
+    const double a00 = a[0];
+    scale_degrees(L, z->g, a);
+    if ((st = ab_sht_synthesis(f, a, t, err))) return st;
+    for (size_t p = 0; p < n; p++) {
+        double phi = t[p];
+        if (sa) phi = (phi - z->f_Y[p] * a00) * z->f_D[p];
+        t[p] = z->f_sqrho[p] * phi;
+    }
+    if ((st = ab_sht_analysis(f, t, a, err))) return st;
+    for (size_t q = 0; q < nc; q++) a[q] = z->op_kappa * gin[q] - a[q]; /* H' g */
+    if ((st = ab_sht_synthesis(f, a, t, err))) return st;
+    for (size_t p = 0; p < n; p++) t[p] *= z->f_V[p];
+    if ((st = ab_sht_analysis(f, t, gout, err))) return st;
+    for (int l = 0; l <= L; l++)
+        for (int m = -l; m <= l; m++) {
+            const size_t q = ab_sht_index(l, m);
+            gout[q] = -(gout[q] + l * (l + 1.0) * a[q]);
+        }
+    return AB_OK;
+}
+
+/* The Householder reflection H = I - hh_beta hh hh^T that maps the mass direction onto the
+ * first coordinate. */
+static void householder(const sphere *z, double *v)
+{
+    double s = 0.0;
+    for (size_t q = 0; q < z->nc; q++) s += z->hh[q] * v[q];
+    s *= z->hh_beta;
+    for (size_t q = 0; q < z->nc; q++) v[q] -= s * z->hh[q];
+}
+
+/* The operator on the mass-preserving subspace: x (nc - 1) -> (H L H [0; x])[1:]. The range
+ * of L is orthogonal to rho^{1/2}, so the first component of H L H [0; x] is 0 and this is
+ * L with its mass eigenvalue removed (docs/theory.md, "Mass mode"). */
+static ab_status op_apply(void *ctx, const double *x, double *y, ab_error *err)
+{
+    sphere *z = ctx;
+    z->full[0] = 0.0;
+    memcpy(z->full + 1, x, sizeof(double) * (z->nc - 1));
+    householder(z, z->full);
+    ab_status st = apply_full(z, z->full, z->f_w3 /* nc <= fnp */, err);
+    if (st) return st;
+    householder(z, z->f_w3);
+    memcpy(y, z->f_w3 + 1, sizeof(double) * (z->nc - 1));
+    return AB_OK;
+}
+
+/* Preconditioner of the shift-invert solves: the Laplacian part -kappa l (l + 1) - sigma,
+ * applied in the harmonic basis (H [0; r], divide, H, drop). */
+typedef struct {
+    sphere *z;
+    double sigma;
+} precond_ctx;
+static ab_status pc_setup(void *ctx, const ab_linop *A, ab_error *err)
+{
+    (void)ctx; (void)A; (void)err;
+    return AB_OK;
+}
+static ab_status pc_apply(void *ctx, const double *r, double *out, ab_error *err)
+{
+    (void)err;
+    sphere *z = ctx;
+    double *v = z->full2;
+    v[0] = 0.0;
+    memcpy(v + 1, r, sizeof(double) * (z->nc - 1));
+    householder(z, v);
+    for (int l = 0; l <= z->L; l++)
+        for (int m = -l; m <= l; m++) {
+            const size_t q = ab_sht_index(l, m);
+            v[q] /= l ? -(z->op_kappa * l * (l + 1.0)) : 1.0;
+        }
+    householder(z, v);
+    memcpy(out, v + 1, sizeof(double) * (z->nc - 1));
+    return AB_OK;
+}
+
+/* Fields of the operator at the state u on the fine grid: with s = synth(g c) (degree L),
+ * USA u = s/kappa - log Z; SA u = log1p(beta Y)/(beta kappa) - log Z, Y = s/c0; then
+ * V = Lap u / 2 + |grad u|^2 / 4 and rho^{1/2} = e^{u/2}. */
+static ab_status build_fields(sphere *z, const double *u, ab_error *err)
+{
+    ab_status st = eval_state(z, u, err);
+    if (!st) st = ensure_fine(z, err);
+    if (st) return st;
+    ab_sht *f = z->fine;
+    const size_t n = z->fnp;
+    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    const int sa = z->base.model.kind == AB_MODEL_SA;
+    double *s = z->f_w1, *lap = z->f_w2;
+    if ((st = ab_sht_synthesis(f, z->gc, s, err))) return st;
+    if ((st = ab_sht_synthesis_grad(f, z->gc, z->f_ut, z->f_up, err))) return st;
+    memcpy(z->cw1, z->gc, sizeof(double) * z->nc);
+    for (int l = 0; l <= z->L; l++)
+        for (int m = -l; m <= l; m++) z->cw1[ab_sht_index(l, m)] *= -l * (l + 1.0);
+    if ((st = ab_sht_synthesis(f, z->cw1, lap, err))) return st;
+    for (size_t p = 0; p < n; p++) {
+        double uu, gu_t, gu_p, lu;
+        if (sa) {
+            const double Y = s[p] / z->c0, q = 1.0 + beta * Y;
+            if (!(q > 0.0)) return ab_error_set(err, AB_ENAN, "kernel convolution is not positive on the spectrum's grid");
+            const double gy = (z->f_ut[p] * z->f_ut[p] + z->f_up[p] * z->f_up[p]) / (z->c0 * z->c0);
+            uu = (beta > 0.0 ? log1p(beta * Y) / beta : Y) / kappa;
+            gu_t = z->f_ut[p] / (z->c0 * kappa * q);
+            gu_p = z->f_up[p] / (z->c0 * kappa * q);
+            lu = lap[p] / (z->c0 * kappa * q) - beta * gy / (kappa * q * q);
+            z->f_Y[p] = Y;
+            z->f_D[p] = 1.0 / (z->c0 * q);
+        } else {
+            uu = s[p] / kappa;
+            gu_t = z->f_ut[p] / kappa;
+            gu_p = z->f_up[p] / kappa;
+            lu = lap[p] / kappa;
+        }
+        uu -= z->logZ;
+        z->f_sqrho[p] = exp(0.5 * uu);
+        z->f_V[p] = 0.5 * lu + 0.25 * (gu_t * gu_t + gu_p * gu_p);
+        z->f_ut[p] = gu_t; /* keep grad u for the rotation vectors */
+        z->f_up[p] = gu_p;
+        if (!isfinite(z->f_sqrho[p]) || !isfinite(z->f_V[p]))
+            return ab_error_set(err, AB_ENAN, "the linearised operator overflows on the sphere: the state is not resolved");
+    }
+    return AB_OK;
+}
+
+static ab_status sphere_sector_operator(ab_disc *d, const double *u, int m, ab_sector_op *op, ab_error *err)
+{
+    sphere *z = S(d);
+    if (m != 0) return ab_error_set(err, AB_EINVAL, "the sphere has one operator (sector 0)");
+    ab_status st = build_fields(z, u, err);
+    if (st) return st;
+    const size_t nc = z->nc, n = z->fnp;
+    z->op_kappa = z->base.params.kappa;
+    /* the mass direction rho^{1/2} and its Householder vector */
+    for (size_t p = 0; p < n; p++) z->f_w1[p] = z->f_sqrho[p];
+    if ((st = ab_sht_analysis(z->fine, z->f_w1, z->hh, err))) return st;
+    double nrm = 0.0;
+    for (size_t q = 0; q < nc; q++) nrm += z->hh[q] * z->hh[q];
+    nrm = sqrt(nrm);
+    const double alpha = z->hh[0] > 0.0 ? -nrm : nrm;
+    z->hh[0] -= alpha;
+    double hn = 0.0;
+    for (size_t q = 0; q < nc; q++) hn += z->hh[q] * z->hh[q];
+    z->hh_beta = hn > 0.0 ? 2.0 / hn : 0.0;
+    /* rotation vectors rho^{1/2} (x times grad u)_k, deflated; near-zero ones dropped */
+    double norms[3], top = 0.0;
+    for (int k = 0; k < 3; k++) {
+        rotation_field(z->fine, z->f_ut, z->f_up, k, z->f_w1);
+        for (size_t p = 0; p < n; p++) z->f_w1[p] *= z->f_sqrho[p];
+        if ((st = ab_sht_analysis(z->fine, z->f_w1, z->full2, err))) return st;
+        householder(z, z->full2);
+        memcpy(z->sym + (size_t)k * (nc - 1), z->full2 + 1, sizeof(double) * (nc - 1));
+        double s2 = 0.0;
+        for (size_t q = 0; q + 1 < nc; q++) s2 += z->full2[q + 1] * z->full2[q + 1];
+        norms[k] = sqrt(s2);
+        top = fmax(top, norms[k]);
+    }
+    /* keep an orthonormal basis of their span: a rotation that leaves the state fixed (about
+     * the axis of an axisymmetric state, or all of them at the uniform state) gives a
+     * combination that vanishes */
+    z->n_sym = 0;
+    for (int k = 0; k < 3; k++) {
+        double *g = z->sym + (size_t)k * (nc - 1), *dst = z->sym + (size_t)z->n_sym * (nc - 1);
+        for (int pass = 0; pass < 2; pass++)
+            for (int j = 0; j < z->n_sym; j++) {
+                const double *h = z->sym + (size_t)j * (nc - 1);
+                double dd = 0.0;
+                for (size_t q = 0; q + 1 < nc; q++) dd += g[q] * h[q];
+                for (size_t q = 0; q + 1 < nc; q++) g[q] -= dd * h[q];
+            }
+        double gn = 0.0;
+        for (size_t q = 0; q + 1 < nc; q++) gn += g[q] * g[q];
+        gn = sqrt(gn);
+        if (!(gn > AB_SPHERE_SYMMETRY_ZERO * top) || !(gn > AB_SPHERE_SYMMETRY_ABS)) continue;
+        for (size_t q = 0; q + 1 < nc; q++) dst[q] = g[q] / gn;
+        z->n_sym++;
+    }
+    /* ||L|| <= ||G'|| ||H'|| ~ (L (L + 1) + max |V|)(kappa + max kappa_l) */
+    double vmax = 0.0, gmax = 0.0;
+    for (size_t p = 0; p < n; p++) vmax = fmax(vmax, fabs(z->f_V[p]));
+    for (int l = 0; l <= z->L; l++) gmax = fmax(gmax, fabs(z->g[l]));
+    z->op_norm = (z->L * (z->L + 1.0) + vmax) * (z->op_kappa + gmax);
+    z->op = (ab_linop){.n = nc - 1, .apply = op_apply, .apply_transpose = NULL, .matrix = NULL, .ctx = z};
+    z->pc = (ab_precond){.setup = pc_setup, .apply = pc_apply, .ctx = z};
+    op->sector = 0;
+    op->dim = (int)(nc - 1);
+    op->matrix = NULL;
+    op->multiplicity = 1;
+    op->mass_removed = 1;
+    op->n_symmetry = z->n_sym;
+    op->symmetry = z->sym;
+    op->linop = &z->op;
+    op->precond = &z->pc;
+    op->norm_estimate = z->op_norm;
+    return AB_OK;
+}
+
+static ab_status sphere_rotation_residual(ab_disc *d, const double *u, double *residual, double *floor, ab_error *err)
+{
+    sphere *z = S(d);
+    ab_sector_op op;
+    memset(&op, 0, sizeof op);
+    *residual = NAN;
+    *floor = 0.0;
+    ab_status st = sphere_sector_operator(d, u, 0, &op, err);
+    if (st == AB_ENAN) { *residual = INFINITY; return AB_OK; }
+    if (st) return st;
+    const size_t n = z->nc - 1;
+    double worst = 0.0;
+    double *y = z->gw3; /* np >= nc */
+    for (int k = 0; k < op.n_symmetry; k++) {
+        const double *g = op.symmetry + (size_t)k * n;
+        if ((st = op_apply(z, g, y, err))) return st;
+        double gg = 0.0, yy = 0.0;
+        for (size_t q = 0; q < n; q++) { gg += g[q] * g[q]; yy += y[q] * y[q]; }
+        worst = fmax(worst, sqrt(yy / gg));
+    }
+    if (op.n_symmetry > 0) *residual = worst;
+    *floor = AB_RESOLUTION_ROTATION_ROUNDING * DBL_EPSILON * z->op_norm;
+    return AB_OK;
+}
+
+/* ---- densities off the grid --------------------------------------------------------- */
+
+/* rho at n unit vectors x (n x 3) from the state evaluated last (eval_state). */
+static ab_status density_points(sphere *z, size_t n, const double *x, double *rho, ab_error *err)
+{
+    ab_status st = ab_sht_eval(z->sht, z->gc, n, x, rho, err);
+    if (st) return st;
+    const double kappa = z->base.params.kappa;
+    for (size_t k = 0; k < n; k++) {
+        double Phi, Y;
+        if (!potential(z, rho[k], z->c0, &Phi, &Y))
+            return ab_error_set(err, AB_ENAN, "kernel convolution K rho is not positive between the grid points");
+        rho[k] = exp(Phi / kappa - z->logZ);
+        if (!isfinite(rho[k])) return ab_error_set(err, AB_ENAN, "the density exceeds the range of double");
+    }
+    return AB_OK;
+}
+
+/* The meridian phi = 0 at t = cos theta. */
+static ab_status sphere_density_at(ab_disc *d, const double *u, int n, const double *t, double *rho, ab_error *err)
+{
+    sphere *z = S(d);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    double *x = malloc(sizeof(double) * 3 * (size_t)(n > 0 ? n : 1));
+    if (!x) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    for (int k = 0; k < n; k++) {
+        x[3 * k] = sqrt(fmax(0.0, 1.0 - t[k] * t[k]));
+        x[3 * k + 1] = 0.0;
+        x[3 * k + 2] = t[k];
+    }
+    st = density_points(z, (size_t)n, x, rho, err);
+    free(x);
+    return st;
+}
+
+static ab_status sphere_profile(ab_disc *d, const double *u, int n_fine, ab_profile *nodes, ab_profile *fine,
+                                ab_error *err)
+{
+    sphere *z = S(d);
+    memset(nodes, 0, sizeof *nodes);
+    memset(fine, 0, sizeof *fine);
+    const int N = z->nlat;
+    nodes->t = malloc(sizeof(double) * N); nodes->theta = malloc(sizeof(double) * N); nodes->rho = malloc(sizeof(double) * N);
+    fine->t = malloc(sizeof(double) * n_fine); fine->theta = malloc(sizeof(double) * n_fine); fine->rho = malloc(sizeof(double) * n_fine);
+    if (!nodes->t || !nodes->theta || !nodes->rho || !fine->t || !fine->theta || !fine->rho) {
+        ab_profile_free(nodes); ab_profile_free(fine);
+        return ab_error_set(err, AB_ENOMEM, "out of memory for the density profile");
+    }
+    const double *ct = ab_sht_cos_theta(z->sht);
+    nodes->n = N;
+    for (int i = 0; i < N; i++) {
+        nodes->t[i] = ct[i];
+        nodes->theta[i] = acos(ct[i]);
+        nodes->rho[i] = exp(u[(size_t)i * z->nlon]); /* longitude 0 */
+    }
+    fine->n = n_fine;
+    for (int j = 0; j < n_fine; j++) {
+        fine->theta[j] = 3.14159265358979323846 * j / (n_fine - 1);
+        fine->t[j] = cos(fine->theta[j]);
+    }
+    ab_status st = sphere_density_at(d, u, n_fine, fine->t, fine->rho, err);
+    if (st) { ab_profile_free(nodes); ab_profile_free(fine); }
+    return st;
+}
+
+/* From another sphere discretisation: its potential (degree L_src) evaluated on this grid
+ * by zero-padding or truncating its coefficients. */
+static ab_status sphere_transfer(ab_disc *d, ab_disc *src, const double *u_src, double *u, ab_error *err)
+{
+    if (src->ops != d->ops) return ab_error_set(err, AB_EINVAL, "a state can only be transferred between sphere discretisations");
+    sphere *z = S(d), *y = S(src);
+    ab_status st = eval_state(y, u_src, err);
+    if (st) return st;
+    memset(z->cw1, 0, sizeof(double) * z->nc);
+    const int Lm = z->L < y->L ? z->L : y->L;
+    for (int l = 0; l <= Lm; l++)
+        for (int m = -l; m <= l; m++) z->cw1[ab_sht_index(l, m)] = y->gc[ab_sht_index(l, m)];
+    if ((st = ab_sht_synthesis(z->sht, z->cw1, u, err))) return st;
+    for (size_t p = 0; p < z->np; p++) {
+        double Phi, Y;
+        if (!potential(y, u[p], y->c0, &Phi, &Y))
+            return ab_error_set(err, AB_ENAN, "kernel convolution K rho is not positive on the new grid");
+        u[p] = Phi / y->base.params.kappa;
+    }
+    normalise(z, u);
+    return AB_OK;
+}
+
+static const ab_disc_ops sphere_ops;
+
+int ab_sphere_is(const ab_disc *disc) { return disc->ops == &sphere_ops; }
+
+void ab_sphere_grid(const ab_disc *disc, int *nlat, int *nlon, const double **points, const double **weights)
+{
+    const sphere *z = SC(disc);
+    *nlat = z->nlat;
+    *nlon = z->nlon;
+    *points = z->X;
+    *weights = z->w;
+}
+
+ab_status ab_sphere_density(ab_disc *disc, const double *u, size_t n, const double *x, double *rho, ab_error *err)
+{
+    if (!ab_sphere_is(disc)) return ab_error_set(err, AB_EINVAL, "not a sphere discretisation");
+    sphere *z = S(disc);
+    ab_status st = eval_state(z, u, err);
+    return st ? st : density_points(z, n, x, rho, err);
+}
+
+ab_status ab_sphere_map(ab_disc *disc, const double *u, int nlat, int nlon, double *rho, ab_error *err)
+{
+    const size_t n = (size_t)nlat * (size_t)nlon;
+    double *x = malloc(sizeof(double) * 3 * (n ? n : 1));
+    if (!x) return ab_error_set(err, AB_ENOMEM, "out of memory for the density map");
+    const double deg = 3.14159265358979323846 / 180.0;
+    for (int i = 0; i < nlat; i++)
+        for (int j = 0; j < nlon; j++) {
+            const double lat = (-90.0 + (i + 0.5) * 180.0 / nlat) * deg, lon = (-180.0 + (j + 0.5) * 360.0 / nlon) * deg;
+            double *xp = x + 3 * ((size_t)i * nlon + j);
+            xp[0] = cos(lat) * cos(lon);
+            xp[1] = cos(lat) * sin(lon);
+            xp[2] = sin(lat);
+        }
+    ab_status st = ab_sphere_density(disc, u, n, x, rho, err);
+    free(x);
+    return st;
+}
+
+ab_status ab_sphere_clusters(ab_disc *disc, const double *u, ab_cluster *out, int max, int *count, ab_error *err)
+{
+    if (!ab_sphere_is(disc)) return ab_error_set(err, AB_EINVAL, "not a sphere discretisation");
+    sphere *z = S(disc);
+    ab_status st = eval_state(z, u, err);
+    if (st) return st;
+    return ab_find_clusters(z->nlat, z->nlon, z->X, z->w, z->rho, AB_CLUSTERS_DEFAULT_PROMINENCE, out, max, count, err);
+}
+
+static const ab_disc_ops sphere_ops = {
+    .kind = "sphere",
+    .name = sphere_name,
+    .destroy = sphere_destroy,
+    .set_params = sphere_set_params,
+    .residual = sphere_residual,
+    .linearize = sphere_linearize,
+    .jac_apply = sphere_jac_apply,
+    .jac_apply_transpose = sphere_jac_apply_t,
+    .jac_matrix = sphere_jac_matrix,
+    .weights = sphere_weights,
+    .max_degree = sphere_max_degree,
+    .sector_followable = sphere_followable,
+    .load_state = sphere_load_state,
+    .dparam = sphere_dparam,
+    .residual_scale = sphere_residual_scale,
+    .dot = sphere_dot,
+    .reflect = sphere_reflect,
+    .resolution = sphere_resolution,
+    .guess_from_samples = sphere_guess_from_samples,
+    .observables = sphere_observables,
+    .initial_guess = sphere_initial_guess,
+    .max_sector = sphere_max_sector,
+    .sector_operator = sphere_sector_operator,
+    .profile = sphere_profile,
+    .density_at = sphere_density_at,
+    .accuracy = sphere_accuracy,
+    .residual_floor = sphere_residual_floor,
+    .transfer = sphere_transfer,
+    .size = sphere_size,
+    .rotation_residual = sphere_rotation_residual,
+    .n_symmetries = 3,
+    .symmetry = sphere_symmetry,
+};
+
+ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, ab_disc **out, ab_error *err)
+{
+    *out = NULL;
+    if (model->d != 3) return ab_error_set(err, AB_EINVAL, "the sphere discretisation needs d = 3 (got %d)", model->d);
+    if (degree < 1 || degree > AB_SPHERE_DEGREE_MAX)
+        return ab_error_set(err, AB_EINVAL, "sphere degree must be in 1..%d (got %d)", AB_SPHERE_DEGREE_MAX, degree);
+    sphere *z = calloc(1, sizeof *z);
+    if (!z) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    z->base.ops = &sphere_ops;
+    z->base.model = *model;
+    z->base.model.beta = params.beta;
+    z->base.params = params;
+    z->L = degree;
+    z->term_scale = 1.0;
+    ab_status st = ab_sht_create(degree, 0, 0, &z->sht, err);
+    if (st) { free(z); return st; }
+    z->np = ab_sht_npoints(z->sht);
+    z->nc = ab_sht_ncoeffs(z->sht);
+    z->nlat = ab_sht_nlat(z->sht);
+    z->nlon = ab_sht_nlon(z->sht);
+    z->w = ab_sht_weights(z->sht);
+    z->X = ab_sht_points(z->sht);
+    z->base.dim = z->np;
+    snprintf(z->name, sizeof z->name, "sphere, degree %d (%d x %d grid), Funk-Hecke kernel", degree, z->nlat, z->nlon);
+    int ok = 1;
+    const size_t np = z->np, nc = z->nc;
+    z->logw = alloc_d(np, &ok); z->g = alloc_d((size_t)degree + 1, &ok); z->dg = alloc_d((size_t)degree + 1, &ok);
+    z->rho = alloc_d(np, &ok); z->c = alloc_d(nc, &ok); z->gc = alloc_d(nc, &ok); z->s = alloc_d(np, &ok);
+    z->Y = alloc_d(np, &ok); z->Phi = alloc_d(np, &ok); z->pi = alloc_d(np, &ok);
+    z->lin_rho = alloc_d(np, &ok); z->lin_pi = alloc_d(np, &ok); z->lin_Y = alloc_d(np, &ok);
+    z->gw1 = alloc_d(np, &ok); z->gw2 = alloc_d(np, &ok); z->gw3 = alloc_d(np, &ok);
+    z->cw1 = alloc_d(nc, &ok); z->cw2 = alloc_d(nc, &ok);
+    if (!ok) { sphere_destroy(&z->base); return ab_error_set(err, AB_ENOMEM, "out of memory for degree %d", degree); }
+    for (size_t p = 0; p < np; p++) z->logw[p] = log(z->w[p]);
+    if ((st = build_kernel(z, err)) || (st = ab_disc_init(&z->base, err))) { sphere_destroy(&z->base); return st; }
+    *out = &z->base;
+    return AB_OK;
+}
