@@ -450,6 +450,22 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
         G[n + p] = xp[2] * gr[0] - xp[0] * gr[2];
         G[2 * n + p] = xp[0] * gr[1] - xp[1] * gr[0];
     }
+    if (pp->start) {
+        const ref_sphere_state *st = pp->start;
+        if (st->model != pp->model || st->beta != pp->beta || st->kappa != pp->kappa) {
+            status = fail(out, 1, "start state has another model, beta or kappa");
+            goto done;
+        }
+        for (int p = 0; p < n; p++) {
+            const double *xp = s->x + 3 * p;
+            double gr[3];
+            u0[p] = phi_at(st, xp, gr) / st->kappa;
+            for (int j = 0; j < 3; j++) gr[j] /= st->kappa;
+            G[p] = xp[1] * gr[2] - xp[2] * gr[1];
+            G[n + p] = xp[2] * gr[0] - xp[0] * gr[2];
+            G[2 * n + p] = xp[0] * gr[1] - xp[1] * gr[0];
+        }
+    }
     { /* normalise the guess */
         double m = -INFINITY, z = 0.0;
         for (int p = 0; p < n; p++) m = fmax(m, u0[p]);
@@ -535,6 +551,7 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
                 goto done;
             }
             have_lu = 1;
+            out->factorizations++;
         }
         for (int i = 0; i < m; i++) rhs[i] = -F[i];
         if (LAPACKE_dgetrs(LAPACK_COL_MAJOR, 'N', m, 1, M, m, ipiv, rhs, m) != 0) {

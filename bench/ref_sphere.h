@@ -10,6 +10,8 @@
 #define REF_SPHERE_USA 1
 #define REF_SPHERE_MAX_CLUSTERS 32
 
+typedef struct ref_sphere_state ref_sphere_state;
+
 typedef struct {
     int model;          /* REF_SPHERE_SA or REF_SPHERE_USA */
     double beta;        /* >= 0 */
@@ -20,6 +22,9 @@ typedef struct {
     double weights[REF_SPHERE_MAX_CLUSTERS];    /* their weights (> 0; normalised here) */
     double guess_b;     /* concentration b of the guess's bumps w_i e^{b <x, c_i>}; <= 0: 1/kappa (SA),
                          * w_i e^beta / kappa (USA) */
+    const ref_sphere_state *start; /* if not NULL: the guess is this state's interpolant (same model,
+                                    * beta, kappa; any grid), its orientation is the one pinned,
+                                    * and the bumps serve only to name the clusters */
 } ref_sphere_params;
 
 typedef struct {
@@ -39,13 +44,12 @@ typedef struct {
     double multiplier;  /* max |mu_k|: the size of the rotation multipliers (the grid's breaking of rotations) */
     int phase_conditions; /* 3, or 2 for an axisymmetric guess */
     int newton_iterations;
+    int factorizations; /* LU factorisations of the bordered Jacobian (Newton takes chord steps while they contract) */
     int points;         /* nlat * nlon */
     int status;         /* 0 success; 1 bad input or out of memory; 2 Newton did not converge;
                          * 3 two given centres lead to the same peak (clusters merged) */
     char message[256];
 } ref_sphere_result;
-
-typedef struct ref_sphere_state ref_sphere_state;
 
 /* Solve from the guess described by p. On status 0 and state != NULL, *state holds the
  * solution for ref_sphere_rho (free with ref_sphere_free). */
