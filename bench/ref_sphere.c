@@ -17,6 +17,8 @@
 #define RS_TOL_AXIS 1e-10
 /* The Jacobian is refactored when a chord step reduced the residual by less than this. */
 #define RS_CHORD_RATE 0.05
+/* Concentration of the bumps of the phase conditions' template (low degree: resolved on any grid). */
+#define RS_TEMPLATE_B 3.0
 #define RS_MAX_POINTS 6000
 /* Peaks: mean-shift iterations and the step at which they stop. */
 #define RS_PEAK_ITER 20000
@@ -376,7 +378,7 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
     struct ref_sphere_state *s = calloc(1, sizeof *s);
     const int nb = n + 3;
     rs_work wk = {0};
-    double *E = NULL, *M = NULL, *F = NULL, *rhs = NULL, *u0 = NULL, *G = NULL, *mu = NULL;
+    double *E = NULL, *M = NULL, *F = NULL, *rhs = NULL, *u0 = NULL, *G = NULL, *T = NULL, *mu = NULL;
     lapack_int *ipiv = NULL;
     if (s) {
         s->x = malloc(sizeof(double) * 3 * n);
@@ -389,6 +391,7 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
     rhs = malloc(sizeof(double) * nb);
     u0 = malloc(sizeof(double) * n);
     G = malloc(sizeof(double) * 3 * n);
+    T = malloc(sizeof(double) * 3 * n);
     mu = calloc(3, sizeof(double));
     ipiv = malloc(sizeof(lapack_int) * nb);
     wk.phi = malloc(sizeof(double) * n);
@@ -397,7 +400,7 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
     wk.sv = malloc(sizeof(double) * n);
     double *glx = malloc(sizeof(double) * pp->nlat), *glw = malloc(sizeof(double) * pp->nlat);
     int status = 0;
-    if (!s || !s->x || !s->w || !s->u || !E || !M || !F || !rhs || !u0 || !G || !mu || !ipiv || !wk.phi ||
+    if (!s || !s->x || !s->w || !s->u || !E || !M || !F || !rhs || !u0 || !G || !T || !mu || !ipiv || !wk.phi ||
         !wk.rho || !wk.tmp || !wk.sv || !glx || !glw) {
         status = fail(out, 1, "out of memory");
         goto done;
@@ -449,6 +452,15 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
         G[p] = xp[1] * gr[2] - xp[2] * gr[1];
         G[n + p] = xp[2] * gr[0] - xp[0] * gr[2];
         G[2 * n + p] = xp[0] * gr[1] - xp[1] * gr[0];
+        /* template h = sum_i w_i e^{b_T (<x, c_i> - 1)}, X h = x times grad h */
+        double th[3] = {0, 0, 0};
+        for (int i = 0; i < k; i++) {
+            double e = cw[i] * RS_TEMPLATE_B * exp(RS_TEMPLATE_B * (xp[0] * c[i][0] + xp[1] * c[i][1] + xp[2] * c[i][2] - 1.0));
+            for (int j = 0; j < 3; j++) th[j] += e * c[i][j];
+        }
+        T[p] = xp[1] * th[2] - xp[2] * th[1];
+        T[n + p] = xp[2] * th[0] - xp[0] * th[2];
+        T[2 * n + p] = xp[0] * th[1] - xp[1] * th[0];
     }
     if (pp->start) {
         const ref_sphere_state *st = pp->start;
@@ -472,42 +484,54 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
         for (int p = 0; p < n; p++) z += s->w[p] * exp(u0[p] - m);
         for (int p = 0; p < n; p++) s->u[p] = u0[p] -= m + log(z);
     }
-    /* phase conditions: the w-orthonormal combinations of the generators, without the
-     * ones the guess is invariant under */
+    /* phase conditions C_j(u) = sum_p w_p (X_j h)(x_p) rho_p = 0: rho sits at a stationary
+     * point of its overlap with the rotated template h (bumps of low degree at the given
+     * centres, also with a start state, so that every grid pins the same orientation), so the condition is resolved wherever rho is and holds exactly
+     * at a state with the template's symmetry. X_j: the w-orthonormal combinations of the
+     * template's generators, without the ones it is invariant under (its axis); the
+     * multipliers' columns are the same combinations of the guess's generators X u0. */
     int nc = 0;
     {
         double gram[9], ev[3];
         for (int a = 0; a < 3; a++)
             for (int bb = 0; bb < 3; bb++) {
                 double acc = 0.0;
-                for (int p = 0; p < n; p++) acc += s->w[p] * G[a * n + p] * G[bb * n + p];
+                for (int p = 0; p < n; p++) acc += s->w[p] * T[a * n + p] * T[bb * n + p];
                 gram[a * 3 + bb] = acc;
             }
         if (LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', 3, gram, 3, ev) != 0) {
             status = fail(out, 1, "dsyev failed on the generators' Gram matrix");
             goto done;
         }
-        double *Gn = malloc(sizeof(double) * 3 * n);
+        double *Gn = malloc(sizeof(double) * 6 * n), *Tn = Gn ? Gn + 3 * n : NULL;
         if (!Gn) {
             status = fail(out, 1, "out of memory");
             goto done;
         }
         for (int j = 2; j >= 0; j--) {
             if (!(ev[j] > RS_TOL_AXIS * ev[2])) continue;
+            double gg = 0.0;
             for (int p = 0; p < n; p++) {
-                double acc = 0.0;
-                for (int a = 0; a < 3; a++) acc += gram[j * 3 + a] * G[a * n + p];
-                Gn[nc * n + p] = acc / sqrt(ev[j]);
+                double acc = 0.0, act = 0.0;
+                for (int a = 0; a < 3; a++) {
+                    acc += gram[j * 3 + a] * G[a * n + p];
+                    act += gram[j * 3 + a] * T[a * n + p];
+                }
+                Gn[nc * n + p] = acc;
+                Tn[nc * n + p] = act / sqrt(ev[j]);
+                gg += s->w[p] * acc * acc;
             }
+            for (int p = 0; p < n; p++) Gn[nc * n + p] /= sqrt(gg);
             nc++;
         }
         memcpy(G, Gn, sizeof(double) * 3 * n);
+        memcpy(T, Tn, sizeof(double) * 3 * n);
         free(Gn);
     }
     out->phase_conditions = nc;
     const int m = n + nc;
 
-    /* Newton (chord steps while they contract fast) on [F(u) + G mu; <w G, u - u0>] = 0 */
+    /* Newton (chord steps while they contract fast) on [F(u) + G mu; C(u)] = 0 */
     double res = INFINITY;
     int have_lu = 0, it;
     for (it = 0; it <= RS_MAX_NEWTON; it++) {
@@ -517,7 +541,7 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
             for (int p = 0; p < n; p++) F[p] += G[a * n + p] * mu[a];
         for (int a = 0; a < nc; a++) {
             double acc = 0.0;
-            for (int p = 0; p < n; p++) acc += s->w[p] * G[a * n + p] * (s->u[p] - u0[p]);
+            for (int p = 0; p < n; p++) acc += s->w[p] * T[a * n + p] * exp(s->u[p]);
             F[n + a] = acc;
         }
         double newres = max_abs(F, m);
@@ -542,7 +566,7 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
             for (int a = 0; a < nc; a++) {
                 for (int p = 0; p < n; p++) {
                     M[(size_t)(n + a) * m + p] = G[a * n + p];       /* multiplier column */
-                    M[(size_t)p * m + n + a] = s->w[p] * G[a * n + p]; /* phase condition row */
+                    M[(size_t)p * m + n + a] = s->w[p] * T[a * n + p] * exp(s->u[p]); /* dC_a/du_p */
                 }
                 for (int bb = 0; bb < nc; bb++) M[(size_t)(n + a) * m + n + bb] = 0.0;
             }
@@ -658,6 +682,7 @@ done:
     free(rhs);
     free(u0);
     free(G);
+    free(T);
     free(mu);
     free(ipiv);
     free(wk.phi);

@@ -23,8 +23,8 @@ typedef struct {
     double guess_b;     /* concentration b of the guess's bumps w_i e^{b <x, c_i>}; <= 0: 1/kappa (SA),
                          * w_i e^beta / kappa (USA) */
     const ref_sphere_state *start; /* if not NULL: the guess is this state's interpolant (same model,
-                                    * beta, kappa; any grid), its orientation is the one pinned,
-                                    * and the bumps serve only to name the clusters */
+                                    * beta, kappa; any grid); the orientation is pinned by the
+                                    * centres and weights as without it */
 } ref_sphere_params;
 
 typedef struct {
