@@ -362,7 +362,7 @@ int ref_sphere_solve(const ref_sphere_params *pp, ref_sphere_result *out, ref_sp
     if (pp->model != REF_SPHERE_SA && pp->model != REF_SPHERE_USA) return fail(out, 1, "model must be SA or USA");
     if (!(pp->beta > 0.0) || !(pp->kappa > 0.0)) return fail(out, 1, "beta and kappa must be positive");
     if (pp->nlat < 2 || pp->nlon < 3 || (long)pp->nlat * pp->nlon > RS_MAX_POINTS)
-        return fail(out, 1, "grid must have nlat >= 2, nlon >= 3 and at most RS_MAX_POINTS points");
+        return fail(out, 1, "grid must have nlat >= 2, nlon >= 3 and at most 6000 points (RS_MAX_POINTS: the dense LU)");
     if (pp->k < 1 || pp->k > REF_SPHERE_MAX_CLUSTERS) return fail(out, 1, "k out of range");
     const int k = pp->k, n = pp->nlat * pp->nlon;
     double c[REF_SPHERE_MAX_CLUSTERS][3], cw[REF_SPHERE_MAX_CLUSTERS], wsum = 0.0;

@@ -14,7 +14,7 @@ typedef struct ref_sphere_state ref_sphere_state;
 
 typedef struct {
     int model;          /* REF_SPHERE_SA or REF_SPHERE_USA */
-    double beta;        /* >= 0 */
+    double beta;        /* > 0 */
     double kappa;       /* > 0 */
     int nlat, nlon;     /* grid: nlat Gauss-Legendre nodes in z = cos theta, nlon uniform longitudes */
     int k;              /* number of clusters of the initial guess, 1..REF_SPHERE_MAX_CLUSTERS */
