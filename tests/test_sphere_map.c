@@ -231,9 +231,16 @@ int main(void)
         ab_check(&t, strstr(s, "fill='#440154'") && strstr(s, "fill='#fde725'"),
                  "the range spans viridis from #440154 to #fde725");
         ab_check(&t, strstr(s, ">uniform</text>") != NULL, "the uniform level marked on the bar");
-        ab_check(&t, strstr(s, "below 1e-05:") && strstr(s, "bottom colour"), "log bar clipped six decades below the peak (10), and says so");
+        ab_check(&t, strstr(s, "bottom colour") == NULL, "5 decades: nothing clipped");
         free(s);
     }
+    /* a sharp one: the log bar stops six decades below the peak (20) and says so */
+    bumps sharp = tet;
+    sharp.b = 40.0;
+    ab_sphere_map_fill(nlat, nlon, bump_density, &sharp, rho, &err);
+    s = svg_case(&t, "tetrahedral b=40", nlat, nlon, rho, &o, &len);
+    if (s) ab_check(&t, strstr(s, "below 2e-05:") && strstr(s, "bottom colour"), "b=40: log bar clipped at 1e-6 x max, and says so");
+    free(s);
     /* a mild density: linear scale */
     bumps mild = tet;
     mild.b = 1.0;
