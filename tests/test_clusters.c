@@ -204,7 +204,7 @@ static void elliptic_pole_case(ab_tally *t, const grid *g)
     int found = -1;
     ab_error err = {0};
     ab_status st = ab_find_clusters(g->nlat, g->nlon, g->x, g->w, rho, AB_CLUSTERS_DEFAULT_PROMINENCE, cl, 8, &found, &err);
-    ab_check(t, st == AB_OK && found == 1, "elliptic cluster on the north pole: one cluster (%d)", found);
+    ab_check(t, st == AB_OK && found == 1, "elliptic cluster on the north pole: one cluster (%d) %s", found, err.msg);
     if (found == 1)
         ab_check(t, fabs(cl[0].centre[2] - 1.0) < 1e-12, "elliptic cluster on the north pole: centre the pole (1 - z = %.1e)",
                  1.0 - cl[0].centre[2]);
