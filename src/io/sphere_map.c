@@ -226,19 +226,32 @@ static int by_level(const void *x, const void *y)
     return (a->a > b->a) - (a->a < b->a);
 }
 
-/* The cells, as runs of equal colour along each row, one path per colour. The seams between
- * neighbouring cells are covered by a hairline stroke of the same colour. */
-static ab_status draw_cells(FILE *out, const proj *pj, int nlat, int nlon, const double *rho, const scale *s,
-                            ab_error *err)
+/* Work space of the cells, allocated before anything is written. */
+typedef struct {
+    run *runs;     /* nlat * nlon */
+    double *t_edge; /* nlat + 1 */
+    double *rel;    /* nlon */
+} cell_space;
+
+static void cell_space_free(cell_space *c) { free(c->runs), free(c->t_edge), free(c->rel); }
+
+static ab_status cell_space_alloc(cell_space *c, int nlat, int nlon, ab_error *err)
 {
     size_t n = (size_t)nlat * (size_t)nlon;
-    run *runs = malloc(sizeof *runs * n);
-    double *t_edge = malloc(sizeof(double) * (size_t)(nlat + 1));
-    double *rel = malloc(sizeof(double) * (size_t)nlon);
-    if (!runs || !t_edge || !rel) {
-        free(runs), free(t_edge), free(rel);
-        return ab_error_set(err, AB_ENOMEM, "sphere map: no memory for %zu cells", n);
-    }
+    c->runs = malloc(sizeof *c->runs * n);
+    c->t_edge = malloc(sizeof(double) * (size_t)(nlat + 1));
+    c->rel = malloc(sizeof(double) * (size_t)nlon);
+    if (c->runs && c->t_edge && c->rel) return AB_OK;
+    cell_space_free(c);
+    return ab_error_set(err, AB_ENOMEM, "sphere map: no memory for %zu cells", n);
+}
+
+/* The cells, as runs of equal colour along each row, one path per colour. The seams between
+ * neighbouring cells are covered by a hairline stroke of the same colour. */
+static void draw_cells(FILE *out, const proj *pj, int nlat, int nlon, const double *rho, const scale *s, cell_space *cs)
+{
+    run *runs = cs->runs;
+    double *t_edge = cs->t_edge, *rel = cs->rel;
     for (int i = 0; i <= nlat; i++) t_edge[i] = mollweide_t((-90.0 + i * 180.0 / nlat) * DEG);
     double dl = 360.0 / nlon;
     int first = 0;
@@ -271,8 +284,6 @@ static ab_status draw_cells(FILE *out, const proj *pj, int nlat, int nlon, const
                 proj_x(pj, runs[r].a, t1), proj_y(pj, t1));
     }
     if (nr > 0) fputs("'/>\n", out);
-    free(runs), free(t_edge), free(rel);
-    return AB_OK;
 }
 
 static void draw_graticule(FILE *out, const proj *pj)
@@ -451,6 +462,10 @@ ab_status ab_sphere_map_svg(FILE *out, int nlat, int nlon, const double *rho, co
     double legend_top = MAP_TOP + map_h + 34.0;
     double height = legend_top + 16.0 * (LEGEND_ROWS + 2);
 
+    cell_space cs;
+    st = cell_space_alloc(&cs, nlat, nlon, err);
+    if (st) return st;
+
     fprintf(out, "<?xml version='1.0' encoding='UTF-8'?>\n");
     fprintf(out,
             "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' viewBox='0 0 %.0f %.0f' "
@@ -458,8 +473,8 @@ ab_status ab_sphere_map_svg(FILE *out, int nlat, int nlon, const double *rho, co
             CANVAS_WIDTH, height, CANVAS_WIDTH, height);
     fputs("<rect width='100%' height='100%' fill='white'/>\n", out);
     draw_title(out, opts, nlat, nlon, &s);
-    st = draw_cells(out, &pj, nlat, nlon, rho, &s, err);
-    if (st) return st;
+    draw_cells(out, &pj, nlat, nlon, rho, &s, &cs);
+    cell_space_free(&cs);
     draw_graticule(out, &pj);
     draw_bar(out, &s, MAP_TOP + 10.0, map_h - 20.0);
     draw_clusters(out, &pj, opts, legend_top);
