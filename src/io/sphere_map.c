@@ -294,8 +294,9 @@ static void draw_graticule(FILE *out, const proj *pj)
         fprintf(out, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f'/>\n", proj_x(pj, -PI, t), proj_y(pj, t),
                 proj_x(pj, PI, t), proj_y(pj, t));
     }
-    for (int lon = -180 + GRATICULE_DEG; lon < 180; lon += GRATICULE_DEG) {
+    for (int lon = -180; lon < 180; lon += GRATICULE_DEG) {
         double dlon = rel_lon(lon, pj->lon0) * DEG;
+        if (fabs(dlon) > PI - 1e-9) continue; /* the outline */
         fputs("<polyline points='", out);
         for (int lat = -90; lat <= 90; lat += 3) {
             double t = mollweide_t(lat * DEG);
@@ -314,8 +315,9 @@ static void draw_graticule(FILE *out, const proj *pj)
                 proj_y(pj, t) + 3, lat);
     }
     fputs("</g>\n<g font-size='10' fill='#ffffff' stroke='#000000' stroke-width='2' paint-order='stroke'>\n", out);
-    for (int lon = -180 + GRATICULE_DEG; lon < 180; lon += GRATICULE_DEG) {
+    for (int lon = -180; lon < 180; lon += GRATICULE_DEG) {
         double dlon = rel_lon(lon, pj->lon0) * DEG;
+        if (fabs(dlon) > PI - 1e-9) continue;
         fprintf(out, "<text x='%.1f' y='%.1f' text-anchor='middle'>%d&#176;</text>\n", proj_x(pj, dlon, 0.0),
                 proj_y(pj, 0.0) + 12, lon);
     }
