@@ -187,6 +187,30 @@ static void seams_case(ab_tally *t, const grid *g)
     free(rho);
 }
 
+/* A cluster on the pole that is not round: rho ~ e^{b z + a sin^2 theta cos 2 phi} with
+ * 2a < b has one maximum, the pole, but on the grid (which has no pole point) the polar row
+ * peaks at phi = 0 and pi. Only the rule that the polar row's points are all neighbours
+ * (across the pole) makes that one cluster; with the 8 surrounding points alone it was two
+ * (checked by switching the rule off). */
+static void elliptic_pole_case(ab_tally *t, const grid *g)
+{
+    double b = 40.0, a = 10.0, *rho = malloc(sizeof(double) * (size_t)g->n);
+    for (int p = 0; p < g->n; p++) {
+        const double *x = g->x + 3 * p;
+        double s2 = x[0] * x[0] + x[1] * x[1], c2 = s2 > 0 ? (x[0] * x[0] - x[1] * x[1]) / s2 : 0.0;
+        rho[p] = exp(b * (x[2] - 1.0) + a * s2 * c2) * 2.0 * b;
+    }
+    ab_cluster cl[8];
+    int found = -1;
+    ab_error err = {0};
+    ab_status st = ab_find_clusters(g->nlat, g->nlon, g->x, g->w, rho, AB_CLUSTERS_DEFAULT_PROMINENCE, cl, 8, &found, &err);
+    ab_check(t, st == AB_OK && found == 1, "elliptic cluster on the north pole: one cluster (%d) %s", found, err.msg);
+    if (found == 1)
+        ab_check(t, fabs(cl[0].centre[2] - 1.0) < 1e-12, "elliptic cluster on the north pole: centre the pole (1 - z = %.1e)",
+                 1.0 - cl[0].centre[2]);
+    free(rho);
+}
+
 static void uniform_and_noise(ab_tally *t, const grid *g)
 {
     double *rho = malloc(sizeof(double) * (size_t)g->n);
@@ -269,6 +293,7 @@ int main(void)
     arrangement_case(&t, &g, "polygon", 7, 40.0, 1e-3, 1e-3, 0.0);
     unequal_case(&t, &g);
     seams_case(&t, &g);
+    elliptic_pole_case(&t, &g);
     determinism_and_errors(&t, &g);
     free_grid(&g);
     return ab_finish(&t);
