@@ -22,6 +22,8 @@
 /* ab_sht_eval takes points whose length is 1 within this (it then divides by the length):
  * a larger deviation means the caller passed something other than a direction. */
 #define AB_SHT_UNIT_TOL 1e-8
+/* ... and uses them as given (without dividing by the length) when it is 1 to rounding. */
+#define AB_SHT_UNIT_ROUNDING (4.0 * DBL_EPSILON)
 /* The Legendre recurrence rescales q_mm only this close to the bottom of long double's range
  * (reached only where long double is double; see legendre_q). */
 #define AB_SHT_RESCALE_BELOW (LDBL_MIN * 0x1p+256L)
@@ -435,7 +437,10 @@ ab_status ab_sht_eval(ab_sht *s, const double *coeffs, size_t n, const double *x
         if (!(fabs(r - 1.0) <= AB_SHT_UNIT_TOL))
             return ab_error_set(err, AB_EINVAL, "spherical harmonic evaluation: point %zu (%g, %g, %g) is not a unit vector",
                                 p, v[0], v[1], v[2]);
-        double z = v[2] / r;
+        /* a point that is a unit vector to rounding is taken as it is: dividing by its length
+         * would move cos theta by an ulp, which near the poles shifts theta by ~1e-16 / sin
+         * theta, and eval at the grid points would no longer reproduce synthesis */
+        double z = fabs(r - 1.0) <= AB_SHT_UNIT_ROUNDING ? v[2] : v[2] / r;
         if (z > 1.0) z = 1.0;
         if (z < -1.0) z = -1.0;
         const double ph = atan2(v[1], v[0]);
