@@ -1,5 +1,5 @@
 /* Spherical harmonic transforms (docs/sphere.md, "Transforms"): Legendre sums over tables of
- * GSL's normalised associated Legendre functions, FFTW real FFTs along the latitudes. */
+ * normalised associated Legendre functions (long-double recurrence), FFTW along latitudes. */
 #include "disc/sht.h"
 
 #include "disc/jacobi.h"
@@ -12,19 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest degree: GSL's SPHARM-normalised tables were checked against an independent
- * high-precision recurrence up to l = 512 at the Gauss nodes nearest the poles (relative
- * error <= 6e-13 there, rounding elsewhere; docs/sphere.md, "Transforms"). */
+/* Largest degree: the range over which the Legendre values were checked against 60-digit
+ * mpmath values near the poles, and where the tables (2 x ceil(nlat/2) x (L+1)(L+2)/2
+ * doubles) reach 540 MB (docs/sphere.md, "Transforms"). */
 #define AB_SHT_MAX_DEGREE 512
 /* Largest grid: FFTW's planner takes int sizes, and nlat * (nlon / 2 + 1) complex values
  * must be addressable by it. */
 #define AB_SHT_MAX_POINTS (INT_MAX / 4)
 /* ab_sht_eval takes points whose length is 1 within this (it then divides by the length):
- * a larger deviation means the caller passed something other than a direction. */
+ * a larger deviation means the caller passed something other than a direction
+ * (docs/sphere.md, "Transforms"). */
 #define AB_SHT_UNIT_TOL 1e-8
+/* ... and uses them as given (without dividing by the length) when it is 1 to rounding. */
+#define AB_SHT_UNIT_ROUNDING (4.0 * DBL_EPSILON)
 /* The Legendre recurrence rescales q_mm only this close to the bottom of long double's range
  * (reached only where long double is double; see legendre_q). */
 #define AB_SHT_RESCALE_BELOW (LDBL_MIN * 0x1p+256L)
+/* Newton steps refining the double Gauss nodes in long double (quadratic convergence from
+ * double accuracy: one reaches long double's rounding, the second confirms). */
+#define AB_SHT_NODE_NEWTON_STEPS 2
 
 struct ab_sht {
     int L, nlat, nlon;
@@ -33,6 +39,7 @@ struct ab_sht {
     size_t ntab;   /* (L + 1)(L + 2) / 2 values of (l, m), m >= 0, per latitude */
     size_t npoints, ncoeffs;
     double *w, *pts, *ct, *phi;
+    long double *xnode; /* the Gauss nodes to long-double accuracy (ct holds their roundings) */
     double *wlat;  /* Gauss weight of latitude i for sigma divided by nlon */
     double *sint;  /* sin theta_i */
     /* Tables at the nh latitudes with cos theta >= 0, in m-major order (offset moff[m], then
@@ -73,25 +80,55 @@ void ab_sht_destroy(ab_sht *sht)
     }
     fftw_free(sht->rbuf);
     fftw_free(sht->cbuf);
-    free(sht->w); free(sht->pts); free(sht->ct); free(sht->phi); free(sht->wlat); free(sht->sint);
+    free(sht->w); free(sht->pts); free(sht->ct); free(sht->phi); free(sht->wlat); free(sht->sint); free(sht->xnode);
     free(sht->plm); free(sht->dplm); free(sht->moff); free(sht->alm); free(sht->blm); free(sht->up);
     free(sht->ca); free(sht->sa); free(sht->qbuf);
     free(sht);
 }
 
-/* Gauss-Legendre nodes and sigma-weights: the project's Golub-Welsch rule polished by Newton
- * (disc/jacobi.h, alpha = 0, scale 1/2 for the measure dt/2). GSL's glfixed tables are
- * not used: for orders it does not store (e.g. 129, 400) their weights sum to 1 only to
- * 3e-11 .. 2e-10 (docs/sphere.md, "Transforms"). */
+/* P_n(x) and P_n'(x) (Legendre, P_n(1) = 1) in long double by the three-term recurrence. */
+static long double legendre_pn(int n, long double x, long double *dp)
+{
+    long double p0 = 1.0L, p1 = x;
+    for (int k = 2; k <= n; k++) {
+        const long double p2 = ((2.0L * k - 1.0L) * x * p1 - (k - 1.0L) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+    }
+    *dp = n * (p0 - x * p1) / ((1.0L - x) * (1.0L + x));
+    return p1;
+}
+
+/* Gauss-Legendre nodes and sigma-weights. The project's Golub-Welsch rule (disc/jacobi.h,
+ * alpha = 0) gives the nodes to double accuracy; Newton in long double refines them, and
+ * the tables and weights are taken at the refined nodes: the quadrature of q_l0 q_l'0 with
+ * nodes rounded to double misses by up to 1e-14 at L = 128 (slopes ~ l^2 near the poles),
+ * with the refined ones by rounding only (docs/sphere.md, "Transforms"). GSL's glfixed
+ * tables are not used: for orders it does not store (e.g. 129, 400) their weights sum to 1
+ * only to 3e-11 .. 2e-10. */
 static ab_status build_grid(ab_sht *s, ab_error *err)
 {
-    ab_status st = ab_gauss_jacobi(0.0, s->nlat, 0.5, s->ct, s->wlat, NULL, err);
+    ab_status st = ab_gauss_jacobi(0.0, s->nlat, 0.5, s->ct, NULL, NULL, err);
     if (st != AB_OK) return st;
+    const int n = s->nlat;
+    for (int i = n / 2; i < n; i++) {
+        /* the upper half; the lower one by exact symmetry */
+        long double x = s->ct[i], dp;
+        if (2 * i + 1 != n) /* the middle node of odd n is 0 exactly */
+            for (int it = 0; it < AB_SHT_NODE_NEWTON_STEPS; it++) x -= legendre_pn(n, x, &dp) / dp;
+        legendre_pn(n, x, &dp);
+        /* Gauss-Legendre weight 2 / ((1 - x^2) P_n'^2), halved for sigma */
+        const long double w = 1.0L / ((1.0L - x) * (1.0L + x) * dp * dp);
+        s->xnode[i] = x;
+        s->xnode[n - 1 - i] = -x;
+        s->ct[i] = (double)x;
+        s->ct[n - 1 - i] = -(double)x;
+        s->wlat[i] = s->wlat[n - 1 - i] = (double)(w / s->nlon);
+    }
     for (int j = 0; j < s->nlon; j++) s->phi[j] = 2.0 * M_PI * j / s->nlon;
     for (int i = 0; i < s->nlat; i++) {
         const double x = s->ct[i];
-        s->sint[i] = sqrt((1.0 - x) * (1.0 + x));
-        s->wlat[i] /= s->nlon;
+        s->sint[i] = (double)sqrtl((1.0L - s->xnode[i]) * (1.0L + s->xnode[i]));
         for (int j = 0; j < s->nlon; j++) {
             const size_t p = (size_t)i * s->nlon + j;
             s->w[p] = s->wlat[i];
@@ -113,7 +150,7 @@ static ab_status build_grid(ab_sht *s, ab_error *err)
  * stays far above the bottom of the range at every grid node (and wherever it underflows,
  * every q_lm of that order is below double's range too); only where long double is double
  * is q_mm carried as mantissa and binary exponent once it nears the bottom. */
-static void legendre_q(const ab_sht *s, double x, double *q)
+static void legendre_q(const ab_sht *s, long double x, double *q)
 {
     const int L = s->L;
     const long double xl = x, sn = sqrtl((1.0L - xl) * (1.0L + xl));
@@ -180,7 +217,7 @@ static ab_status build_tables(ab_sht *s, ab_error *err)
     for (int k = 0; k < s->nh; k++) {
         const int i = s->nlat - 1 - k; /* cos theta_i >= 0 */
         double *p = s->plm + (size_t)k * s->ntab, *dp = s->dplm + (size_t)k * s->ntab;
-        legendre_q(s, s->ct[i], p);
+        legendre_q(s, s->xnode[i], p);
         legendre_dq(s, p, dp);
         for (int m = 1; m <= L; m++)
             for (size_t q = s->moff[m]; q < s->moff[m] + (size_t)(L + 1 - m); q++) {
@@ -229,6 +266,7 @@ ab_status ab_sht_create(int L, int nlat, int nlon, ab_sht **out, ab_error *err)
     s->ct = malloc((size_t)nlat * sizeof *s->ct);
     s->phi = malloc((size_t)nlon * sizeof *s->phi);
     s->wlat = malloc((size_t)nlat * sizeof *s->wlat);
+    s->xnode = malloc((size_t)nlat * sizeof *s->xnode);
     s->sint = malloc((size_t)nlat * sizeof *s->sint);
     s->plm = malloc((size_t)s->nh * s->ntab * sizeof *s->plm);
     s->dplm = malloc((size_t)s->nh * s->ntab * sizeof *s->dplm);
@@ -241,7 +279,7 @@ ab_status ab_sht_create(int L, int nlat, int nlon, ab_sht **out, ab_error *err)
     s->up = malloc(s->ntab * sizeof *s->up);
     s->rbuf = fftw_alloc_real(s->npoints);
     s->cbuf = fftw_alloc_complex((size_t)nlat * (size_t)s->nfreq);
-    if (!s->w || !s->pts || !s->ct || !s->phi || !s->wlat || !s->sint || !s->plm || !s->dplm || !s->moff || !s->ca ||
+    if (!s->w || !s->pts || !s->ct || !s->phi || !s->wlat || !s->xnode || !s->sint || !s->plm || !s->dplm || !s->moff || !s->ca ||
         !s->sa || !s->qbuf || !s->alm || !s->blm || !s->up || !s->rbuf || !s->cbuf) {
         ab_sht_destroy(s);
         return ab_error_set(err, AB_ENOMEM, "out of memory for a spherical harmonic transform (degree %d, grid %d x %d)",
@@ -424,6 +462,20 @@ ab_status ab_sht_analysis(ab_sht *s, const double *f, double *coeffs, ab_error *
     return AB_OK;
 }
 
+/* cos theta for the Legendre recurrence at a point with z = cos theta: a grid latitude's
+ * cos theta (exactly as ab_sht_cos_theta gives it) stands for its long-double node, so that
+ * eval at the grid points reproduces synthesis (docs/sphere.md, "Transforms"). */
+static long double node_of(const ab_sht *s, double z)
+{
+    int lo = 0, hi = s->nlat - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (s->ct[mid] < z) lo = mid + 1;
+        else hi = mid;
+    }
+    return s->ct[lo] == z ? s->xnode[lo] : (long double)z;
+}
+
 ab_status ab_sht_eval(ab_sht *s, const double *coeffs, size_t n, const double *x, double *f, ab_error *err)
 {
     ab_status st = check_finite(coeffs, s->ncoeffs, "coefficient", err);
@@ -435,11 +487,14 @@ ab_status ab_sht_eval(ab_sht *s, const double *coeffs, size_t n, const double *x
         if (!(fabs(r - 1.0) <= AB_SHT_UNIT_TOL))
             return ab_error_set(err, AB_EINVAL, "spherical harmonic evaluation: point %zu (%g, %g, %g) is not a unit vector",
                                 p, v[0], v[1], v[2]);
-        double z = v[2] / r;
+        /* a point that is a unit vector to rounding is taken as it is: dividing by its length
+         * would move cos theta by an ulp, which near the poles shifts theta by ~1e-16 / sin
+         * theta, and eval at the grid points would no longer reproduce synthesis */
+        double z = fabs(r - 1.0) <= AB_SHT_UNIT_ROUNDING ? v[2] : v[2] / r;
         if (z > 1.0) z = 1.0;
         if (z < -1.0) z = -1.0;
         const double ph = atan2(v[1], v[0]);
-        legendre_q(s, z, s->qbuf);
+        legendre_q(s, node_of(s, z), s->qbuf);
         double sum = 0.0;
         for (int m = 0; m <= L; m++) {
             const double *q = s->qbuf + s->moff[m];
