@@ -238,6 +238,12 @@ ab_status ab_spectrum_compute_in(ab_eigensolver *s, ab_disc *disc, const double 
                 return ab_error_set(err, st, "sector %d: %s", op.sector, scratch.msg);
             }
         }
+        /* A complex pair whose imaginary part is within its error is a double real
+         * eigenvalue split by rounding (multiple eigenvalues of symmetric states, e.g. the
+         * triplets of a tetrahedral state on the sphere): real, so that stability counts and
+         * branch-point test functions rank it with the real ones. */
+        for (int i = 0; i < listed; i++)
+            if (s->wi[i] != 0.0 && fabs(s->wi[i]) <= s->eerr[i]) s->wi[i] = 0.0;
         int *sym_tag = s->tags;
         if (op.n_symmetry > 0) tag_symmetry(s, listed, n, op.n_symmetry, op.symmetry, sym_tag);
         else memset(sym_tag, 0, sizeof(int) * (size_t)listed);
