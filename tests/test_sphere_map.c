@@ -283,7 +283,7 @@ int main(void)
     free(s);
     rho[5] = 1.0;
     ab_check(&t, ab_sphere_map_svg(stdout, 0, 10, rho, &o, &err) == AB_EINVAL, "SVG: empty grid refused: %s", err.msg);
-    ab_cluster bad = {{0, 0, 0}, 0.5, 1.0, 1.0};
+    ab_cluster bad = {{0, 0, 0}, 0.5, 1.0, 1.0, 0.0};
     o.clusters = &bad, o.n_clusters = 1;
     ab_check(&t, ab_sphere_map_svg(stdout, nlat, nlon, rho, &o, &err) == AB_EINVAL, "SVG: cluster without a centre refused: %s",
              err.msg);

@@ -33,11 +33,14 @@ typedef struct {
 
 /* One cluster of a state on the whole sphere (docs/sphere.md, "Clusters"). */
 typedef struct {
-    double centre[3];  /* unit vector: the normalised sum of w rho x over the basin */
+    double centre[3];  /* unit vector: the normalised sum of w rho x over the basin (the sphere's
+                          solve results: the density's local maximum) */
     double mass;       /* sum of w rho over the basin (the cluster's share when rho has mass 1) */
     double peak;       /* rho at the maximum (a grid value) */
     double prominence; /* peak minus the highest level at which it joins a higher peak's
                           region (minus min rho for the highest peak) */
+    double mass_error; /* estimated error of mass: the change from a grid of twice the
+                          resolution (0 where not estimated) */
 } ab_cluster;
 
 /* The linearised operator restricted to one symmetry sector, as a dense matrix acting on

@@ -1,6 +1,8 @@
 /* Writers for the results of `attnbif solve`: state.csv, spectrum.csv, summary.json. */
 #include "attnbif/results.h"
 
+#include "io/sphere_map.h"
+
 #include <math.h>
 #include <stdio.h>
 
@@ -214,6 +216,7 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
             ab_json_kv_number(j, "mass", cl->mass);
             ab_json_kv_number(j, "peak", cl->peak);
             ab_json_kv_number(j, "prominence", cl->prominence);
+            ab_json_kv_number(j, "mass_error", cl->mass_error);
             ab_json_end_object(j);
         }
         ab_json_end_array(j);
@@ -240,9 +243,37 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
     return ab_file_commit(f, err);
 }
 
+/* The whole sphere: the density on a longitude-latitude map, as a table and a picture. */
+static ab_status write_map(const char *dir, const ab_solve_result *res, ab_error *err)
+{
+    ab_file *f;
+    ab_status st = ab_file_open_in(dir, "density_map.csv", &f, err);
+    if (st) return st;
+    if ((st = ab_sphere_map_csv(ab_file_stream(f), res->map_nlat, res->map_nlon, res->map, err))) {
+        ab_file_abort(f);
+        return st;
+    }
+    if ((st = ab_file_commit(f, err))) return st;
+    if ((st = ab_file_open_in(dir, "density_map.svg", &f, err))) return st;
+    ab_sphere_map_opts o;
+    ab_sphere_map_opts_default(&o);
+    o.model = ab_model_kind_name(res->spec->model.kind);
+    o.beta = res->params.beta;
+    o.kappa = res->params.kappa;
+    o.r = res->obs.r;
+    o.clusters = res->clusters;
+    o.n_clusters = res->n_clusters;
+    if ((st = ab_sphere_map_svg(ab_file_stream(f), res->map_nlat, res->map_nlon, res->map, &o, err))) {
+        ab_file_abort(f);
+        return st;
+    }
+    return ab_file_commit(f, err);
+}
+
 ab_status ab_write_solve_result(const char *dir, const ab_solve_result *res, ab_error *err)
 {
     ab_status st = ab_mkdir_p(dir, err);
+    if (!st && res->map) st = write_map(dir, res, err);
     if (!st) st = write_state(dir, res, err);
     if (!st) st = write_spectrum_csv(dir, &res->spectrum, err);
     if (!st) st = write_summary(dir, res, err);
