@@ -3,6 +3,7 @@
  * grid convergence of k-cluster states (tetrahedron, triangle, antipodal; SA and USA),
  * their symmetry and cluster masses, and the reference values it prints for issue 10. */
 #include "attnbif/results.h"
+#include "attnbif/state.h"
 #include "ref_sphere.h"
 #include "testutil.h"
 
@@ -171,6 +172,48 @@ static void print_values(const sphere_case *c, const ref_sphere_result *a, const
     printf(" | two-grid difference %.1e\n", err);
 }
 
+/* attnbif's sphere discretisation against the reference (issue 10: "a k-cluster value
+ * checked against an independent solver"): S, entropy, free energy and the clusters' masses
+ * (Voronoi cells of the maxima in both) to 1e-10, the maxima at the reference's peaks. */
+static void check_against_sphere(ab_tally *t, const sphere_case *c, const ref_sphere_result *o)
+{
+    char yaml[600], state[200];
+    if (!strcmp(c->arrangement, "antipodal")) snprintf(state, sizeof state, "{type: clusters, centers: [[0, 0, 1], [0, 0, -1]]}");
+    else if (!strcmp(c->arrangement, "polygon")) snprintf(state, sizeof state, "{type: clusters, arrangement: polygon, k: %d}", c->k);
+    else snprintf(state, sizeof state, "{type: clusters, arrangement: %s}", c->arrangement);
+    snprintf(yaml, sizeof yaml, "model: %s\nd: 3\nbeta: %g\nkappa: %g\ndiscretization: {type: sphere}\nstate: %s\n",
+             c->model == REF_SPHERE_SA ? "SA" : "USA", c->beta, c->kappa, state);
+    ab_spec spec;
+    ab_solve_result res;
+    ab_error err = {0};
+    if (!ab_check(t, ab_spec_parse_string(yaml, "sphere.yaml", &spec, &err) == AB_OK, "%s: sphere spec (%s)", c->name, err.msg)) return;
+    if (!ab_check(t, ab_solve_problem(&spec, NULL, NULL, &res, &err) == AB_OK, "%s: attnbif sphere solve (%s)", c->name, err.msg))
+        return;
+    char what[160];
+    snprintf(what, sizeof what, "%s: attnbif sphere (degree %d) vs reference: S", c->name, res.resolution.nodes);
+    ab_check(t, fabs(res.obs.S - o->S) <= 1e-10, "%s %.15g vs %.15g (diff %.1e, tol 1e-10)", what, res.obs.S, o->S,
+             fabs(res.obs.S - o->S));
+    ab_check(t, fabs(res.obs.r - o->r) <= 1e-10, "%s: r %.3g vs %.3g (tol 1e-10)", c->name, res.obs.r, o->r);
+    ab_check_rel(t, res.obs.entropy, o->entropy, 1e-10, 0.0, "entropy, sphere vs reference");
+    if (c->model == REF_SPHERE_USA) ab_check_rel(t, res.obs.free_energy, o->free_energy, 1e-10, 0.0, "free energy, sphere vs reference");
+    ab_check(t, res.n_clusters == c->k, "%s: %d clusters (reference %d)", c->name, res.n_clusters, c->k);
+    for (int i = 0; i < res.n_clusters && i < c->k; i++) {
+        /* the reference cluster whose peak is nearest */
+        int best = 0;
+        double bd = -2.0;
+        for (int j = 0; j < c->k; j++) {
+            const double d = res.clusters[i].centre[0] * o->peak[j][0] + res.clusters[i].centre[1] * o->peak[j][1] +
+                             res.clusters[i].centre[2] * o->peak[j][2];
+            if (d > bd) { bd = d; best = j; }
+        }
+        const double ang = acos(fmin(1.0, bd));
+        ab_check(t, ang <= 1e-7 && fabs(res.clusters[i].mass - o->mass[best]) <= 1e-10 && res.clusters[i].mass_error <= 1e-10,
+                 "%s: cluster %d at the reference's peak (%.1e rad, tol 1e-7), mass %.15g vs %.15g (tol 1e-10, "
+                 "estimate %.1e)", c->name, i + 1, ang, res.clusters[i].mass, o->mass[best], res.clusters[i].mass_error);
+    }
+    ab_solve_result_free(&res);
+}
+
 static void check_interpolant(ab_tally *t)
 {
     /* the same state on two unrelated grids: interpolants agree pointwise */
@@ -263,6 +306,7 @@ int main(void)
             check_convergence(&t, &cs[i], &a, &b);
             check_symmetry(&t, &cs[i], st, &b);
             print_values(&cs[i], &a, &b, cs[i].grids[last][0], cs[i].grids[last][1]);
+            check_against_sphere(&t, &cs[i], &b);
             if (!strcmp(cs[i].arrangement, "antipodal"))
                 check_against_zonal(&t, &cs[i], &b, "{type: antipodal}");
         }

@@ -6,6 +6,7 @@
 
 #include "attnbif/io.h"
 #include "disc/arrangement.h"
+#include "disc/jacobi.h"
 #include "disc/disc_impl.h"
 #include "disc/sht.h"
 #include "disc/vmf.h"
@@ -532,6 +533,12 @@ static ab_status sphere_initial_guess(ab_disc *d, const ab_state_spec *state, do
         return AB_OK;
     case AB_STATE_CLUSTERS: {
         double centres[AB_MAX_CLUSTERS * 3], weights[AB_MAX_CLUSTERS];
+        /* Several clusters get no fixed-point sweeps (below), so their bumps start at the
+         * concentration of a sharp cluster of the model: u = Phi/kappa varies like
+         * t / kappa near an SA cluster and like e^beta t / kappa near a USA one. */
+        const double bk = ab_state_cluster_count(state) > 1 && state->r == 0.0
+                              ? (z->base.model.kind == AB_MODEL_USA ? exp(fmin(z->base.params.beta, 30.0)) : 1.0) / kappa
+                              : b;
         int count = 0;
         if (state->n_centres > 0) {
             count = state->n_centres;
@@ -549,13 +556,13 @@ static ab_status sphere_initial_guess(ab_disc *d, const ab_state_spec *state, do
             const double *x = z->X + 3 * p;
             double mx = -INFINITY, sum = 0.0;
             for (int i = 0; i < count; i++) {
-                const double e = log(weights[i]) + b * (x[0] * centres[3 * i] + x[1] * centres[3 * i + 1] +
-                                                        x[2] * centres[3 * i + 2] - 1.0);
+                const double e = log(weights[i]) + bk * (x[0] * centres[3 * i] + x[1] * centres[3 * i + 1] +
+                                                         x[2] * centres[3 * i + 2] - 1.0);
                 mx = fmax(mx, e);
             }
             for (int i = 0; i < count; i++)
-                sum += exp(log(weights[i]) + b * (x[0] * centres[3 * i] + x[1] * centres[3 * i + 1] +
-                                                  x[2] * centres[3 * i + 2] - 1.0) - mx);
+                sum += exp(log(weights[i]) + bk * (x[0] * centres[3 * i] + x[1] * centres[3 * i + 1] +
+                                                   x[2] * centres[3 * i + 2] - 1.0) - mx);
             u[p] = mx + log(sum);
         }
         break;
@@ -1055,6 +1062,91 @@ static ab_status refine_peak(sphere *z, double *x, ab_error *err)
     return AB_OK;
 }
 
+/* Gauss-Legendre points per piece of the Voronoi-cell quadrature (in angle about the peak
+ * and in distance from it), and the coarser count whose result gives the error estimate. */
+#define AB_SPHERE_CELL_POINTS 48
+#define AB_SPHERE_CELL_POINTS_CHECK 32
+
+/* Mass of the Voronoi cell of centre i among the centres c (count x 3), by Gauss-Legendre
+ * quadrature in polar coordinates (theta, phi) about c_i: the cell boundary theta_max(phi)
+ * is smooth between the directions of the cell's vertices, so the phi integral is split
+ * there and each piece is spectrally accurate (docs/sphere.md, "Clusters"). */
+static ab_status cell_mass(sphere *z, const double *c, int count, int i, int npts, const double *gx, const double *gw,
+                           double *mass, ab_error *err)
+{
+    const double *ci = c + 3 * i, pi = 3.14159265358979323846;
+    double a[3] = {fabs(ci[0]) < 0.9 ? 1.0 : 0.0, fabs(ci[0]) < 0.9 ? 0.0 : 1.0, 0.0}, e1[3], e2[3];
+    const double ax = a[0] * ci[0] + a[1] * ci[1];
+    for (int k = 0; k < 3; k++) e1[k] = a[k] - ax * ci[k];
+    const double n1 = sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2]);
+    for (int k = 0; k < 3; k++) e1[k] /= n1;
+    e2[0] = ci[1] * e1[2] - ci[2] * e1[1];
+    e2[1] = ci[2] * e1[0] - ci[0] * e1[2];
+    e2[2] = ci[0] * e1[1] - ci[1] * e1[0];
+    /* vertex directions: points equidistant from c_i and two others, nearer to no other */
+    double brk[2 * AB_MAX_CLUSTERS * AB_MAX_CLUSTERS + 2];
+    int nb = 0;
+    for (int j = 0; j < count; j++)
+        for (int k = j + 1; k < count; k++) {
+            if (j == i || k == i) continue;
+            const double *cj = c + 3 * j, *ck = c + 3 * k;
+            double u[3], w[3], v[3];
+            for (int q = 0; q < 3; q++) { u[q] = ci[q] - cj[q]; w[q] = ci[q] - ck[q]; }
+            v[0] = u[1] * w[2] - u[2] * w[1];
+            v[1] = u[2] * w[0] - u[0] * w[2];
+            v[2] = u[0] * w[1] - u[1] * w[0];
+            const double nv = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+            if (!(nv > 1e-12)) continue;
+            for (int sgn = -1; sgn <= 1; sgn += 2) {
+                double x[3];
+                for (int q = 0; q < 3; q++) x[q] = sgn * v[q] / nv;
+                const double di = x[0] * ci[0] + x[1] * ci[1] + x[2] * ci[2];
+                int nearest = 1;
+                for (int m = 0; m < count && nearest; m++)
+                    if (m != i && x[0] * c[3 * m] + x[1] * c[3 * m + 1] + x[2] * c[3 * m + 2] > di + 1e-12) nearest = 0;
+                if (nearest && nb < (int)(sizeof brk / sizeof brk[0]))
+                    brk[nb++] = atan2(x[0] * e2[0] + x[1] * e2[1] + x[2] * e2[2], x[0] * e1[0] + x[1] * e1[1] + x[2] * e1[2]);
+            }
+        }
+    if (nb == 0) brk[nb++] = 0.0;
+    /* sort the break angles and close the circle */
+    for (int p = 1; p < nb; p++)
+        for (int q = p; q > 0 && brk[q] < brk[q - 1]; q--) { const double t = brk[q]; brk[q] = brk[q - 1]; brk[q - 1] = t; }
+    brk[nb] = brk[0] + 2.0 * pi;
+    double pts[3 * AB_SPHERE_CELL_POINTS], val[AB_SPHERE_CELL_POINTS];
+    double total = 0.0;
+    for (int piece = 0; piece < nb; piece++) {
+        const double p0 = brk[piece], p1 = brk[piece + 1];
+        if (!(p1 - p0 > 1e-14)) continue;
+        for (int a_ = 0; a_ < npts; a_++) {
+            const double ph = 0.5 * (p0 + p1) + 0.5 * (p1 - p0) * gx[a_], wph = 0.5 * (p1 - p0) * gw[a_];
+            double t[3];
+            for (int q = 0; q < 3; q++) t[q] = cos(ph) * e1[q] + sin(ph) * e2[q];
+            /* the cell boundary along this ray: the first bisector plane <x, c_i - c_j> = 0,
+             * A cos theta - B sin theta = 0 (A > 0: every plane is crossed before -c_i) */
+            double tmax = pi;
+            for (int j = 0; j < count; j++) {
+                if (j == i) continue;
+                const double *cj = c + 3 * j;
+                const double A = 1.0 - (ci[0] * cj[0] + ci[1] * cj[1] + ci[2] * cj[2]);
+                const double B = t[0] * cj[0] + t[1] * cj[1] + t[2] * cj[2];
+                if (A > 0.0) tmax = fmin(tmax, atan2(A, B));
+            }
+            for (int b = 0; b < npts; b++) {
+                const double th = 0.5 * tmax * (1.0 + gx[b]);
+                for (int q = 0; q < 3; q++) pts[3 * b + q] = cos(th) * ci[q] + sin(th) * t[q];
+            }
+            ab_status st = density_points(z, (size_t)npts, pts, val, err);
+            if (st) return st;
+            double acc = 0.0;
+            for (int b = 0; b < npts; b++) acc += 0.5 * tmax * gw[b] * sin(0.5 * tmax * (1.0 + gx[b])) * val[b];
+            total += wph * acc;
+        }
+    }
+    *mass = total / (4.0 * pi); /* sigma is normalised: dsigma = sin theta dtheta dphi / 4 pi */
+    return AB_OK;
+}
+
 /* The basins are drawn on the grid, so masses and centres carry an error of the order of
  * the grid spacing times the density between clusters: they are computed again on a grid of
  * twice the resolution (the state's potential synthesised there), reported from that grid,
@@ -1099,6 +1191,22 @@ ab_status ab_sphere_clusters(ab_disc *disc, const double *u, ab_cluster *out, in
             out[i].mass_error = at < 0 || nc != *count ? INFINITY : fabs(out[i].mass - coarse[at].mass);
             /* the centre is the density's local maximum, found on the band-limited state */
             if ((st = refine_peak(z, out[i].centre, err))) break;
+        }
+        /* masses: the Voronoi cells of the maxima, integrated at two orders (the difference
+         * is the error estimate) */
+        double gx[AB_SPHERE_CELL_POINTS], gw[AB_SPHERE_CELL_POINTS], hx[AB_SPHERE_CELL_POINTS_CHECK],
+            hw[AB_SPHERE_CELL_POINTS_CHECK], cen[3 * AB_MAX_CLUSTERS];
+        if (!st) st = ab_gauss_jacobi(0.0, AB_SPHERE_CELL_POINTS, 1.0, gx, gw, NULL, err);
+        if (!st) st = ab_gauss_jacobi(0.0, AB_SPHERE_CELL_POINTS_CHECK, 1.0, hx, hw, NULL, err);
+        for (int i = 0; i < n && !st; i++)
+            for (int k = 0; k < 3; k++) cen[3 * i + k] = out[i].centre[k];
+        for (int i = 0; i < n && !st && n == *count; i++) {
+            double m1, m2;
+            if ((st = cell_mass(z, cen, n, i, AB_SPHERE_CELL_POINTS, gx, gw, &m1, err)) ||
+                (st = cell_mass(z, cen, n, i, AB_SPHERE_CELL_POINTS_CHECK, hx, hw, &m2, err)))
+                break;
+            out[i].mass = m1;
+            out[i].mass_error = fmax(fabs(m1 - m2), 16.0 * DBL_EPSILON);
         }
     }
     free(rho);
