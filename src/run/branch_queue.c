@@ -19,6 +19,7 @@ ab_status ab_builder_push_pending(ab_builder *c, const double *x, ab_pending *pd
     pd->x = malloc(sizeof(double) * c->np1);
     if (!pd->x) return ab_error_set(err, AB_ENOMEM, "out of memory");
     memcpy(pd->x, x, sizeof(double) * c->np1);
+    pd->nodes = c->grids[c->grid].nodes; /* x and phi live on the grid the branch point was found on */
     c->queue[c->n_queue++] = *pd;
     return AB_OK;
 }
@@ -78,6 +79,9 @@ static int on_known_branch(const ab_builder *c, const ab_branch_point *bp)
 static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error *err)
 {
     ab_diagram *d = c->diag;
+    /* the new branch starts on its parent's grid at the branch point */
+    ab_status st0 = ab_builder_use_grid(c, pd->nodes, err);
+    if (st0) return st0;
     const int n = c->n;
     double *x = c->xs[0], *tau = c->xs[1], *pred = malloc(sizeof(double) * c->np1),
            *normal = malloc(sizeof(double) * c->np1), *x1 = malloc(sizeof(double) * c->np1);
@@ -160,8 +164,10 @@ ab_status ab_builder_run_queue(ab_builder *c, ab_error *err)
     for (int q = 0; q < c->n_queue && !st; q++) {
         /* a copy: switch_branch can push onto (and so reallocate) c->queue */
         ab_pending pd = c->queue[q];
+        c->queue_next = q; /* this entry's grid is still needed, earlier ones' are not */
         for (int k = 0; k < pd.n_dirs && !st; k++) st = switch_branch(c, &pd, pd.dirs[k], err);
     }
+    c->queue_next = c->n_queue;
     return st;
 }
 
