@@ -192,11 +192,27 @@ static void log_step(ab_builder *b, const ab_branch *br, const ab_branch_point *
                    ds);
 }
 
+static int nodes_wanted(ab_builder *b, const double *x, double *tail, int *need_out, ab_error *err);
+static ab_status regrid(ab_builder *b, ab_branch *br, const double *xk, const double *xt, int nodes, double ds,
+                        ab_stab_info *si, int *moved, ab_error *err, ab_error *scratch);
+
+/* nodes: auto: the grid a branch moves to when it wants `want` nodes (with headroom, a
+ * multiple of 8, at most nodes_max); 0 if it cannot move (fixed count, or at nodes_max). */
+static int regrid_target(const ab_builder *b, int want)
+{
+    const int cur = b->grids[b->grid].nodes, max = b->spec->disc.nodes_max;
+    if (want <= 0 || !b->auto_nodes || cur >= max) return 0;
+    int nodes = (int)ceil(AB_RUN_REGRID_HEADROOM * want);
+    nodes = (nodes + 7) / 8 * 8;
+    return nodes > max ? max : nodes;
+}
+
 /* Land on the window edge pe from the current point with a natural-parameter solve, record
  * what happened between and end the branch there. *landed = 0 if Newton failed (the caller
- * shortens the step). */
-static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_info *si, int *landed, ab_error *err,
-                              ab_error *scratch)
+ * shortens the step), or if the edge's state wants a finer grid: then *regridded = 1 and the
+ * branch has moved to it at its current point (the caller tries again). */
+static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_info *si, int *landed, int *regridded,
+                              ab_error *err, ab_error *scratch)
 {
     const double *x = ab_cont_point(b->cont), *tau = ab_cont_tangent(b->cont);
     const double ds = ab_cont_ds(b->cont);
@@ -207,9 +223,18 @@ static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_i
     xn[b->n] = pe;
     ab_newton_opts opts = {b->prm.newton_tol, AB_EDGE_NEWTON_MAX_ITER, NULL, NULL};
     ab_newton_report rep;
-    *landed = 0;
+    *landed = *regridded = 0;
     if (ab_builder_set_p(b, pe, scratch) || ab_newton_solve_problem(b->newton, b->problem, xn, &opts, &rep, scratch))
         return AB_OK;
+    double tail;
+    int need_est;
+    const int target = regrid_target(b, nodes_wanted(b, xn, &tail, &need_est, scratch));
+    if (target > 0) {
+        ab_status st = regrid(b, br, x, xn, target, ds, si, regridded, err, scratch);
+        if (st || *regridded) return st;
+        /* Newton failed on the finer grid: the edge is recorded on this one (its tail is in
+         * summary.json) */
+    }
     *landed = 1;
     ab_stab_info s1;
     ab_status st = ab_builder_stability(b, xn, b->spec->sectors, b->spec->n_sectors, &s1, scratch);
@@ -230,10 +255,6 @@ static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_i
     return ab_builder_end_branch(b, br, xn, &s1, why, err);
 }
 
-static int nodes_wanted(ab_builder *b, const double *x, double *tail, int *need_out, ab_error *err);
-static ab_status regrid(ab_builder *b, ab_branch *br, const double *xk, const double *xt, int nodes, double ds,
-                        ab_stab_info *si, int *moved, ab_error *err, ab_error *scratch);
-
 ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, const double *tau0, ab_stab_info *si,
                             ab_error *err)
 {
@@ -251,8 +272,10 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
         const int edge = p_pred > cs->max ? 1 : (p_pred < cs->min ? -1 : 0);
         ab_error scratch = {0};
         if (edge) {
-            int landed;
-            if ((st = land_on_edge(b, br, edge > 0 ? cs->max : cs->min, si, &landed, err, &scratch)) || landed) return st;
+            int landed, regridded;
+            if ((st = land_on_edge(b, br, edge > 0 ? cs->max : cs->min, si, &landed, &regridded, err, &scratch)) || landed)
+                return st;
+            if (regridded) continue;
             ab_cont_set_ds(b->cont, ds * b->prm.step_fail_shrink);
             if (ab_cont_ds(b->cont) < b->prm.ds_min) {
                 char why[200];
@@ -280,11 +303,8 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
          * resolution"); at nodes_max, or with a fixed count, see below. */
         double tail;
         int need_est;
-        int want = nodes_wanted(b, xn, &tail, &need_est, &scratch);
-        if (want > 0 && b->auto_nodes && b->grids[b->grid].nodes < b->spec->disc.nodes_max) {
-            int nodes = (int)ceil(AB_RUN_REGRID_HEADROOM * want);
-            nodes = (nodes + 7) / 8 * 8;
-            if (nodes > b->spec->disc.nodes_max) nodes = b->spec->disc.nodes_max;
+        const int nodes = regrid_target(b, nodes_wanted(b, xn, &tail, &need_est, &scratch));
+        if (nodes > 0) {
             int moved;
             if ((st = regrid(b, br, xk, xn, nodes, info.ds, si, &moved, err, &scratch))) return st;
             if (moved) continue;
