@@ -97,6 +97,18 @@ int main(void)
                  lc.recomputed);
         ab_check(&t, pairs_ok, "each switch keeps the point before it and the re-converged point (same kappa, r to 1e-10)");
         ab_check(&t, d.nodes == last, "ab_diagram.nodes is the largest count used (%d, want %d)", d.nodes, last);
+        /* a switched branch starts on the grid its branch point was found on */
+        int same_grid = 1;
+        for (int b = 0; b < d.n_branches; b++) {
+            const ab_branch *br = &d.branches[b];
+            if (br->parent_special < 0 || br->n_points < 2) continue;
+            const ab_special_point *sp = &d.special[br->parent_special];
+            const ab_branch *parent = &d.branches[sp->branch - 1];
+            const int want_nodes = parent->points[sp->point].nodes;
+            if (br->points[0].nodes != want_nodes || br->points[1].nodes != want_nodes || sp->disc_nodes != want_nodes)
+                same_grid = 0;
+        }
+        ab_check(&t, same_grid, "switched branches start on their branch point's grid");
 
         /* (b) r at the window edge against an independent solve with nodes: auto */
         const ab_branch_point *e = &cb->points[cb->n_points - 1];
