@@ -4,6 +4,7 @@
 #include "run/builder.h"
 
 #include "attnbif/label.h"
+#include "spec/limits.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -229,11 +230,14 @@ static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_i
     double tail;
     int need_est;
     const int target = regrid_target(b, nodes_wanted(b, xn, &tail, &need_est, scratch));
-    if (target > 0) {
+    ab_error refused = {0};
+    if (target > 0 && !ab_limits_check_nodes(b->spec, target, &refused)) { /* else: lands on this grid */
         ab_status st = regrid(b, br, x, xn, target, ds, si, regridded, err, scratch);
         if (st || *regridded) return st;
         /* Newton failed on the finer grid: the edge is recorded on this one (its tail is in
          * summary.json) */
+    } else if (target > 0) {
+        ab_builder_warn(b, "the window edge %g is computed on %d nodes: the limits refuse a finer grid", pe, b->n);
     }
     *landed = 1;
     ab_stab_info s1;
@@ -306,6 +310,15 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
         const int nodes = regrid_target(b, nodes_wanted(b, xn, &tail, &need_est, &scratch));
         if (nodes > 0) {
             int moved;
+            if (ab_limits_check_nodes(b->spec, nodes, &scratch)) {
+                /* the spec's limits refuse the grid (as `solve` refuses a refinement): the
+                 * branch ends, the rest of the diagram stands */
+                char why[200];
+                snprintf(why, sizeof why, "not re-discretised at %s = %.6g: %.150s", ab_builder_par_name(b), xk[b->n],
+                         scratch.msg);
+                ab_builder_warn(b, "a branch needs %.0f nodes, which the limits refuse (branch %d ended)", nodes, br->id);
+                return ab_builder_end_branch(b, br, xk, si, why, err);
+            }
             if ((st = regrid(b, br, xk, xn, nodes, info.ds, si, &moved, err, &scratch))) return st;
             if (moved) continue;
             char why[256];
