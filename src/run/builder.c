@@ -540,6 +540,52 @@ static ab_status regrid(ab_builder *b, ab_branch *br, const double *xk, const do
     return AB_OK;
 }
 
+/* A branch just switched to at x0 (the branch point) whose first point x1 its grid does not
+ * resolve (a branch born at a high degree sharpens at once) moves to the finer grid before
+ * x1 is recorded: x1 interpolated and converged by Newton at its parameter, x0 interpolated
+ * (Newton is singular at a branch point); *pair = (x0, x1) on the new grid, now current
+ * (owned by the caller). *moved = 0 and the builder unchanged if no move was needed or
+ * possible (the branch's first step moves it then). */
+ab_status ab_builder_regrid_switched(ab_builder *b, const double *x0, const double *x1, double **pair, int *moved,
+                                     ab_error *err)
+{
+    *pair = NULL;
+    *moved = 0;
+    ab_error scratch = {0};
+    double tail;
+    int need_est;
+    const int nodes = regrid_target(b, nodes_wanted(b, x1, &tail, &need_est, &scratch));
+    if (nodes <= 0 || ab_limits_check_nodes(b->spec, nodes, &scratch)) return AB_OK;
+    const int old = b->grid, n_old = b->n, from = b->grids[old].nodes;
+    const int k = grid_find(b, nodes, err);
+    if (k < 0) return err->code ? err->code : AB_ENOMEM;
+    ab_grid *g = &b->grids[k], *o = &b->grids[old];
+    double *y = malloc(sizeof(double) * 2 * (size_t)g->np1);
+    if (!y) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    double *y0 = y, *y1 = y + g->np1;
+    ab_newton_opts opts = {b->prm.newton_tol, b->spec->newton.max_iter, NULL, NULL};
+    ab_newton_report rep;
+    ab_status st = ab_problem_set_param(o->problem, b->par, x0[n_old], &scratch);
+    if (!st) st = ab_problem_set_param(g->problem, b->par, x0[n_old], &scratch);
+    if (!st) st = ab_disc_transfer(g->disc, o->disc, x0, y0, &scratch);
+    if (!st) st = ab_problem_set_param(o->problem, b->par, x1[n_old], &scratch);
+    if (!st) st = ab_problem_set_param(g->problem, b->par, x1[n_old], &scratch);
+    if (!st) st = ab_disc_transfer(g->disc, o->disc, x1, y1, &scratch);
+    if (!st) st = ab_newton_solve_problem(g->newton, g->problem, y1, &opts, &rep, &scratch);
+    if (st) {
+        free(y);
+        return st == AB_ENOMEM ? ab_error_set(err, st, "%s", scratch.msg) : AB_OK;
+    }
+    y0[g->n] = x0[n_old];
+    y1[g->n] = x1[n_old];
+    if ((st = ab_builder_use_grid(b, nodes, err))) { free(y); return st; }
+    ab_builder_say(b, "  the switched point at %s = %.10g re-discretised: %d -> %d nodes", ab_builder_par_name(b), y1[b->n],
+                   from, nodes);
+    *pair = y;
+    *moved = 1;
+    return AB_OK;
+}
+
 /* ---- driver -------------------------------------------------------------------- */
 
 static void builder_free(ab_builder *b)

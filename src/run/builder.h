@@ -96,6 +96,10 @@ ab_status ab_builder_end_branch(ab_builder *b, ab_branch *br, const double *x, c
 /* Make the grid of the given node count current (created if absent; grids no longer needed
  * are freed, so pointers into the previous grid's vectors may die). */
 ab_status ab_builder_use_grid(ab_builder *b, int nodes, ab_error *err);
+/* A switched branch's first point x1 (from the branch point x0) the grid does not resolve:
+ * the pair on a finer grid, which becomes current (builder.c). */
+ab_status ab_builder_regrid_switched(ab_builder *b, const double *x0, const double *x1, double **pair, int *moved,
+                                     ab_error *err);
 ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, const double *tau0, ab_stab_info *si,
                             ab_error *err);
 
