@@ -105,7 +105,7 @@ int main(void)
             const ab_special_point *sp = &d.special[br->parent_special];
             const ab_branch *parent = &d.branches[sp->branch - 1];
             const int want_nodes = parent->points[sp->point].nodes;
-            if (br->points[0].nodes != want_nodes || br->points[1].nodes != want_nodes || sp->disc_nodes != want_nodes)
+            if (br->points[0].nodes != want_nodes || br->points[1].nodes < want_nodes || sp->disc_nodes != want_nodes)
                 same_grid = 0;
         }
         ab_check(&t, same_grid, "switched branches start on their branch point's grid");
@@ -194,5 +194,47 @@ int main(void)
         ab_remove_tree(tmp);
     }
     ab_diagram_free(&d);
+
+    /* Branches born at a branch point of a re-discretised branch: SA d = 3, beta = 20 around
+     * kappa_8 = 0.0081205 (the uniform state on 32 nodes). The branches born there sharpen
+     * at once: their first point moves to a finer grid before it is recorded, and the branch
+     * point met on such a branch (0.0082242, on 56 nodes) starts its own branch on that grid. */
+    {
+        const char *yaml = "model: SA\nd: 3\nbeta: 20\nkappa: 0.0085\nstate: {type: uniform}\n"
+                           "eigen: {sectors: [0, 1, 2, 3]}\n"
+                           "continuation: {parameter: kappa, min: 0.0075, max: 0.0086, direction: -1, ds: 0.02,\n"
+                           "  ds_max: 0.05, max_branches: 4}\n";
+        ab_spec s3;
+        ab_diagram d3;
+        ab_error err = {0};
+        memset(&d3, 0, sizeof d3);
+        log_count l3 = {0, 0};
+        const ab_messages msg = {count_line, &l3};
+        if (ab_check(&t, ab_spec_parse_string(yaml, "bp.yaml", &s3, &err) == AB_OK &&
+                             ab_run_diagram_with(&s3, &msg, &d3, &err) == AB_OK,
+                     "SA d=3 beta=20 around kappa_8 runs: %s", err.msg)) {
+            int from_fine = 0, ok = 1;
+            double worst = 0.0;
+            for (int b = 0; b < d3.n_branches; b++) {
+                const ab_branch *br = &d3.branches[b];
+                for (int i = 0; i < br->n_points; i++)
+                    if (br->points[i].label == AB_SP_NONE && isfinite(br->points[i].tail))
+                        worst = fmax(worst, br->points[i].tail);
+                if (br->parent_special < 0 || br->n_points < 2) continue;
+                const ab_special_point *sp = &d3.special[br->parent_special];
+                const int bp_nodes = d3.branches[sp->branch - 1].points[sp->point].nodes;
+                if (bp_nodes > d3.branches[0].points[0].nodes) from_fine++;
+                if (br->points[0].nodes != bp_nodes || br->points[1].nodes <= bp_nodes) ok = 0;
+                printf("#   branch %d: branch point on %d nodes, row 0 on %d, first point on %d\n", br->id, bp_nodes,
+                       br->points[0].nodes, br->points[1].nodes);
+            }
+            ab_check(&t, from_fine >= 1 && ok,
+                     "a branch starts at a branch point found on a re-discretised branch (%d such), on its grid; every "
+                     "switched first point moved to a finer grid",
+                     from_fine);
+            ab_check(&t, worst <= 1e-10, "every regular point of that diagram is resolved: worst tail %.1e <= 1e-10", worst);
+        }
+        ab_diagram_free(&d3);
+    }
     return ab_finish(&t);
 }
