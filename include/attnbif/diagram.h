@@ -44,6 +44,7 @@ typedef struct {
     ab_special_type label;             /* AB_SP_NONE except on special rows */
     int special;                       /* index into ab_diagram.special, or -1 */
     int nodes;                         /* node count of the discretisation the point was computed on */
+    double tail;                       /* the density's spectral tail there (ab_disc_resolution; NaN if unknown) */
 } ab_branch_point;
 
 typedef struct {
@@ -70,6 +71,7 @@ typedef struct {
      * point x = (u, p) and the unit tangent of its branch there (dim + 1 each), and at a
      * branch point the kernel vector of F_u (dim; NULL elsewhere). Owned; NULL if absent. */
     size_t dim;
+    int disc_nodes;            /* node count of the discretisation x lives on */
     double *x, *tangent, *null_vector;
 } ab_special_point;
 
@@ -82,7 +84,8 @@ typedef struct {
     ab_special_point *special;
     int n_warnings;
     char warnings[AB_DIAGRAM_MAX_WARNINGS][256]; /* the first ones (later ones are dropped) */
-    int nodes;        /* node count of the discretisation (nodes: auto resolves it) */
+    int nodes;        /* the largest node count any point was computed on (nodes: auto: per branch, as
+                         its states sharpen; each point's own count is ab_branch_point.nodes) */
     int nodes_needed; /* > nodes if a branch ended for want of resolution */
 } ab_diagram;
 

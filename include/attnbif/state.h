@@ -106,9 +106,11 @@ ab_status ab_resolve_state_with(const ab_spec *spec, const ab_solve_opts *opts, 
 /* Initial guess for the spec's state section, including saved profiles (type: file). */
 ab_status ab_initial_state(ab_disc *disc, const ab_state_spec *state, double *u, ab_error *err);
 
-/* The node count `run` uses with nodes: auto: the largest that ab_resolve_state needs for
- * the starting state and for the cluster and antipodal states at the sharp end of the
- * continuation window (small kappa, or large beta). */
+/* One node count for a whole continuation window: the largest that ab_resolve_state needs
+ * for the starting state and for the cluster and antipodal states at the sharp end of the
+ * window (small kappa, or large beta). `run` no longer uses it (with nodes: auto its
+ * branches re-discretise as they sharpen, docs/theory.md "Adaptive resolution"); it serves
+ * callers that want every point on one grid. */
 ab_status ab_choose_run_nodes(const ab_spec *spec, int *nodes, ab_error *err);
 
 #ifdef __cplusplus

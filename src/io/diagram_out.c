@@ -117,7 +117,7 @@ static ab_status write_labels(const char *dir, const ab_diagram *d, ab_error *er
         lab.parameter = d->parameter;
         lab.disc = d->spec->disc.type;
         lab.kernel = d->spec->disc.kernel;
-        lab.nodes = d->nodes;
+        lab.nodes = s->disc_nodes > 0 ? s->disc_nodes : d->nodes;
         lab.dim = s->dim;
         lab.branch = s->branch;
         lab.point = s->point;
@@ -329,6 +329,21 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
             ab_json_kv_number(j, "S", q->S);
             ab_json_end_object(j);
         }
+        /* the grids the branch was computed on and the resolution it achieved (its worst
+         * spectral tail; docs/theory.md, "Adaptive resolution") */
+        int nmin = 0, nmax = 0;
+        double tail = NAN;
+        for (int k = 0; k < br->n_points; k++) {
+            const ab_branch_point *q = &br->points[k];
+            if (q->nodes > 0 && (nmin == 0 || q->nodes < nmin)) nmin = q->nodes;
+            if (q->nodes > nmax) nmax = q->nodes;
+            if (isfinite(q->tail) && !(q->tail <= tail)) tail = q->tail;
+        }
+        ab_json_kv_int(j, "nodes_min", nmin);
+        ab_json_kv_int(j, "nodes_max", nmax);
+        ab_json_key(j, "tail_max");
+        if (isfinite(tail)) ab_json_number(j, tail);
+        else ab_json_null(j);
         ab_json_kv_string(j, "end_reason", br->end_reason);
         ab_json_end_object(j);
     }

@@ -19,6 +19,7 @@ ab_status ab_builder_push_pending(ab_builder *c, const double *x, ab_pending *pd
     pd->x = malloc(sizeof(double) * c->np1);
     if (!pd->x) return ab_error_set(err, AB_ENOMEM, "out of memory");
     memcpy(pd->x, x, sizeof(double) * c->np1);
+    pd->nodes = c->grids[c->grid].nodes; /* x and phi live on the grid the branch point was found on */
     c->queue[c->n_queue++] = *pd;
     return AB_OK;
 }
@@ -78,7 +79,10 @@ static int on_known_branch(const ab_builder *c, const ab_branch_point *bp)
 static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error *err)
 {
     ab_diagram *d = c->diag;
-    const int n = c->n;
+    /* the new branch starts on its parent's grid at the branch point */
+    ab_status st0 = ab_builder_use_grid(c, pd->nodes, err);
+    if (st0) return st0;
+    int n = c->n;
     double *x = c->xs[0], *tau = c->xs[1], *pred = malloc(sizeof(double) * c->np1),
            *normal = malloc(sizeof(double) * c->np1), *x1 = malloc(sizeof(double) * c->np1);
     if (!pred || !normal || !x1) { free(pred); free(normal); free(x1); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
@@ -107,49 +111,68 @@ static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error 
         free(pred); free(normal); free(x1);
         return AB_OK;
     }
+    /* Row 0, the branch point, on its own grid; then x1 on the grid it needs (x0 the branch
+     * point there) */
+    ab_branch_point bp0;
+    ab_builder_observe(c, pd->x, NULL, &bp0);
+    const double p_bp = pd->x[n];
+    const double *x0 = pd->x;
+    double *pair = NULL;
+    int moved;
+    if ((st = ab_builder_regrid_switched(c, pd->x, x1, &pair, &moved, err))) { free(pred); free(normal); free(x1); return st; }
+    if (moved) {
+        n = c->n;
+        x = c->xs[0];
+        tau = c->xs[1];
+        free(x1);
+        free(pred);
+        x1 = pair + c->np1;
+        x0 = pair;
+        if (!(pred = malloc(sizeof(double) * c->np1))) { free(normal); free(pair); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
+    }
+#define FREE_ALL() do { free(pred); free(normal); if (moved) free(pair); else free(x1); } while (0)
     ab_stab_info si;
-    if ((st = ab_builder_stability(c, x1, c->spec->sectors, c->spec->n_sectors, &si, err))) { free(pred); free(normal); free(x1); return st; }
+    if ((st = ab_builder_stability(c, x1, c->spec->sectors, c->spec->n_sectors, &si, err))) { FREE_ALL(); return st; }
     ab_branch_point bp1;
     ab_builder_observe(c, x1, &si, &bp1);
     if (on_known_branch(c, &bp1)) {
         ab_builder_say(c, "the branch from %s in direction %+d is already known: not followed again", sp->profile, dir);
-        free(pred); free(normal); free(x1);
+        FREE_ALL();
         return AB_OK;
     }
     if (d->n_branches >= c->cs->max_branches) {
-        ab_builder_warn(c, "max_branches reached: a branch from the special point at %.10g (index %d) was not followed", pd->x[n], pd->special);
-        free(pred); free(normal); free(x1);
+        ab_builder_warn(c, "max_branches reached: a branch from the special point at %.10g (index %d) was not followed", p_bp, pd->special);
+        FREE_ALL();
         return AB_OK;
     }
     /* Which side the branch left to, against the normal form's prediction. */
     if (pd->predicted_side != 0) {
-        int side = x1[n] > pd->x[n] ? 1 : -1;
+        int side = x1[n] > p_bp ? 1 : -1;
         int check = side == pd->predicted_side ? 1 : -1;
         if (sp->criticality_checked >= 0) sp->criticality_checked = check;
-        if (check < 0) ab_builder_warn(c, "criticality check failed at the branch point at %.10g (special %d)", pd->x[n], pd->special);
+        if (check < 0) ab_builder_warn(c, "criticality check failed at the branch point at %.10g (special %d)", p_bp, pd->special);
     }
     ab_branch *b = ab_diagram_add_branch(d, pd->special);
-    if (!b) { free(pred); free(normal); free(x1); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
+    if (!b) { FREE_ALL(); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     /* Row 0: the branch point itself, labelled as on the parent branch. */
-    ab_branch_point bp0;
-    ab_builder_observe(c, pd->x, NULL, &bp0);
     bp0.n_unstable = -1;
     bp0.label = sp->type;
     bp0.special = pd->special;
     if ((st = ab_branch_add_point(b, &bp0, err)) || (st = ab_branch_add_point(b, &bp1, err))) {
-        free(pred); free(normal); free(x1);
+        FREE_ALL();
         return st;
     }
     b->points[0].n_unstable = si.n_unstable;
     ab_builder_say(c, "branch %d leaves %s in direction %+d", b->id, sp->profile, dir);
-    for (int i = 0; i < c->np1; i++) tau[i] = x1[i] - pd->x[i];
+    for (int i = 0; i < c->np1; i++) tau[i] = x1[i] - x0[i];
     double nrm = sqrt(ab_cont_dot(c->cont, tau, tau));
     for (int i = 0; i < c->np1; i++) tau[i] /= nrm;
     memcpy(x, x1, sizeof(double) * c->np1);
     /* start the tangent properly at x1 */
     memcpy(pred, tau, sizeof(double) * c->np1);
-    if ((st = ab_cont_tangent_at(c->cont, x, pred, tau, err))) { free(pred); free(normal); free(x1); return st; }
-    free(pred); free(normal); free(x1);
+    if ((st = ab_cont_tangent_at(c->cont, x, pred, tau, err))) { FREE_ALL(); return st; }
+    FREE_ALL();
+#undef FREE_ALL
     return ab_builder_follow(c, b, x, tau, &si, err);
 }
 
@@ -160,8 +183,10 @@ ab_status ab_builder_run_queue(ab_builder *c, ab_error *err)
     for (int q = 0; q < c->n_queue && !st; q++) {
         /* a copy: switch_branch can push onto (and so reallocate) c->queue */
         ab_pending pd = c->queue[q];
+        c->queue_next = q; /* this entry's grid is still needed, earlier ones' are not */
         for (int k = 0; k < pd.n_dirs && !st; k++) st = switch_branch(c, &pd, pd.dirs[k], err);
     }
+    c->queue_next = c->n_queue;
     return st;
 }
 

@@ -4,14 +4,17 @@
 #include "run/builder.h"
 
 #include "attnbif/label.h"
+#include "spec/limits.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* nodes: auto: how many times a diagram may be computed again on a finer grid. */
-#define AB_RUN_REFINEMENTS 2
+/* nodes: auto: a branch that re-discretises takes this factor more nodes than its state
+ * needs at that point, so that a sharpening branch moves grids every so often, not at every
+ * step (docs/theory.md, "Adaptive resolution"). */
+#define AB_RUN_REGRID_HEADROOM 1.25
 /* Newton iterations allowed when landing on the window edge at a fixed parameter. */
 #define AB_EDGE_NEWTON_MAX_ITER 30
 
@@ -83,7 +86,9 @@ void ab_builder_observe(ab_builder *b, const double *x, const ab_stab_info *si, 
     bp->n_unstable = si ? si->n_unstable : -1;
     bp->label = AB_SP_NONE;
     bp->special = -1;
-    bp->nodes = b->n;
+    bp->nodes = b->grids[b->grid].nodes;
+    int need;
+    if (ab_disc_resolution(b->disc, x, &bp->tail, &need, &scratch) != AB_OK) bp->tail = NAN;
 }
 
 int ab_builder_is_uniform(const ab_builder *b, const ab_branch_point *bp)
@@ -128,6 +133,7 @@ int ab_builder_add_special(ab_builder *b, ab_branch *br, const double *x, ab_spe
     if (ab_disc_profile(b->disc, x, 2, &sp->nodes, &fine, &scratch) == AB_OK) ab_profile_free(&fine);
     else sp->profile[0] = '\0';
     sp->dim = (size_t)b->n;
+    sp->disc_nodes = b->grids[b->grid].nodes;
     sp->x = copy_vec(x, (size_t)b->np1);
     if (!sp->x) {
         ab_profile_free(&sp->nodes);
@@ -187,11 +193,27 @@ static void log_step(ab_builder *b, const ab_branch *br, const ab_branch_point *
                    ds);
 }
 
+static int nodes_wanted(ab_builder *b, const double *x, double *tail, int *need_out, ab_error *err);
+static ab_status regrid(ab_builder *b, ab_branch *br, const double *xk, const double *xt, int nodes, double ds,
+                        ab_stab_info *si, int *moved, ab_error *err, ab_error *scratch);
+
+/* nodes: auto: the grid a branch moves to when it wants `want` nodes (with headroom, a
+ * multiple of 8, at most nodes_max); 0 if it cannot move (fixed count, or at nodes_max). */
+static int regrid_target(const ab_builder *b, int want)
+{
+    const int cur = b->grids[b->grid].nodes, max = b->spec->disc.nodes_max;
+    if (want <= 0 || !b->auto_nodes || cur >= max) return 0;
+    int nodes = (int)ceil(AB_RUN_REGRID_HEADROOM * want);
+    nodes = (nodes + 7) / 8 * 8;
+    return nodes > max ? max : nodes;
+}
+
 /* Land on the window edge pe from the current point with a natural-parameter solve, record
  * what happened between and end the branch there. *landed = 0 if Newton failed (the caller
- * shortens the step). */
-static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_info *si, int *landed, ab_error *err,
-                              ab_error *scratch)
+ * shortens the step), or if the edge's state wants a finer grid: then *regridded = 1 and the
+ * branch has moved to it at its current point (the caller tries again). */
+static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_info *si, int *landed, int *regridded,
+                              ab_error *err, ab_error *scratch)
 {
     const double *x = ab_cont_point(b->cont), *tau = ab_cont_tangent(b->cont);
     const double ds = ab_cont_ds(b->cont);
@@ -202,9 +224,21 @@ static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_i
     xn[b->n] = pe;
     ab_newton_opts opts = {b->prm.newton_tol, AB_EDGE_NEWTON_MAX_ITER, NULL, NULL};
     ab_newton_report rep;
-    *landed = 0;
+    *landed = *regridded = 0;
     if (ab_builder_set_p(b, pe, scratch) || ab_newton_solve_problem(b->newton, b->problem, xn, &opts, &rep, scratch))
         return AB_OK;
+    double tail;
+    int need_est;
+    const int target = regrid_target(b, nodes_wanted(b, xn, &tail, &need_est, scratch));
+    ab_error refused = {0};
+    if (target > 0 && !ab_limits_check_nodes(b->spec, target, &refused)) { /* else: lands on this grid */
+        ab_status st = regrid(b, br, x, xn, target, ds, si, regridded, err, scratch);
+        if (st || *regridded) return st;
+        /* Newton failed on the finer grid: the edge is recorded on this one (its tail is in
+         * summary.json) */
+    } else if (target > 0) {
+        ab_builder_warn(b, "the window edge %g is computed on %d nodes: the limits refuse a finer grid", pe, b->n);
+    }
     *landed = 1;
     ab_stab_info s1;
     ab_status st = ab_builder_stability(b, xn, b->spec->sectors, b->spec->n_sectors, &s1, scratch);
@@ -242,8 +276,10 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
         const int edge = p_pred > cs->max ? 1 : (p_pred < cs->min ? -1 : 0);
         ab_error scratch = {0};
         if (edge) {
-            int landed;
-            if ((st = land_on_edge(b, br, edge > 0 ? cs->max : cs->min, si, &landed, err, &scratch)) || landed) return st;
+            int landed, regridded;
+            if ((st = land_on_edge(b, br, edge > 0 ? cs->max : cs->min, si, &landed, &regridded, err, &scratch)) || landed)
+                return st;
+            if (regridded) continue;
             ab_cont_set_ds(b->cont, ds * b->prm.step_fail_shrink);
             if (ab_cont_ds(b->cont) < b->prm.ds_min) {
                 char why[200];
@@ -266,6 +302,30 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
         }
         const double *xk = ab_cont_previous(b->cont), *tauk = ab_cont_previous_tangent(b->cont);
         const double *xn = ab_cont_point(b->cont), *taun = ab_cont_tangent(b->cont);
+        /* A point the grid does not resolve: with nodes: auto the branch moves to a finer grid
+         * at the point before it and takes the step again there (docs/theory.md, "Adaptive
+         * resolution"); at nodes_max, or with a fixed count, see below. */
+        double tail;
+        int need_est;
+        const int nodes = regrid_target(b, nodes_wanted(b, xn, &tail, &need_est, &scratch));
+        if (nodes > 0) {
+            int moved;
+            if (ab_limits_check_nodes(b->spec, nodes, &scratch)) {
+                /* the spec's limits refuse the grid (as `solve` refuses a refinement): the
+                 * branch ends, the rest of the diagram stands */
+                char why[200];
+                snprintf(why, sizeof why, "not re-discretised at %s = %.6g: %.150s", ab_builder_par_name(b), xk[b->n],
+                         scratch.msg);
+                ab_builder_warn(b, "a branch needs %.0f nodes, which the limits refuse (branch %d ended)", nodes, br->id);
+                return ab_builder_end_branch(b, br, xk, si, why, err);
+            }
+            if ((st = regrid(b, br, xk, xn, nodes, info.ds, si, &moved, err, &scratch))) return st;
+            if (moved) continue;
+            char why[256];
+            snprintf(why, sizeof why, "re-discretisation from %d to %d nodes failed at %s = %.6g: %.150s", b->n, nodes,
+                     ab_builder_par_name(b), xk[b->n], scratch.msg);
+            return ab_builder_end_branch(b, br, xk, si, why, err);
+        }
         ab_stab_info s1;
         int fold = (tauk[b->n] > 0) != (taun[b->n] > 0), stop_at = -1;
         st = ab_builder_stability(b, xn, b->spec->sectors, b->spec->n_sectors, &s1, &scratch);
@@ -291,35 +351,250 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
         ab_builder_observe(b, xn, &s1, &bp);
         if ((st = ab_branch_add_point(br, &bp, err))) return st;
         log_step(b, br, &bp, info.ds);
-        /* A point beyond the resolution limit ends the branch: its numbers would not be
-         * trustworthy (docs/theory.md, "Adaptive resolution"). */
-        double tail;
-        int need;
-        if (ab_disc_resolution(b->disc, xn, &tail, &need, &scratch) == AB_OK && tail > AB_RESOLUTION_TAIL_MAX) {
+        /* A point beyond the looser resolution limit ends the branch: its numbers would not be
+         * trustworthy. */
+        if (isfinite(tail) && tail > AB_RESOLUTION_TAIL_MAX) {
             char why[256];
             snprintf(why, sizeof why,
                      "not resolved with %d nodes at %s = %.6g (density modes at the top degree %.1e of the largest, "
                      "limit %.0e): about %d nodes are needed (discretization.nodes)",
-                     b->n, ab_builder_par_name(b), xn[b->n], tail, AB_RESOLUTION_TAIL_MAX, need);
-            if (need > b->diag->nodes_needed) b->diag->nodes_needed = need;
+                     b->n, ab_builder_par_name(b), xn[b->n], tail, AB_RESOLUTION_TAIL_MAX, need_est);
+            if (need_est > b->diag->nodes_needed) b->diag->nodes_needed = need_est;
             return ab_builder_end_branch(b, br, xk, si, why, err); /* at the last resolved point */
         }
         *si = s1;
     }
 }
 
+/* ---- grids -------------------------------------------------------------------- */
+
+static void grid_free(ab_grid *g)
+{
+    for (int i = 0; i < 6; i++) free(g->xs[i]);
+    free(g->work); free(g->work2); free(g->work3);
+    ab_cont_free(g->cont);
+    ab_linsol_destroy(g->ls);
+    ab_newton_destroy(g->newton);
+    ab_eigensolver_destroy(g->eig);
+    ab_disc_destroy(g->disc);
+    memset(g, 0, sizeof *g);
+}
+
+static ab_status grid_create(const ab_builder *b, int nodes, ab_grid *g, ab_error *err)
+{
+    const ab_spec *spec = b->spec;
+    memset(g, 0, sizeof *g);
+    g->nodes = nodes;
+    ab_status st = ab_disc_create_with_nodes(spec, nodes, &g->disc, err);
+    if (st) return st;
+    g->problem = ab_disc_problem(g->disc);
+    const int n = (int)ab_disc_dim(g->disc), m = n + 1;
+    g->n = n;
+    g->np1 = m;
+    const int which = b->par;
+    if ((st = ab_problem_set_free(g->problem, 1, &which, err))) return st;
+    const ab_linsol_type type = ab_spec_linsol_type(spec, (size_t)n);
+    int ok = 1;
+    for (int i = 0; i < 6; i++) ok = ok && (g->xs[i] = malloc(sizeof(double) * m));
+    ok = ok && (g->work = malloc(sizeof(double) * m)) && (g->work2 = malloc(sizeof(double) * 2 * m)) &&
+         (g->work3 = malloc(sizeof(double) * m));
+    if (!ok) return ab_error_set(err, AB_ENOMEM, "out of memory for continuation (n = %d)", n);
+    if ((st = ab_linsol_create(type, (size_t)m + AB_PROBLEM_MAX_SYMMETRIES, &spec->linear_solver.params, &g->ls, err))) return st;
+    if ((st = ab_cont_alloc(g->problem, g->ls, &b->prm, &g->cont, err))) return st;
+    if ((st = ab_newton_create_with((size_t)n, type, &spec->linear_solver.params, &g->newton, err))) return st;
+    return ab_eigensolver_create(n, &g->eig, err);
+}
+
+/* The index of the grid with this node count, created if absent; -1 on failure. */
+static int grid_find(ab_builder *b, int nodes, ab_error *err)
+{
+    for (int i = 0; i < b->n_grids; i++)
+        if (b->grids[i].nodes == nodes) return i;
+    if (b->n_grids == b->cap_grids) {
+        int cap = b->cap_grids ? 2 * b->cap_grids : 4;
+        ab_grid *g = realloc(b->grids, sizeof *g * (size_t)cap);
+        if (!g) { ab_error_set(err, AB_ENOMEM, "out of memory"); return -1; }
+        b->grids = g;
+        b->cap_grids = cap;
+    }
+    ab_grid *g = &b->grids[b->n_grids];
+    if (grid_create(b, nodes, g, err)) { grid_free(g); return -1; }
+    return b->n_grids++;
+}
+
+ab_status ab_builder_use_grid(ab_builder *b, int nodes, ab_error *err)
+{
+    int k = grid_find(b, nodes, err);
+    if (k < 0) return err->code ? err->code : AB_ENOMEM;
+    /* free the grids nobody needs any more: not the current one, nor a queued branch point's */
+    for (int i = 0; i < b->n_grids;) {
+        int used = i == k;
+        for (int q = b->queue_next; q < b->n_queue && !used; q++) used = b->queue[q].nodes == b->grids[i].nodes;
+        if (used) { i++; continue; }
+        grid_free(&b->grids[i]);
+        b->grids[i] = b->grids[--b->n_grids];
+        if (k == b->n_grids) k = i;
+    }
+    const ab_grid *g = &b->grids[k];
+    b->grid = k;
+    b->disc = g->disc;
+    b->problem = g->problem;
+    b->n = g->n;
+    b->np1 = g->np1;
+    b->ls = g->ls;
+    b->cont = g->cont;
+    b->newton = g->newton;
+    b->eig = g->eig;
+    for (int i = 0; i < 6; i++) b->xs[i] = g->xs[i];
+    b->work = g->work;
+    b->work2 = g->work2;
+    b->work3 = g->work3;
+    if (g->nodes > b->diag->nodes) b->diag->nodes = g->nodes;
+    return AB_OK;
+}
+
+/* ---- re-discretisation along a branch ------------------------------------------------ */
+
+/* The node count the state at x needs beyond the current grid (0 if it is resolved):
+ * its spectral tail above AB_RESOLUTION_TAIL (or the kernel's error floor, which the tail
+ * cannot be measured below), or at the uniform state an unstable degree the grid cannot
+ * hold with AB_RESOLUTION_DEGREE_MARGIN to spare (the criteria of `solve`, docs/theory.md,
+ * "Adaptive resolution", less the rotation residual). *tail is the measured tail. */
+static int nodes_wanted(ab_builder *b, const double *x, double *tail, int *need_out, ab_error *err)
+{
+    ab_disc_accuracy acc;
+    *tail = NAN;
+    *need_out = 0;
+    if (ab_builder_set_p(b, x[b->n], err) || ab_disc_accuracy_at(b->disc, x, &acc, err)) return 0;
+    *tail = acc.tail;
+    *need_out = acc.nodes_needed;
+    int need = 0;
+    if (acc.tail > fmax(AB_RESOLUTION_TAIL, AB_NEWTON_FLOOR_FACTOR * acc.kernel_error)) need = acc.nodes_needed;
+    ab_observables obs;
+    if (ab_disc_observables(b->disc, x, &obs, err) == AB_OK && fabs(obs.r) < b->prm.uniform_tol &&
+        fabs(obs.S) < b->prm.uniform_tol) {
+        const ab_model *m = ab_disc_model(b->disc);
+        const double kappa = ab_disc_params(b->disc).kappa, beta = ab_disc_params(b->disc).beta;
+        int lmax = 0;
+        for (int l = 1; l <= AB_NODES_MAX_SCAN && ab_kappa_l(m->kind, m->d, beta, l) > kappa; l++) lmax = l;
+        if (lmax + AB_RESOLUTION_DEGREE_MARGIN > b->n && lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN > need) {
+            need = lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN;
+            if (need > *need_out) *need_out = need;
+        }
+    }
+    if (need > 0 && need <= b->n) need = b->n + 1; /* the estimate lags the tail: at least a little more */
+    return need;
+}
+
+/* Move the branch to a grid of `nodes` nodes at its point xk (tangent tauk, stability *si),
+ * the step's trial point xt telling the way: the state interpolated onto the new grid and
+ * converged there by Newton at the same parameter, its tangent computed there (oriented
+ * along the chord to xt), its stability, a row of the branch, and the continuation started
+ * there with step ds. *moved = 0 (and the builder unchanged) if Newton failed. */
+static ab_status regrid(ab_builder *b, ab_branch *br, const double *xk, const double *xt, int nodes, double ds,
+                        ab_stab_info *si, int *moved, ab_error *err, ab_error *scratch)
+{
+    *moved = 0;
+    const int old = b->grid, n_old = b->n, from = b->grids[old].nodes;
+    const double p = xk[n_old];
+    const int k = grid_find(b, nodes, err);
+    if (k < 0) return err->code ? err->code : AB_ENOMEM;
+    ab_grid *g = &b->grids[k], *o = &b->grids[old];
+    double *x = g->xs[0], *chord = g->xs[1];
+    ab_newton_opts opts = {b->prm.newton_tol, b->spec->newton.max_iter, NULL, NULL};
+    ab_newton_report rep;
+    ab_status st = ab_problem_set_param(g->problem, b->par, p, scratch);
+    if (!st) st = ab_problem_set_param(o->problem, b->par, p, scratch);
+    if (!st) st = ab_disc_transfer(g->disc, o->disc, xk, x, scratch);
+    if (!st) st = ab_newton_solve_problem(g->newton, g->problem, x, &opts, &rep, scratch);
+    if (st == AB_ENOMEM) return ab_error_set(err, st, "%s", scratch->msg);
+    if (st) return AB_OK;
+    x[g->n] = p;
+    /* the chord to the trial point, on the new grid: which way the branch goes */
+    if ((st = ab_problem_set_param(o->problem, b->par, xt[n_old], scratch)) ||
+        (st = ab_disc_transfer(g->disc, o->disc, xt, chord, scratch)))
+        return AB_OK;
+    for (int i = 0; i < g->n; i++) chord[i] -= x[i];
+    chord[g->n] = xt[n_old] - p;
+    /* from here on the new grid is current (the old one may be freed: xk, xt die) */
+    if ((st = ab_builder_use_grid(b, nodes, err))) return st;
+    x = b->xs[0];
+    chord = b->xs[1];
+    double *tau = b->xs[2];
+    if ((st = ab_cont_tangent_at(b->cont, x, chord, tau, scratch))) return ab_error_set(err, st, "%s", scratch->msg);
+    *moved = 1;
+    ab_stab_info s1;
+    if ((st = ab_builder_stability(b, x, b->spec->sectors, b->spec->n_sectors, &s1, scratch)))
+        return ab_error_set(err, st, "stability on the %d-node grid at %s = %.10g: %s", nodes, ab_builder_par_name(b), p,
+                            scratch->msg);
+    if (stab_changed(&s1, si))
+        ab_builder_warn(b, "the unstable count changed on re-discretisation at %s = %.10g (now %d)", p, (int)s1.n_unstable);
+    *si = s1;
+    ab_branch_point bp;
+    ab_builder_observe(b, x, si, &bp);
+    if ((st = ab_branch_add_point(br, &bp, err))) return st;
+    ab_builder_say(b, "  branch %d re-discretised at %s = %.10g: %d -> %d nodes (r = %.12f)", br->id,
+                   ab_builder_par_name(b), p, from, nodes, bp.r);
+    if ((st = ab_cont_set(b->cont, x, tau, 0, scratch))) return ab_error_set(err, st, "%s", scratch->msg);
+    ab_cont_set_ds(b->cont, ds);
+    return AB_OK;
+}
+
+/* A branch just switched to at x0 (the branch point) whose first point x1 its grid does not
+ * resolve (a branch born at a high degree sharpens at once) moves to the finer grid before
+ * x1 is recorded: x1 interpolated and converged by Newton at its parameter, x0 interpolated
+ * (Newton is singular at a branch point); *pair = (x0, x1) on the new grid, now current
+ * (owned by the caller). *moved = 0 and the builder unchanged if no move was needed or
+ * possible (the branch's first step moves it then). */
+ab_status ab_builder_regrid_switched(ab_builder *b, const double *x0, const double *x1, double **pair, int *moved,
+                                     ab_error *err)
+{
+    *pair = NULL;
+    *moved = 0;
+    ab_error scratch = {0};
+    double tail;
+    int need_est;
+    const int nodes = regrid_target(b, nodes_wanted(b, x1, &tail, &need_est, &scratch));
+    if (nodes <= 0 || ab_limits_check_nodes(b->spec, nodes, &scratch)) return AB_OK;
+    const int old = b->grid, n_old = b->n, from = b->grids[old].nodes;
+    const int k = grid_find(b, nodes, err);
+    if (k < 0) return err->code ? err->code : AB_ENOMEM;
+    ab_grid *g = &b->grids[k], *o = &b->grids[old];
+    double *y = malloc(sizeof(double) * 2 * (size_t)g->np1);
+    if (!y) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    double *y0 = y, *y1 = y + g->np1;
+    ab_newton_opts opts = {b->prm.newton_tol, b->spec->newton.max_iter, NULL, NULL};
+    ab_newton_report rep;
+    ab_status st = ab_problem_set_param(o->problem, b->par, x0[n_old], &scratch);
+    if (!st) st = ab_problem_set_param(g->problem, b->par, x0[n_old], &scratch);
+    if (!st) st = ab_disc_transfer(g->disc, o->disc, x0, y0, &scratch);
+    if (!st) st = ab_problem_set_param(o->problem, b->par, x1[n_old], &scratch);
+    if (!st) st = ab_problem_set_param(g->problem, b->par, x1[n_old], &scratch);
+    if (!st) st = ab_disc_transfer(g->disc, o->disc, x1, y1, &scratch);
+    if (!st) st = ab_newton_solve_problem(g->newton, g->problem, y1, &opts, &rep, &scratch);
+    if (st) {
+        free(y);
+        return st == AB_ENOMEM ? ab_error_set(err, st, "%s", scratch.msg) : AB_OK;
+    }
+    y0[g->n] = x0[n_old];
+    y1[g->n] = x1[n_old];
+    if ((st = ab_builder_use_grid(b, nodes, err))) { free(y); return st; }
+    ab_builder_say(b, "  the switched point at %s = %.10g re-discretised: %d -> %d nodes", ab_builder_par_name(b), y1[b->n],
+                   from, nodes);
+    *pair = y;
+    *moved = 1;
+    return AB_OK;
+}
+
 /* ---- driver -------------------------------------------------------------------- */
 
 static void builder_free(ab_builder *b)
 {
-    for (int i = 0; i < 6; i++) free(b->xs[i]);
-    free(b->work); free(b->work2); free(b->work3);
     ab_builder_free_queue(b);
-    ab_cont_free(b->cont);
-    ab_linsol_destroy(b->ls);
-    ab_newton_destroy(b->newton);
-    ab_eigensolver_destroy(b->eig);
-    ab_disc_destroy(b->disc);
+    for (int i = 0; i < b->n_grids; i++) grid_free(&b->grids[i]);
+    free(b->grids);
+    b->grids = NULL;
+    b->n_grids = 0;
 }
 
 static ab_status builder_init(ab_builder *b, const ab_spec *spec, int nodes, ab_diagram *diag, const ab_messages *messages,
@@ -336,25 +611,20 @@ static ab_status builder_init(ab_builder *b, const ab_spec *spec, int nodes, ab_
     b->prm.ds_min = b->cs->ds_min;
     b->prm.ds_max = b->cs->ds_max;
     b->prm.newton_tol = spec->newton.tol;
-    ab_status st = nodes == AB_NODES_AUTO ? ab_choose_run_nodes(spec, &nodes, err) : AB_OK;
-    if (!st) st = ab_disc_create_with_nodes(spec, nodes, &b->disc, err);
-    if (st) return st;
-    b->problem = ab_disc_problem(b->disc);
-    const int n = (int)ab_disc_dim(b->disc), m = n + 1;
-    b->n = n;
-    b->np1 = m;
-    const int which = b->par;
-    if ((st = ab_problem_set_free(b->problem, 1, &which, err))) return st;
-    const ab_linsol_type type = ab_spec_linsol_type(spec, (size_t)n);
-    int ok = 1;
-    for (int i = 0; i < 6; i++) ok = ok && (b->xs[i] = malloc(sizeof(double) * m));
-    ok = ok && (b->work = malloc(sizeof(double) * m)) && (b->work2 = malloc(sizeof(double) * 2 * m)) &&
-         (b->work3 = malloc(sizeof(double) * m));
-    if (!ok) return ab_error_set(err, AB_ENOMEM, "out of memory for continuation (n = %d)", n);
-    if ((st = ab_linsol_create(type, (size_t)m + AB_PROBLEM_MAX_SYMMETRIES, &spec->linear_solver.params, &b->ls, err))) return st;
-    if ((st = ab_cont_alloc(b->problem, b->ls, &b->prm, &b->cont, err))) return st;
-    if ((st = ab_newton_create_with((size_t)n, type, &spec->linear_solver.params, &b->newton, err))) return st;
-    return ab_eigensolver_create(n, &b->eig, err);
+    b->auto_nodes = nodes == AB_NODES_AUTO;
+    if (b->auto_nodes) {
+        /* the grid the starting state needs; branches move to finer ones as they sharpen */
+        ab_disc *disc = NULL;
+        double *u = NULL;
+        ab_newton_report rep;
+        ab_resolution rs;
+        ab_status st = ab_resolve_state(spec, NULL, NULL, &disc, &u, &rep, &rs, err);
+        ab_disc_destroy(disc);
+        free(u);
+        if (st) return st;
+        nodes = rs.nodes;
+    }
+    return ab_builder_use_grid(b, nodes, err);
 }
 
 /* Restart from the spec's label (state type label, docs/spec.md; ab_spec_apply_label has
@@ -439,7 +709,6 @@ static ab_status run_once(const ab_spec *spec, int nodes, const ab_messages *mes
     ab_builder b;
     ab_status st = builder_init(&b, spec, nodes, diag, messages, err);
     if (st) { builder_free(&b); return st; }
-    diag->nodes = b.n;
     /* The first state, by Newton at the spec's parameters, or a label's point and tangent. */
     double *x = b.xs[0], *tau = b.xs[2];
     ab_newton_opts nopts = {spec->newton.tol, spec->newton.max_iter, NULL, NULL};
@@ -496,22 +765,7 @@ ab_status ab_run_diagram(const ab_spec *spec, const ab_run_opts *opts, ab_diagra
 
 ab_status ab_run_diagram_with(const ab_spec *spec, const ab_messages *messages, ab_diagram *diag, ab_error *err)
 {
-    ab_status st = run_once(spec, spec->disc.nodes, messages, diag, err);
-    /* nodes: auto: a branch that ran out of resolution means the whole diagram is computed
-     * again on the grid it asked for (every point of a diagram on one grid), up to nodes_max. */
-    for (int round = 0; !st && spec->disc.nodes == AB_NODES_AUTO && round < AB_RUN_REFINEMENTS; round++) {
-        int need = (diag->nodes_needed + 7) / 8 * 8;
-        if (need <= diag->nodes) break;
-        if (need > spec->disc.nodes_max) need = spec->disc.nodes_max;
-        if (need <= diag->nodes) break;
-        if (messages && messages->line) {
-            char line[200];
-            snprintf(line, sizeof line, "a branch needs %d nodes (the diagram used %d): computing it again", need,
-                     diag->nodes);
-            messages->line(messages->ctx, line);
-        }
-        ab_diagram_free(diag);
-        st = run_once(spec, need, messages, diag, err);
-    }
-    return st;
+    /* nodes: auto: each branch moves to the grid its states need as it goes (ab_builder_follow);
+     * the diagram is computed once */
+    return run_once(spec, spec->disc.nodes, messages, diag, err);
 }

@@ -29,9 +29,27 @@ typedef struct {
     int n_dirs, dirs[2];
     int special;
     int predicted_side; /* pitchforks: sign of p - p* where the new branch exists; 0 if none */
+    int nodes;          /* the grid x and phi live on (the branch's at the branch point) */
 } ab_pending;
 
+/* One discretisation and everything sized by it: with nodes: auto a branch moves to a finer
+ * grid when its state sharpens (docs/theory.md, "Adaptive resolution"), so the builder keeps
+ * the grids still in use, by node count. */
 typedef struct {
+    int nodes;
+    ab_disc *disc;
+    ab_problem *problem;
+    int n, np1;
+    ab_linsol *ls;
+    ab_cont *cont;
+    ab_newton *newton;
+    ab_eigensolver *eig;
+    double *xs[6];
+    double *work, *work2, *work3;
+} ab_grid;
+
+typedef struct {
+    /* the current grid's objects (copies of grids[grid]'s pointers; ab_builder_use_grid) */
     ab_disc *disc;
     ab_problem *problem;
     const ab_spec *spec;
@@ -50,7 +68,11 @@ typedef struct {
     double *work, *work2, *work3; /* scratch vectors (n + 1; work2 2 (n + 1)) */
     ab_pending *queue;
     int n_queue, cap_queue;
+    int queue_next;               /* queue entries before this one are done (their grids may go) */
     int label_count[6];
+    ab_grid *grids;               /* the grids in use (the current one, those of queued branch points) */
+    int n_grids, cap_grids, grid; /* grid: index of the current one */
+    int auto_nodes;               /* nodes: auto: branches re-discretise as they sharpen */
 } ab_builder;
 
 /* builder.c */
@@ -71,6 +93,13 @@ int ab_builder_add_special(ab_builder *b, ab_branch *br, const double *x, ab_spe
                            ab_error *err);
 ab_status ab_builder_end_branch(ab_builder *b, ab_branch *br, const double *x, const ab_stab_info *si, const char *why,
                                 ab_error *err);
+/* Make the grid of the given node count current (created if absent; grids no longer needed
+ * are freed, so pointers into the previous grid's vectors may die). */
+ab_status ab_builder_use_grid(ab_builder *b, int nodes, ab_error *err);
+/* A switched branch's first point x1 (from the branch point x0) the grid does not resolve:
+ * the pair on a finer grid, which becomes current (builder.c). */
+ab_status ab_builder_regrid_switched(ab_builder *b, const double *x0, const double *x1, double **pair, int *moved,
+                                     ab_error *err);
 ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, const double *tau0, ab_stab_info *si,
                             ab_error *err);
 
