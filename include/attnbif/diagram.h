@@ -45,6 +45,7 @@ typedef struct {
     int special;                       /* index into ab_diagram.special, or -1 */
     int nodes;                         /* node count of the discretisation the point was computed on */
     double tail;                       /* the density's spectral tail there (ab_disc_resolution; NaN if unknown) */
+    int n_clusters;                    /* sphere: clusters of the state (docs/sphere.md); -1 for zonal states */
 } ab_branch_point;
 
 typedef struct {
@@ -73,6 +74,12 @@ typedef struct {
     size_t dim;
     int disc_nodes;            /* node count of the discretisation x lives on */
     double *x, *tangent, *null_vector;
+    /* sphere: the clusters and the density on a longitude-latitude map (map_nlat x map_nlon
+     * cells, rows from the south; NULL for zonal states), as `solve` reports them */
+    int n_clusters;
+    ab_cluster clusters[AB_MAX_CLUSTERS];
+    int map_nlat, map_nlon;
+    double *map;
 } ab_special_point;
 
 typedef struct {

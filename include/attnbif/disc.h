@@ -61,6 +61,9 @@ typedef struct {
     const ab_linop *linop;
     const ab_precond *precond;
     double norm_estimate;
+    /* Rotation (symmetry) modes removed from the operator by construction, as the mass mode
+     * is: reported as that many eigenvalues 0 of kind symmetry. */
+    int symmetry_removed;
 } ab_sector_op;
 
 /* Create the discretisation a spec asks for, at the spec's kappa and beta (the spec must

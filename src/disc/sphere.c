@@ -61,6 +61,9 @@ typedef struct {
     double hh_beta;   /* 2 / |hh|^2 */
     double *sym;      /* up to 3 rotation vectors in the deflated space (nc - 1 each) */
     int n_sym;
+    double *rh;       /* their Householder vectors (3 x (nc - 1)), rh_beta[k] = 2 / |rh_k|^2 */
+    double rh_beta[3];
+    double *mw;       /* nc - 1 work */
     double *full, *full2; /* nc work */
     double op_kappa, op_norm;
     ab_linop op;
@@ -84,7 +87,7 @@ static void free_fine(sphere *z)
     ab_sht_destroy(z->fine);
     z->fine = NULL;
     free(z->f_sqrho); free(z->f_V); free(z->f_D); free(z->f_Y); free(z->f_ut); free(z->f_up);
-    free(z->f_w1); free(z->f_w2); free(z->f_w3); free(z->hh); free(z->sym); free(z->full); free(z->full2);
+    free(z->f_w1); free(z->f_w2); free(z->f_w3); free(z->hh); free(z->sym); free(z->full); free(z->full2); free(z->rh); free(z->mw);
 }
 
 static void sphere_destroy(ab_disc *d)
@@ -632,6 +635,7 @@ static ab_status ensure_fine(sphere *z, ab_error *err)
     z->f_ut = alloc_d(n, &ok); z->f_up = alloc_d(n, &ok);
     z->f_w1 = alloc_d(n, &ok); z->f_w2 = alloc_d(n, &ok); z->f_w3 = alloc_d(n, &ok);
     z->hh = alloc_d(nc, &ok); z->sym = alloc_d(3 * nc, &ok); z->full = alloc_d(nc, &ok); z->full2 = alloc_d(nc, &ok);
+    z->rh = alloc_d(3 * nc, &ok); z->mw = alloc_d(nc, &ok);
     if (!ok) { free_fine(z); return ab_error_set(err, AB_ENOMEM, "out of memory for the sphere's spectrum (degree %d)", L); }
     return AB_OK;
 }
@@ -681,7 +685,7 @@ static void householder(const sphere *z, double *v)
 /* The operator on the mass-preserving subspace: x (nc - 1) -> (H L H [0; x])[1:]. The range
  * of L is orthogonal to rho^{1/2}, so the first component of H L H [0; x] is 0 and this is
  * L with its mass eigenvalue removed (docs/theory.md, "Mass mode"). */
-static ab_status op_apply(void *ctx, const double *x, double *y, ab_error *err)
+static ab_status mass_apply(void *ctx, const double *x, double *y, ab_error *err)
 {
     sphere *z = ctx;
     z->full[0] = 0.0;
@@ -691,6 +695,44 @@ static ab_status op_apply(void *ctx, const double *x, double *y, ab_error *err)
     if (st) return st;
     householder(z, z->f_w3);
     memcpy(y, z->f_w3 + 1, sizeof(double) * (z->nc - 1));
+    return AB_OK;
+}
+
+/* Reflection k of the rotation deflation (on vectors of the mass-deflated space, nc - 1). */
+static void rot_reflect(const sphere *z, int k, double *v)
+{
+    const size_t n = z->nc - 1;
+    const double *h = z->rh + (size_t)k * n;
+    double s = 0.0;
+    for (size_t q = 0; q < n; q++) s += h[q] * v[q];
+    s *= z->rh_beta[k];
+    for (size_t q = 0; q < n; q++) v[q] -= s * h[q];
+}
+/* v -> H v, H = H_{n-1} ... H_0 maps the rotation vectors onto the first coordinates; and H^T. */
+static void rot_forward(const sphere *z, double *v)
+{
+    for (int k = 0; k < z->n_sym; k++) rot_reflect(z, k, v);
+}
+static void rot_backward(const sphere *z, double *v)
+{
+    for (int k = z->n_sym - 1; k >= 0; k--) rot_reflect(z, k, v);
+}
+
+/* The operator without its rotation modes: L' G = 0 for the rotation vectors G, so in the
+ * basis H^T [e_0 .. e_{k-1}, rest] L' is block upper triangular and its lower-right block
+ * (dimension nc - 1 - k) has the other eigenvalues: x -> (H L' H^T [0; x])[k:]. */
+static ab_status op_apply(void *ctx, const double *x, double *y, ab_error *err)
+{
+    sphere *z = ctx;
+    const size_t n = z->nc - 1, k = (size_t)z->n_sym;
+    double *v = z->mw;
+    memset(v, 0, sizeof(double) * k);
+    memcpy(v + k, x, sizeof(double) * (n - k));
+    rot_backward(z, v);
+    ab_status st = mass_apply(z, v, z->f_w2 /* n <= fnp */, err);
+    if (st) return st;
+    rot_forward(z, z->f_w2);
+    memcpy(y, z->f_w2 + k, sizeof(double) * (n - k));
     return AB_OK;
 }
 
@@ -709,17 +751,23 @@ static ab_status pc_apply(void *ctx, const double *r, double *out, ab_error *err
 {
     (void)err;
     sphere *z = ctx;
-    double *v = z->full2;
+    const size_t n = z->nc - 1, k = (size_t)z->n_sym;
+    double *v = z->full2, *m = z->mw;
+    memset(m, 0, sizeof(double) * k);
+    memcpy(m + k, r, sizeof(double) * (n - k));
+    rot_backward(z, m);
     v[0] = 0.0;
-    memcpy(v + 1, r, sizeof(double) * (z->nc - 1));
+    memcpy(v + 1, m, sizeof(double) * n);
     householder(z, v);
     for (int l = 0; l <= z->L; l++)
-        for (int m = -l; m <= l; m++) {
-            const size_t q = ab_sht_index(l, m);
+        for (int mm = -l; mm <= l; mm++) {
+            const size_t q = ab_sht_index(l, mm);
             v[q] /= l ? -(z->op_kappa * l * (l + 1.0)) : 1.0;
         }
     householder(z, v);
-    memcpy(out, v + 1, sizeof(double) * (z->nc - 1));
+    memcpy(m, v + 1, sizeof(double) * n);
+    rot_forward(z, m);
+    memcpy(out, m + k, sizeof(double) * (n - k));
     return AB_OK;
 }
 
@@ -828,15 +876,31 @@ static ab_status sphere_sector_operator(ab_disc *d, const double *u, int m, ab_s
     for (size_t p = 0; p < n; p++) vmax = fmax(vmax, fabs(z->f_V[p]));
     for (int l = 0; l <= z->L; l++) gmax = fmax(gmax, fabs(z->g[l]));
     z->op_norm = (z->L * (z->L + 1.0) + vmax) * (z->op_kappa + gmax);
-    z->op = (ab_linop){.n = nc - 1, .apply = op_apply, .apply_transpose = NULL, .matrix = NULL, .ctx = z};
+    /* Householder vectors that map the (orthonormal) rotation vectors onto the first
+     * coordinates, built one after the other on the already reflected vectors */
+    for (int k = 0; k < z->n_sym; k++) {
+        double *h = z->rh + (size_t)k * (nc - 1);
+        memcpy(h, z->sym + (size_t)k * (nc - 1), sizeof(double) * (nc - 1));
+        for (int j = 0; j < k; j++) rot_reflect(z, j, h);
+        for (int j = 0; j < k; j++) h[j] = 0.0;
+        double hn = 0.0;
+        for (size_t q = (size_t)k; q + 1 < nc; q++) hn += h[q] * h[q];
+        hn = sqrt(hn);
+        h[k] -= h[k] > 0.0 ? -hn : hn;
+        double h2 = 0.0;
+        for (size_t q = 0; q + 1 < nc; q++) h2 += h[q] * h[q];
+        z->rh_beta[k] = h2 > 0.0 ? 2.0 / h2 : 0.0;
+    }
+    z->op = (ab_linop){.n = nc - 1 - (size_t)z->n_sym, .apply = op_apply, .apply_transpose = NULL, .matrix = NULL, .ctx = z};
     z->pc = (ab_precond){.setup = pc_setup, .apply = pc_apply, .ctx = z};
     op->sector = 0;
-    op->dim = (int)(nc - 1);
+    op->dim = (int)(nc - 1) - z->n_sym;
     op->matrix = NULL;
     op->multiplicity = 1;
     op->mass_removed = 1;
-    op->n_symmetry = z->n_sym;
-    op->symmetry = z->sym;
+    op->n_symmetry = 0; /* removed from the operator by construction, reported as 0 */
+    op->symmetry = NULL;
+    op->symmetry_removed = z->n_sym;
     op->linop = &z->op;
     op->precond = &z->pc;
     op->norm_estimate = z->op_norm;
@@ -856,14 +920,14 @@ static ab_status sphere_rotation_residual(ab_disc *d, const double *u, double *r
     const size_t n = z->nc - 1;
     double worst = 0.0;
     double *y = z->gw3; /* np >= nc */
-    for (int k = 0; k < op.n_symmetry; k++) {
-        const double *g = op.symmetry + (size_t)k * n;
-        if ((st = op_apply(z, g, y, err))) return st;
+    for (int k = 0; k < z->n_sym; k++) {
+        const double *g = z->sym + (size_t)k * n;
+        if ((st = mass_apply(z, g, y, err))) return st;
         double gg = 0.0, yy = 0.0;
         for (size_t q = 0; q < n; q++) { gg += g[q] * g[q]; yy += y[q] * y[q]; }
         worst = fmax(worst, sqrt(yy / gg));
     }
-    if (op.n_symmetry > 0) *residual = worst;
+    if (z->n_sym > 0) *residual = worst;
     *floor = AB_RESOLUTION_ROTATION_ROUNDING * DBL_EPSILON * z->op_norm;
     return AB_OK;
 }
@@ -995,6 +1059,18 @@ ab_status ab_sphere_map(ab_disc *disc, const double *u, int nlat, int nlon, doub
     ab_status st = ab_sphere_density(disc, u, n, x, rho, err);
     free(x);
     return st;
+}
+
+int ab_sphere_cluster_count(ab_disc *disc, const double *u)
+{
+    if (!ab_sphere_is(disc)) return -1;
+    sphere *z = S(disc);
+    ab_error scratch = {0};
+    int n = 0;
+    if (eval_state(z, u, &scratch)) return -1;
+    ab_status st = ab_find_clusters(z->nlat, z->nlon, z->X, z->w, z->rho, AB_CLUSTERS_DEFAULT_PROMINENCE, NULL, 0, &n,
+                                    &scratch);
+    return st == AB_OK || st == AB_EINVAL ? n : -1;
 }
 
 /* Finite-difference step and iterations of the peak refinement below. */

@@ -21,6 +21,8 @@ ab_status ab_sphere_density(ab_disc *disc, const double *u, size_t n, const doub
  * (i, j) at latitude -90 + (i + 1/2) 180 / nlat, longitude -180 + (j + 1/2) 360 / nlon
  * degrees, the layout of src/io/sphere_map.h), into rho[i * nlon + j]. */
 ab_status ab_sphere_map(ab_disc *disc, const double *u, int nlat, int nlon, double *rho, ab_error *err);
+/* The number of clusters of the state u on its own grid (cheap: no refinement). */
+int ab_sphere_cluster_count(ab_disc *disc, const double *u);
 /* The clusters of the state u (docs/sphere.md, "Clusters"): at most max, *count found. */
 ab_status ab_sphere_clusters(ab_disc *disc, const double *u, ab_cluster *out, int max, int *count, ab_error *err);
 

@@ -4,6 +4,7 @@
 
 #include "attnbif/label.h"
 #include "attnbif/results.h"
+#include "io/sphere_map.h"
 #include "io/svg.h"
 
 #include <math.h>
@@ -28,14 +29,19 @@ static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *
     ab_status st = ab_file_open_in(dir, "branches.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
-    fprintf(out, "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label,nodes\n");
+    /* the whole sphere adds what k-cluster states are told apart by (docs/output-run.md) */
+    const int sphere = d->spec->disc.type == AB_DISC_SPHERE;
+    fprintf(out, "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label,nodes%s\n",
+            sphere ? ",entropy,n_clusters" : "");
     for (int b = 0; b < d->n_branches; b++) {
         const ab_branch *br = &d->branches[b];
         for (int i = 0; i < br->n_points; i++) {
             const ab_branch_point *p = &br->points[i];
             fprintf(out, "%d,%d,%.17g,%.17g,%.17g,%.17g,", br->id, i, p->kappa, p->beta, p->r, p->S);
             csv_number(out, p->free_energy);
-            fprintf(out, ",%ld,%d,%s,%d\n", p->n_unstable, p->n_unstable == 0, ab_special_label(p->label), p->nodes);
+            fprintf(out, ",%ld,%d,%s,%d", p->n_unstable, p->n_unstable == 0, ab_special_label(p->label), p->nodes);
+            if (sphere) fprintf(out, ",%.17g,%d", p->entropy, p->n_clusters);
+            fputc('\n', out);
         }
     }
     return ab_file_commit(f, err);
@@ -73,6 +79,41 @@ static ab_status write_special(const char *dir, const ab_diagram *d, ab_error *e
     return ab_file_commit(f, err);
 }
 
+/* The whole sphere: profiles/<LABEL>_map.csv (the density on a longitude-latitude map) and
+ * profiles/<LABEL>.svg (its picture), beside the meridian profile <LABEL>.csv. */
+static ab_status write_map(const char *pdir, const ab_diagram *d, const ab_special_point *s, ab_error *err)
+{
+    char name[96], note[160];
+    const int len = (int)strcspn(s->profile, ".");
+    snprintf(name, sizeof name, "%.*s_map.csv", len, s->profile);
+    ab_file *f;
+    ab_status st = ab_file_open_in(pdir, name, &f, err);
+    if (st) return st;
+    if ((st = ab_sphere_map_csv(ab_file_stream(f), s->map_nlat, s->map_nlon, s->map, err))) {
+        ab_file_abort(f);
+        return st;
+    }
+    if ((st = ab_file_commit(f, err))) return st;
+    snprintf(name, sizeof name, "%.*s.svg", len, s->profile);
+    if ((st = ab_file_open_in(pdir, name, &f, err))) return st;
+    ab_sphere_map_opts o;
+    ab_sphere_map_opts_default(&o);
+    o.model = ab_model_kind_name(d->spec->model.kind);
+    o.beta = s->beta;
+    o.kappa = s->kappa;
+    o.r = s->r;
+    snprintf(note, sizeof note, "%.*s: %s on branch %d, point %d", len, s->profile, ab_special_type_name(s->type), s->branch,
+             s->point);
+    o.note = note;
+    o.clusters = s->clusters;
+    o.n_clusters = s->n_clusters;
+    if ((st = ab_sphere_map_svg(ab_file_stream(f), s->map_nlat, s->map_nlon, s->map, &o, err))) {
+        ab_file_abort(f);
+        return st;
+    }
+    return ab_file_commit(f, err);
+}
+
 static ab_status write_profiles(const char *dir, const ab_diagram *d, ab_error *err)
 {
     char pdir[AB_PATH_MAX + 32];
@@ -91,6 +132,7 @@ static ab_status write_profiles(const char *dir, const ab_diagram *d, ab_error *
         for (int k = 0; k < s->nodes.n; k++)
             fprintf(out, "node,%.17g,%.17g,%.17g\n", s->nodes.t[k], s->nodes.theta[k], s->nodes.rho[k]);
         st = ab_file_commit(f, err);
+        if (!st && s->map) st = write_map(pdir, d, s, err);
     }
     return st;
 }
@@ -308,6 +350,24 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
             ab_json_null(j);
         }
         ab_json_kv_string(j, "note", s->note);
+        if (s->map) {
+            /* the whole sphere: the state's clusters (docs/sphere.md, "Clusters") */
+            ab_json_key(j, "clusters");
+            ab_json_begin_array(j);
+            for (int c = 0; c < s->n_clusters; c++) {
+                const ab_cluster *cl = &s->clusters[c];
+                ab_json_begin_object(j);
+                ab_json_key(j, "centre");
+                ab_json_begin_array(j);
+                for (int k = 0; k < 3; k++) ab_json_number(j, cl->centre[k]);
+                ab_json_end_array(j);
+                ab_json_kv_number(j, "mass", cl->mass);
+                ab_json_kv_number(j, "mass_error", cl->mass_error);
+                ab_json_kv_number(j, "peak", cl->peak);
+                ab_json_end_object(j);
+            }
+            ab_json_end_array(j);
+        }
         ab_json_end_object(j);
     }
     ab_json_end_array(j);

@@ -4,6 +4,7 @@
 #include "run/builder.h"
 
 #include "attnbif/label.h"
+#include "disc/sphere.h"
 #include "spec/limits.h"
 
 #include <math.h>
@@ -87,6 +88,7 @@ void ab_builder_observe(ab_builder *b, const double *x, const ab_stab_info *si, 
     bp->label = AB_SP_NONE;
     bp->special = -1;
     bp->nodes = b->grids[b->grid].nodes;
+    bp->n_clusters = ab_sphere_cluster_count(b->disc, x);
     int need;
     if (ab_disc_resolution(b->disc, x, &bp->tail, &need, &scratch) != AB_OK) bp->tail = NAN;
 }
@@ -132,19 +134,33 @@ int ab_builder_add_special(ab_builder *b, ab_branch *br, const double *x, ab_spe
     ab_error scratch = {0};
     if (ab_disc_profile(b->disc, x, 2, &sp->nodes, &fine, &scratch) == AB_OK) ab_profile_free(&fine);
     else sp->profile[0] = '\0';
+    if (ab_sphere_is(b->disc) && sp->profile[0]) {
+        /* the whole sphere: the state's clusters and map, as solve reports them */
+        sp->map_nlat = AB_SOLVE_MAP_NLAT;
+        sp->map_nlon = AB_SOLVE_MAP_NLON;
+        sp->map = malloc(sizeof(double) * (size_t)sp->map_nlat * (size_t)sp->map_nlon);
+        int found = 0;
+        if (!sp->map || ab_sphere_map(b->disc, x, sp->map_nlat, sp->map_nlon, sp->map, &scratch) != AB_OK) {
+            free(sp->map);
+            sp->map = NULL;
+        } else if (ab_sphere_clusters(b->disc, x, sp->clusters, AB_MAX_CLUSTERS, &found, &scratch) == AB_OK ||
+                   found > AB_MAX_CLUSTERS) {
+            sp->n_clusters = found < AB_MAX_CLUSTERS ? found : AB_MAX_CLUSTERS;
+        }
+    }
     sp->dim = (size_t)b->n;
     sp->disc_nodes = b->grids[b->grid].nodes;
     sp->x = copy_vec(x, (size_t)b->np1);
     if (!sp->x) {
         ab_profile_free(&sp->nodes);
-        free(sp->tangent); free(sp->null_vector);
+        free(sp->tangent); free(sp->null_vector); free(sp->map);
         ab_error_set(err, AB_ENOMEM, "out of memory");
         return -1;
     }
     int idx = ab_diagram_add_special(b->diag, sp);
     if (idx < 0) {
         ab_profile_free(&sp->nodes);
-        free(sp->x); free(sp->tangent); free(sp->null_vector);
+        free(sp->x); free(sp->tangent); free(sp->null_vector); free(sp->map);
         ab_error_set(err, AB_ENOMEM, "out of memory");
         return -1;
     }
@@ -355,10 +371,16 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
          * trustworthy. */
         if (isfinite(tail) && tail > AB_RESOLUTION_TAIL_MAX) {
             char why[256];
-            snprintf(why, sizeof why,
-                     "not resolved with %d nodes at %s = %.6g (density modes at the top degree %.1e of the largest, "
-                     "limit %.0e): about %d nodes are needed (discretization.nodes)",
-                     b->n, ab_builder_par_name(b), xn[b->n], tail, AB_RESOLUTION_TAIL_MAX, need_est);
+            if (ab_sphere_is(b->disc))
+                snprintf(why, sizeof why,
+                         "not resolved with degree %d at %s = %.6g (density modes at the top degrees %.1e of the largest, "
+                         "limit %.0e): about degree %d is needed (discretization.degree)",
+                         ab_disc_size(b->disc), ab_builder_par_name(b), xn[b->n], tail, AB_RESOLUTION_TAIL_MAX, need_est);
+            else
+                snprintf(why, sizeof why,
+                         "not resolved with %d nodes at %s = %.6g (density modes at the top degree %.1e of the largest, "
+                         "limit %.0e): about %d nodes are needed (discretization.nodes)",
+                         b->n, ab_builder_par_name(b), xn[b->n], tail, AB_RESOLUTION_TAIL_MAX, need_est);
             if (need_est > b->diag->nodes_needed) b->diag->nodes_needed = need_est;
             return ab_builder_end_branch(b, br, xk, si, why, err); /* at the last resolved point */
         }

@@ -37,6 +37,7 @@ void ab_diagram_free(ab_diagram *d)
         free(d->special[i].x);
         free(d->special[i].tangent);
         free(d->special[i].null_vector);
+        free(d->special[i].map);
     }
     free(d->branches);
     free(d->special);

@@ -205,7 +205,7 @@ ab_status ab_spectrum_compute_in(ab_eigensolver *s, ab_disc *disc, const double 
                 if (!op.matrix) {
                     /* mat-vecs only: GMRES solves, Rayleigh quotients and residual errors */
                     p.linsol = AB_LINSOL_GMRES;
-                    p.linsol_params.rtol = AB_EIGS_GMRES_RTOL;
+                    p.linsol_params.rtol = AB_EIGS_MATFREE_GMRES_RTOL;
                     p.use_matrix = 0;
                 }
                 st = ab_eigs_create((size_t)s->max_dim, &p, which, &scratch);
@@ -261,6 +261,10 @@ ab_status ab_spectrum_compute_in(ab_eigensolver *s, ab_disc *disc, const double 
                 drop(spectrum);
                 return ab_error_set(err, AB_ENAN, "sector %d has a non-finite eigenvalue", op.sector);
             }
+        }
+        for (int k = 0; k < op.symmetry_removed; k++) {
+            ab_eigenvalue *e = &spectrum->values[spectrum->count++];
+            *e = (ab_eigenvalue){.sector = op.sector, .re = 0.0, .im = 0.0, .multiplicity = 1, .kind = AB_EIG_SYMMETRY, .err = 0.0};
         }
         if (op.mass_removed) {
             ab_eigenvalue *e = &spectrum->values[spectrum->count++];
