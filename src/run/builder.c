@@ -253,7 +253,7 @@ static ab_status land_on_edge(ab_builder *b, ab_branch *br, double pe, ab_stab_i
         /* Newton failed on the finer grid: the edge is recorded on this one (its tail is in
          * summary.json) */
     } else if (target > 0) {
-        ab_builder_warn(b, "the window edge %g is computed on %d nodes: the limits refuse a finer grid", pe, b->n);
+        ab_builder_warn(b, "the window edge %g is computed on %d nodes: the limits refuse a finer grid", pe, b->grids[b->grid].nodes);
     }
     *landed = 1;
     ab_stab_info s1;
@@ -338,7 +338,7 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
             if ((st = regrid(b, br, xk, xn, nodes, info.ds, si, &moved, err, &scratch))) return st;
             if (moved) continue;
             char why[256];
-            snprintf(why, sizeof why, "re-discretisation from %d to %d nodes failed at %s = %.6g: %.150s", b->n, nodes,
+            snprintf(why, sizeof why, "re-discretisation from %d to %d nodes failed at %s = %.6g: %.150s", b->grids[b->grid].nodes, nodes,
                      ab_builder_par_name(b), xk[b->n], scratch.msg);
             return ab_builder_end_branch(b, br, xk, si, why, err);
         }
@@ -490,6 +490,7 @@ static int nodes_wanted(ab_builder *b, const double *x, double *tail, int *need_
     if (ab_builder_set_p(b, x[b->n], err) || ab_disc_accuracy_at(b->disc, x, &acc, err)) return 0;
     *tail = acc.tail;
     *need_out = acc.nodes_needed;
+    const int size = ab_disc_size(b->disc); /* nodes (zonal) or degree (sphere), not the unknowns */
     int need = 0;
     if (acc.tail > fmax(AB_RESOLUTION_TAIL, AB_NEWTON_FLOOR_FACTOR * acc.kernel_error)) need = acc.nodes_needed;
     ab_observables obs;
@@ -499,12 +500,12 @@ static int nodes_wanted(ab_builder *b, const double *x, double *tail, int *need_
         const double kappa = ab_disc_params(b->disc).kappa, beta = ab_disc_params(b->disc).beta;
         int lmax = 0;
         for (int l = 1; l <= AB_NODES_MAX_SCAN && ab_kappa_l(m->kind, m->d, beta, l) > kappa; l++) lmax = l;
-        if (lmax + AB_RESOLUTION_DEGREE_MARGIN > b->n && lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN > need) {
+        if (lmax + AB_RESOLUTION_DEGREE_MARGIN > size && lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN > need) {
             need = lmax + 2 * AB_RESOLUTION_DEGREE_MARGIN;
             if (need > *need_out) *need_out = need;
         }
     }
-    if (need > 0 && need <= b->n) need = b->n + 1; /* the estimate lags the tail: at least a little more */
+    if (need > 0 && need <= size) need = size + 1; /* the estimate lags the tail: at least a little more */
     return need;
 }
 
