@@ -23,13 +23,40 @@ ab_cost ab_cost_solve(int nodes, int n_sectors)
     return c;
 }
 
+ab_cost ab_cost_solve_sphere(int degree)
+{
+    const double L1 = degree + 1.0;
+    /* Measured: a tetrahedral state with its 12 rightmost eigenvalues takes ~1 s at degree 48
+     * (docs/benchmarks.md, "Whole sphere"); Newton's and ARPACK's solves cost O(L^3) per
+     * mat-vec and their iteration counts grow about like L, hence L^4. Memory: the Legendre
+     * tables of the state's and the spectrum's grids (~3.3 x (L+1)^3 / 2 doubles), the
+     * Krylov bases (~200 vectors of (L+1)^2), the program's own ~16 MB. */
+    ab_cost c;
+    c.seconds = 2e-7 * pow(degree, 4.0);
+    c.bytes = 16e6 + 8.0 * (1.65 * L1 * L1 * L1 + 200.0 * L1 * L1);
+    return c;
+}
+
+/* The cost model of the spec's discretisation at this size (nodes, or the sphere's degree). */
+static ab_cost cost_solve(const ab_spec *spec, int nodes)
+{
+    return spec->disc.type == AB_DISC_SPHERE ? ab_cost_solve_sphere(nodes) : ab_cost_solve(nodes, spec->n_sectors);
+}
+
+/* "solve at 512 nodes, 4 sectors" or "solve on the sphere at degree 64", for messages. */
+static void describe_solve(const ab_spec *spec, int nodes, char *what, size_t cap)
+{
+    if (spec->disc.type == AB_DISC_SPHERE) snprintf(what, cap, "solve on the sphere at degree %d", nodes);
+    else snprintf(what, cap, "solve at %d nodes, %d sectors", nodes, spec->n_sectors);
+}
+
 void ab_cost_run(const ab_spec *spec, int nodes, ab_cost *expected, ab_cost *worst)
 {
     const ab_continuation_spec *c = &spec->continuation;
     /* A step costs about one solve; a branch crosses the window in about (max - min) / ds_max
      * steps, four times that with step-size cuts at special points, plus ~40 steps to locate
      * them (measured: 18 steps a branch on problems/default.yaml). */
-    const ab_cost step = ab_cost_solve(nodes, spec->n_sectors);
+    const ab_cost step = cost_solve(spec, nodes);
     const double per_branch = fmin((double)c->max_steps, 4.0 * (c->max - c->min) / c->ds_max + 40.0);
     expected->seconds = step.seconds * per_branch * c->max_branches;
     expected->bytes = step.bytes + c->max_branches * per_branch * 200.0;
@@ -126,8 +153,8 @@ ab_status ab_limits_check_nodes(const ab_spec *spec, int nodes, ab_error *err)
 {
     char what[120];
     const ab_spec_mark mk = spec->marks.discretization.line ? spec->marks.discretization : spec->marks.root;
-    snprintf(what, sizeof what, "solve at %d nodes, %d sectors", nodes, spec->n_sectors);
-    return judge(spec, mk, "discretization", what, ab_cost_solve(nodes, spec->n_sectors), spec->limits.time_minutes * 60.0,
+    describe_solve(spec, nodes, what, sizeof what);
+    return judge(spec, mk, "discretization", what, cost_solve(spec, nodes), spec->limits.time_minutes * 60.0,
                  1, NULL, err);
 }
 
@@ -140,8 +167,8 @@ ab_status ab_spec_check_limits(const ab_spec *spec, const char *command, int nod
     ab_status st = AB_OK;
     const ab_spec_mark disc_mark = spec->marks.discretization.line ? spec->marks.discretization : spec->marks.root;
     if (nodes > 0 && (all || strcmp(command, "solve") == 0)) {
-        snprintf(what, sizeof what, "solve at %d nodes, %d sectors", nodes, spec->n_sectors);
-        st = judge(spec, disc_mark, "discretization", what, ab_cost_solve(nodes, spec->n_sectors), tlim, enforce, report,
+        describe_solve(spec, nodes, what, sizeof what);
+        st = judge(spec, disc_mark, "discretization", what, cost_solve(spec, nodes), tlim, enforce, report,
                    err);
         if (st) return st;
     }

@@ -24,6 +24,8 @@ typedef struct {
 /* One `solve` with a resolved node count (works for `nodes: auto` once resolved): Newton
  * plus a dense eigenvalue problem per sector. */
 ab_cost ab_cost_solve(int nodes, int n_sectors);
+/* The same for the whole sphere at harmonic degree L (docs/spec.md#limits). */
+ab_cost ab_cost_solve_sphere(int degree);
 
 /* One `run`: *expected from the continuation window, *worst if one branch takes all of
  * max_steps. */
