@@ -5,10 +5,12 @@
  * the clusters sharpen, the end point equals the independent reference of
  * bench/ref_sphere.c (docs/sphere.md: entropy -0.847709692543191 at kappa = 0.04) to 1e-10,
  * its clusters have masses 1/4, and the outputs for the sphere are written (branches.csv
- * with entropy and n_clusters, the labelled point's map and picture). */
+ * with entropy and n_clusters, the labelled point's map and picture). Continuation in beta:
+ * the triangle of clusters from beta = 4 to 3.9 ends on the state solve finds there. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "attnbif/continuation.h"
 #include "attnbif/results.h"
+#include "attnbif/state.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -68,6 +70,29 @@ int main(void)
             }
         }
         ab_remove_tree(dir);
+    }
+    ab_diagram_free(&d);
+
+    /* continuation in beta: the triangle of clusters on the equator from beta = 4 to 3.9 at
+     * degree 32 ends on the state `solve` finds at beta = 3.9 */
+    const char *ybeta = "name: sphere-beta\nmodel: SA\nd: 3\nbeta: 4\nkappa: 0.05\ndiscretization: {type: sphere, degree: 32}\n"
+                        "state: {type: clusters, arrangement: polygon, k: 3}\n"
+                        "continuation: {parameter: beta, min: 3.9, max: 4.0, direction: -1, ds: 0.02, ds_max: 0.05}\n";
+    const char *ysolve = "model: SA\nd: 3\nbeta: 3.9\nkappa: 0.05\ndiscretization: {type: sphere, degree: 32}\n"
+                         "state: {type: clusters, arrangement: polygon, k: 3}\n";
+    ab_spec s2;
+    ab_solve_result res;
+    memset(&d, 0, sizeof d);
+    if (ab_check(&t, ab_spec_parse_string(ybeta, "sphere-beta.yaml", &spec, &err) == AB_OK, "beta spec (%s)", err.msg) &&
+        ab_check(&t, ab_run_diagram_with(&spec, NULL, &d, &err) == AB_OK, "beta run (%s)", err.msg) &&
+        ab_check(&t, ab_spec_parse_string(ysolve, "sphere-solve.yaml", &s2, &err) == AB_OK, "solve spec (%s)", err.msg) &&
+        ab_check(&t, ab_solve_problem(&s2, NULL, NULL, &res, &err) == AB_OK, "solve at beta = 3.9 (%s)", err.msg)) {
+        const ab_branch_point *e = &d.branches[0].points[d.branches[0].n_points - 1];
+        ab_check(&t, fabs(e->beta - 3.9) <= 1e-14 && e->n_clusters == 3, "beta run ends at 3.9 with 3 clusters");
+        ab_check_rel(&t, e->entropy, res.obs.entropy, 1e-9, 0.0, "entropy at beta = 3.9: run against solve");
+        ab_check(&t, e->n_unstable == res.spectrum.n_unstable, "same unstable count (%ld, %ld)", e->n_unstable,
+                 res.spectrum.n_unstable);
+        ab_solve_result_free(&res);
     }
     ab_diagram_free(&d);
     return ab_finish(&t);
