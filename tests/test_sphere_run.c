@@ -9,6 +9,7 @@
  * the triangle of clusters from beta = 4 to 3.9 ends on the state solve finds there. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "attnbif/continuation.h"
+#include "attnbif/label.h"
 #include "attnbif/results.h"
 #include "attnbif/state.h"
 #include "testutil.h"
@@ -67,6 +68,19 @@ int main(void)
             for (int k = 0; k < 3; k++) {
                 snprintf(path, sizeof path, "%s/%s", out, files[k]);
                 ab_check(&t, ab_exists(path), "%s written", files[k]);
+            }
+            /* a restart from the label: solve at EP1 is the state there, already converged */
+            char ylab[800];
+            snprintf(ylab, sizeof ylab, "model: SA\nd: 3\nbeta: 4\nkappa: 0.04\ndiscretization: {type: sphere}\n"
+                     "state: {type: label, path: %s, label: EP1}\n", out);
+            ab_spec sl;
+            ab_solve_result rl;
+            if (ab_check(&t, ab_spec_parse_string(ylab, "sphere-label.yaml", &sl, &err) == AB_OK &&
+                                 ab_spec_apply_label(&sl, 0, NULL, &err) == AB_OK, "label restart spec (%s)", err.msg) &&
+                ab_check(&t, ab_solve_problem(&sl, NULL, NULL, &rl, &err) == AB_OK, "solve from the label (%s)", err.msg)) {
+                ab_check(&t, rl.newton.iterations <= 1, "the label's state is converged (%d Newton steps)", rl.newton.iterations);
+                ab_check_rel(&t, rl.obs.entropy, -0.847709692543191, 1e-10, 0.0, "entropy of the restarted state");
+                ab_solve_result_free(&rl);
             }
         }
         ab_remove_tree(dir);

@@ -151,8 +151,9 @@ static ab_status header_line(reader *r, char *text, ab_label *lab, int *seen, in
         *has_null = strcmp(val, "yes") == 0;
         break;
     case K_DISC:
-        if (strcmp(val, ab_disc_type_name(AB_DISC_ZONAL))) return bad(r, "discretization: expected zonal", NULL);
-        lab->disc = AB_DISC_ZONAL;
+        if (!strcmp(val, ab_disc_type_name(AB_DISC_ZONAL))) lab->disc = AB_DISC_ZONAL;
+        else if (!strcmp(val, ab_disc_type_name(AB_DISC_SPHERE))) lab->disc = AB_DISC_SPHERE;
+        else return bad(r, "discretization: expected zonal or sphere", NULL);
         break;
     case K_KERNEL:
         if ((e = lookup(val, kernel_names, 3)) < 0) return bad(r, "kernel: expected auto, funk-hecke or log-domain", NULL);
@@ -316,6 +317,14 @@ ab_status ab_spec_apply_label(ab_spec *spec, int for_run, const ab_messages *not
         ab_label_free(&lab);
         return st;
     }
+    if (lab.disc != spec->disc.type) {
+        st = ab_error_set(err, AB_ESPEC, "%s:%d:%d: state.label: %s of %s was computed on the %s discretisation, the spec "
+                          "asks for %s: a restart needs the same discretization.type",
+                          sp, line, col, lname, spec->state.path, ab_disc_type_name(lab.disc),
+                          ab_disc_type_name(spec->disc.type));
+        ab_label_free(&lab);
+        return st;
+    }
     if (lab.dim != ab_disc_dim_for(lab.disc, lab.nodes)) {
         st = ab_error_set(err, AB_ESPEC, "%s:%d:%d: state.label: %s of %s has dim = %zu unknowns, but a %s discretisation "
                           "with %d nodes has %zu", sp, line, col, lname, spec->state.path, lab.dim,
@@ -353,9 +362,10 @@ ab_status ab_spec_apply_label(ab_spec *spec, int for_run, const ab_messages *not
             return st;
         }
     }
-    /* Sectors were checked against the spec's node count; the label's may be smaller. */
+    /* Sectors were checked against the spec's node count; the label's may be smaller (the
+     * sphere has one operator: nothing to check). */
     const int max_sector = spec->model.d == 2 ? 1 : lab.nodes - 2;
-    for (int k = 0; k < spec->n_sectors; k++)
+    for (int k = 0; k < spec->n_sectors && lab.disc == AB_DISC_ZONAL; k++)
         if (spec->sectors[k] > max_sector) {
             st = ab_error_set(err, AB_ESPEC, "%s:%d:%d: eigen.sectors: sector %d out of range for the %d nodes of %s "
                               "(need m <= nodes - 2 = %d)", sp, spec->marks.eigen.line, spec->marks.eigen.col,
@@ -379,8 +389,12 @@ ab_status ab_spec_apply_label(ab_spec *spec, int for_run, const ab_messages *not
             char given[16];
             if (spec->disc.nodes == AB_NODES_AUTO) snprintf(given, sizeof given, "auto");
             else snprintf(given, sizeof given, "%d", spec->disc.nodes);
-            snprintf(line, sizeof line, "note: %s was computed on %d nodes: they replace discretization.nodes = %s", lname,
-                     lab.nodes, given);
+            if (lab.disc == AB_DISC_SPHERE)
+                snprintf(line, sizeof line, "note: %s was computed at degree %d: it replaces discretization.degree = %s",
+                         lname, lab.nodes, given);
+            else
+                snprintf(line, sizeof line, "note: %s was computed on %d nodes: they replace discretization.nodes = %s",
+                         lname, lab.nodes, given);
             notes->line(notes->ctx, line);
         }
     }
