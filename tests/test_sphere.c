@@ -270,6 +270,47 @@ static void arpack_vs_dense(ab_tally *t)
     free(u);
 }
 
+/* J is the identity plus a smoothing operator (docs/sphere.md, "Discretisation"): Newton's
+ * unpreconditioned GMRES iterations per step do not grow with L once the state is resolved.
+ * Per-step counts at the larger L at most AB_TEST_GMRES_GROWTH times those at the smaller
+ * (measured, docs/benchmarks.md: uniform near kappa_1 9.8 -> 10.2 from L = 32 to 128,
+ * tetrahedron 14.8 -> 12.6 from 32 to 64). */
+#define AB_TEST_GMRES_GROWTH 1.15
+static double gmres_per_step(ab_tally *t, const char *state, double kappa, int L)
+{
+    char yaml[600];
+    snprintf(yaml, sizeof yaml,
+             "model: SA\nd: 3\nbeta: 4\nkappa: %.17g\ndiscretization: {type: sphere, degree: %d}\nstate: %s\n"
+             "linear_solver: {type: gmres}\n", kappa, L, state);
+    ab_spec spec;
+    ab_error err = {0};
+    ab_disc *disc = NULL;
+    double *u = NULL;
+    ab_newton_report rep = {0};
+    ab_resolution rs;
+    if (!parse(t, yaml, &spec) ||
+        !ab_check(t, ab_resolve_state(&spec, NULL, NULL, &disc, &u, &rep, &rs, &err) == AB_OK, "Newton at L = %d (%s)",
+                  L, err.msg))
+        return NAN;
+    ab_disc_destroy(disc);
+    free(u);
+    ab_check(t, rep.iterations > 0 && rep.linear_iterations > 0, "%s L = %d: Newton (%d) and GMRES (%d) iterated", state,
+             L, rep.iterations, rep.linear_iterations);
+    return rep.iterations ? (double)rep.linear_iterations / rep.iterations : NAN;
+}
+
+static void gmres_flat_in_L(ab_tally *t)
+{
+    const double near = 1.05 * ab_kappa_l(AB_MODEL_SA, 3, 4.0, 1);
+    const double u32 = gmres_per_step(t, "{type: cluster}", near, 32), u128 = gmres_per_step(t, "{type: cluster}", near, 128);
+    ab_check(t, u128 <= AB_TEST_GMRES_GROWTH * u32, "uniform near kappa_1: GMRES per Newton step %.2f at L = 128, %.2f at 32",
+             u128, u32);
+    const char *tet = "{type: clusters, arrangement: tetrahedron}";
+    const double t32 = gmres_per_step(t, tet, 0.05, 32), t64 = gmres_per_step(t, tet, 0.05, 64);
+    ab_check(t, t64 <= AB_TEST_GMRES_GROWTH * t32, "tetrahedron: GMRES per Newton step %.2f at L = 64, %.2f at 32", t64,
+             t32);
+}
+
 int main(void)
 {
     ab_tally t = {0};
@@ -282,6 +323,7 @@ int main(void)
     zonal_spectrum(&t, 4.0, 0.16, 24);
     dense_vs_gmres(&t);
     arpack_vs_dense(&t);
+    gmres_flat_in_L(&t);
     arrangement(&t, "SA", 4.0, 0.05, "tetrahedron", 0);
     arrangement(&t, "SA", 4.0, 0.05, "polygon", 3);
     return ab_finish(&t);

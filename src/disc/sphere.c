@@ -736,7 +736,8 @@ static ab_status op_apply(void *ctx, const double *x, double *y, ab_error *err)
     return AB_OK;
 }
 
-/* Preconditioner of the shift-invert solves: the Laplacian part -kappa l (l + 1) - sigma,
+/* Preconditioner of the shift-invert solves: the Laplacian part -kappa l (l + 1) (the shift
+ * sigma is left out; docs/sphere.md, "Spectrum"),
  * applied in the harmonic basis (H [0; r], divide, H, drop). */
 typedef struct {
     sphere *z;
