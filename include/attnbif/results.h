@@ -25,6 +25,9 @@ ab_status ab_write_solve_result(const char *dir, const ab_solve_result *result, 
 /* The spec, normalised (defaults filled in), as a JSON object value. */
 void ab_json_spec(ab_json *json, const ab_spec *spec);
 /* The keys every summary.json starts with: program, version, command, spec. */
+/* The clusters of a state on the sphere as a JSON array (centre, mass, mass_error, peak,
+ * prominence; docs/sphere.md, "Clusters"). */
+void ab_json_clusters(ab_json *json, const ab_cluster *clusters, int n);
 void ab_json_summary_header(ab_json *json, const char *command, const ab_spec *spec);
 
 #ifdef __cplusplus

@@ -83,19 +83,10 @@ static ab_status write_special(const char *dir, const ab_diagram *d, ab_error *e
  * profiles/<LABEL>.svg (its picture), beside the meridian profile <LABEL>.csv. */
 static ab_status write_map(const char *pdir, const ab_diagram *d, const ab_special_point *s, ab_error *err)
 {
-    char name[96], note[160];
+    char csv[96], svg[96], note[160];
     const int len = (int)strcspn(s->profile, ".");
-    snprintf(name, sizeof name, "%.*s_map.csv", len, s->profile);
-    ab_file *f;
-    ab_status st = ab_file_open_in(pdir, name, &f, err);
-    if (st) return st;
-    if ((st = ab_sphere_map_csv(ab_file_stream(f), s->map_nlat, s->map_nlon, s->map, err))) {
-        ab_file_abort(f);
-        return st;
-    }
-    if ((st = ab_file_commit(f, err))) return st;
-    snprintf(name, sizeof name, "%.*s.svg", len, s->profile);
-    if ((st = ab_file_open_in(pdir, name, &f, err))) return st;
+    snprintf(csv, sizeof csv, "%.*s_map.csv", len, s->profile);
+    snprintf(svg, sizeof svg, "%.*s.svg", len, s->profile);
     ab_sphere_map_opts o;
     ab_sphere_map_opts_default(&o);
     o.model = ab_model_kind_name(d->spec->model.kind);
@@ -107,11 +98,7 @@ static ab_status write_map(const char *pdir, const ab_diagram *d, const ab_speci
     o.note = note;
     o.clusters = s->clusters;
     o.n_clusters = s->n_clusters;
-    if ((st = ab_sphere_map_svg(ab_file_stream(f), s->map_nlat, s->map_nlon, s->map, &o, err))) {
-        ab_file_abort(f);
-        return st;
-    }
-    return ab_file_commit(f, err);
+    return ab_sphere_map_write(pdir, csv, svg, s->map_nlat, s->map_nlon, s->map, &o, err);
 }
 
 static ab_status write_profiles(const char *dir, const ab_diagram *d, ab_error *err)
@@ -353,20 +340,7 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
         if (s->map) {
             /* the whole sphere: the state's clusters (docs/sphere.md, "Clusters") */
             ab_json_key(j, "clusters");
-            ab_json_begin_array(j);
-            for (int c = 0; c < s->n_clusters; c++) {
-                const ab_cluster *cl = &s->clusters[c];
-                ab_json_begin_object(j);
-                ab_json_key(j, "centre");
-                ab_json_begin_array(j);
-                for (int k = 0; k < 3; k++) ab_json_number(j, cl->centre[k]);
-                ab_json_end_array(j);
-                ab_json_kv_number(j, "mass", cl->mass);
-                ab_json_kv_number(j, "mass_error", cl->mass_error);
-                ab_json_kv_number(j, "peak", cl->peak);
-                ab_json_end_object(j);
-            }
-            ab_json_end_array(j);
+            ab_json_clusters(j, s->clusters, s->n_clusters);
         }
         ab_json_end_object(j);
     }

@@ -85,6 +85,25 @@ void ab_json_spec(ab_json *j, const ab_spec *spec)
     ab_json_end_object(j);
 }
 
+void ab_json_clusters(ab_json *j, const ab_cluster *clusters, int n)
+{
+    ab_json_begin_array(j);
+    for (int c = 0; c < n; c++) {
+        const ab_cluster *cl = &clusters[c];
+        ab_json_begin_object(j);
+        ab_json_key(j, "centre");
+        ab_json_begin_array(j);
+        for (int k = 0; k < 3; k++) ab_json_number(j, cl->centre[k]);
+        ab_json_end_array(j);
+        ab_json_kv_number(j, "mass", cl->mass);
+        ab_json_kv_number(j, "mass_error", cl->mass_error);
+        ab_json_kv_number(j, "peak", cl->peak);
+        ab_json_kv_number(j, "prominence", cl->prominence);
+        ab_json_end_object(j);
+    }
+    ab_json_end_array(j);
+}
+
 void ab_json_summary_header(ab_json *j, const char *command, const ab_spec *spec)
 {
     ab_json_kv_string(j, "program", "attnbif");
@@ -205,21 +224,7 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
         /* the whole sphere: the clusters (docs/sphere.md, "Clusters") */
         ab_json_kv_int(j, "n_clusters", res->n_clusters);
         ab_json_key(j, "clusters");
-        ab_json_begin_array(j);
-        for (int c = 0; c < res->n_clusters; c++) {
-            const ab_cluster *cl = &res->clusters[c];
-            ab_json_begin_object(j);
-            ab_json_key(j, "centre");
-            ab_json_begin_array(j);
-            for (int k = 0; k < 3; k++) ab_json_number(j, cl->centre[k]);
-            ab_json_end_array(j);
-            ab_json_kv_number(j, "mass", cl->mass);
-            ab_json_kv_number(j, "peak", cl->peak);
-            ab_json_kv_number(j, "prominence", cl->prominence);
-            ab_json_kv_number(j, "mass_error", cl->mass_error);
-            ab_json_end_object(j);
-        }
-        ab_json_end_array(j);
+        ab_json_clusters(j, res->clusters, res->n_clusters);
     }
     ab_json_kv_bool(j, "stable", res->spectrum.stable);
     ab_json_kv_int(j, "n_unstable", res->spectrum.n_unstable);
@@ -246,15 +251,6 @@ static ab_status write_summary(const char *dir, const ab_solve_result *res, ab_e
 /* The whole sphere: the density on a longitude-latitude map, as a table and a picture. */
 static ab_status write_map(const char *dir, const ab_solve_result *res, ab_error *err)
 {
-    ab_file *f;
-    ab_status st = ab_file_open_in(dir, "density_map.csv", &f, err);
-    if (st) return st;
-    if ((st = ab_sphere_map_csv(ab_file_stream(f), res->map_nlat, res->map_nlon, res->map, err))) {
-        ab_file_abort(f);
-        return st;
-    }
-    if ((st = ab_file_commit(f, err))) return st;
-    if ((st = ab_file_open_in(dir, "density_map.svg", &f, err))) return st;
     ab_sphere_map_opts o;
     ab_sphere_map_opts_default(&o);
     o.model = ab_model_kind_name(res->spec->model.kind);
@@ -263,11 +259,7 @@ static ab_status write_map(const char *dir, const ab_solve_result *res, ab_error
     o.r = res->obs.r;
     o.clusters = res->clusters;
     o.n_clusters = res->n_clusters;
-    if ((st = ab_sphere_map_svg(ab_file_stream(f), res->map_nlat, res->map_nlon, res->map, &o, err))) {
-        ab_file_abort(f);
-        return st;
-    }
-    return ab_file_commit(f, err);
+    return ab_sphere_map_write(dir, "density_map.csv", "density_map.svg", res->map_nlat, res->map_nlon, res->map, &o, err);
 }
 
 ab_status ab_write_solve_result(const char *dir, const ab_solve_result *res, ab_error *err)

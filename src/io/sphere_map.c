@@ -2,6 +2,8 @@
  * the SVG picture (Mollweide projection, viridis colours, colour bar, graticule, clusters). */
 #include "io/sphere_map.h"
 
+#include "attnbif/io.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,4 +485,23 @@ ab_status ab_sphere_map_svg(FILE *out, int nlat, int nlon, const double *rho, co
     fputs("</svg>\n", out);
     if (ferror(out)) return ab_error_set(err, AB_EIO, "sphere map: writing the SVG picture failed");
     return AB_OK;
+}
+
+ab_status ab_sphere_map_write(const char *dir, const char *csv_name, const char *svg_name, int nlat, int nlon,
+                              const double *rho, const ab_sphere_map_opts *opts, ab_error *err)
+{
+    ab_file *f;
+    ab_status st = ab_file_open_in(dir, csv_name, &f, err);
+    if (st) return st;
+    if ((st = ab_sphere_map_csv(ab_file_stream(f), nlat, nlon, rho, err))) {
+        ab_file_abort(f);
+        return st;
+    }
+    if ((st = ab_file_commit(f, err))) return st;
+    if ((st = ab_file_open_in(dir, svg_name, &f, err))) return st;
+    if ((st = ab_sphere_map_svg(ab_file_stream(f), nlat, nlon, rho, opts, err))) {
+        ab_file_abort(f);
+        return st;
+    }
+    return ab_file_commit(f, err);
 }

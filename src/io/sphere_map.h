@@ -63,4 +63,9 @@ void ab_sphere_map_opts_default(ab_sphere_map_opts *opts);
 ab_status ab_sphere_map_svg(FILE *out, int nlat, int nlon, const double *rho, const ab_sphere_map_opts *opts,
                             ab_error *err);
 
+/* The table and the picture as the files csv_name and svg_name in dir, each written
+ * atomically (attnbif/io.h): what `solve` and `run` write for a state on the sphere. */
+ab_status ab_sphere_map_write(const char *dir, const char *csv_name, const char *svg_name, int nlat, int nlon,
+                              const double *rho, const ab_sphere_map_opts *opts, ab_error *err);
+
 #endif
