@@ -9,7 +9,7 @@
 #include "disc/jacobi.h"
 #include "disc/disc_impl.h"
 #include "disc/sht.h"
-#include "disc/vmf.h"
+#include "disc/guess.h"
 
 #include <float.h>
 #include <gsl/gsl_sf_legendre.h>
@@ -328,14 +328,6 @@ static int sphere_max_sector(const ab_disc *d)
     return 0;
 }
 
-/* (x/(1+x) - log1p(x)) / x^2, -> -1/2 at x = 0 (series below 1e-3): d Phi / d beta of SA at
- * fixed Y, as in the zonal discretisation (docs/theory.md). */
-static double h_fun(double x)
-{
-    if (fabs(x) < 1e-3) return -0.5 + x * (2.0 / 3.0 + x * (-0.75 + x * 0.8));
-    return (x / (1.0 + x) - log1p(x)) / (x * x);
-}
-
 static ab_status sphere_dparam(ab_disc *d, const double *u, ab_param_id which, double *dF, ab_error *err)
 {
     sphere *z = S(d);
@@ -352,7 +344,7 @@ static ab_status sphere_dparam(ab_disc *d, const double *u, ab_param_id which, d
         if (z->base.model.kind == AB_MODEL_SA)
             for (size_t p = 0; p < z->np; p++) {
                 const double y = z->Y[p], yb = row[p] / z->c0, x = beta * y;
-                row[p] = yb / (1.0 + x) + y * y * h_fun(x);
+                row[p] = yb / (1.0 + x) + y * y * ab_sa_dbeta_factor(x);
             }
     }
     double mean = 0.0;
@@ -461,28 +453,12 @@ static void normalise(const sphere *z, double *u)
 
 /* Piecewise-linear log rho in t = z (a zonal profile placed with its axis on the z-axis). */
 static ab_status sphere_guess_from_samples(ab_disc *d, int n, const double *t, const double *rho, double *u,
-                                           ab_error *err)
+                                          ab_error *err)
 {
     sphere *z = S(d);
-    if (n < 2) return ab_error_set(err, AB_EINVAL, "a density profile needs at least 2 samples (got %d)", n);
-    for (int k = 0; k < n; k++)
-        if (!(rho[k] > 0.0) || !(t[k] >= -1.0 && t[k] <= 1.0))
-            return ab_error_set(err, AB_EINVAL, "profile sample %d is invalid (t = %g, rho = %g): need -1 <= t <= 1, rho > 0",
-                                k, t[k], rho[k]);
-    for (size_t p = 0; p < z->np; p++) {
-        const double ti = z->X[3 * p + 2];
-        int lo = -1, hi = -1;
-        for (int k = 0; k < n; k++) {
-            if (t[k] <= ti && (lo < 0 || t[k] > t[lo])) lo = k;
-            if (t[k] >= ti && (hi < 0 || t[k] < t[hi])) hi = k;
-        }
-        if (lo < 0) lo = hi;
-        if (hi < 0) hi = lo;
-        const double a = log(rho[lo]), b = log(rho[hi]);
-        u[p] = t[hi] > t[lo] ? a + (b - a) * (ti - t[lo]) / (t[hi] - t[lo]) : a;
-    }
-    normalise(z, u);
-    return AB_OK;
+    ab_status st = ab_log_profile_at(n, t, rho, z->np, z->X + 2, 3, u, err);
+    if (!st) normalise(z, u);
+    return st;
 }
 
 static ab_status sphere_load_state(ab_disc *d, const char *path, double *u, ab_error *err)

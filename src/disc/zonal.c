@@ -8,7 +8,7 @@
 #include "disc/disc_impl.h"
 #include "disc/jacobi.h"
 #include "disc/logkernel.h"
-#include "disc/vmf.h"
+#include "disc/guess.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -545,13 +545,6 @@ static ab_status zonal_load_state(ab_disc *d, const char *path, double *u, ab_er
     return st;
 }
 
-/* (x/(1+x) - log1p(x)) / x^2, -> -1/2 at x = 0 (series below 1e-3). */
-static double h_fun(double x)
-{
-    if (fabs(x) < 1e-3) return -0.5 + x * (2.0 / 3.0 + x * (-0.75 + x * 0.8));
-    return (x / (1.0 + x) - log1p(x)) / (x * x);
-}
-
 static ab_status zonal_dparam(ab_disc *d, const double *u, ab_param_id which, double *dF, ab_error *err)
 {
     zonal *z = Z(d);
@@ -585,7 +578,7 @@ static ab_status zonal_dparam(ab_disc *d, const double *u, ab_param_id which, do
                 z->row[i] = sb;
             } else {
                 double y = z->Y[i], yb = sb / z->c0, x = beta * y;
-                z->row[i] = yb / (1.0 + x) + y * y * h_fun(x);
+                z->row[i] = yb / (1.0 + x) + y * y * ab_sa_dbeta_factor(x);
             }
         }
     }
@@ -654,26 +647,9 @@ static ab_status zonal_guess_from_samples(ab_disc *d, int n, const double *t, co
                                           ab_error *err)
 {
     zonal *z = Z(d);
-    if (n < 2) return ab_error_set(err, AB_EINVAL, "a density profile needs at least 2 samples (got %d)", n);
-    for (int k = 0; k < n; k++)
-        if (!(rho[k] > 0.0) || !(t[k] >= -1.0 && t[k] <= 1.0))
-            return ab_error_set(err, AB_EINVAL, "profile sample %d is invalid (t = %g, rho = %g): need -1 <= t <= 1, rho > 0", k, t[k], rho[k]);
-    /* Piecewise-linear interpolation of log rho in t (Newton then restores full accuracy);
-     * exact when the samples are this discretisation's own nodes. */
-    for (int i = 0; i < z->N; i++) {
-        double ti = z->t[i];
-        int lo = -1, hi = -1;
-        for (int k = 0; k < n; k++) {
-            if (t[k] <= ti && (lo < 0 || t[k] > t[lo])) lo = k;
-            if (t[k] >= ti && (hi < 0 || t[k] < t[hi])) hi = k;
-        }
-        if (lo < 0) lo = hi;
-        if (hi < 0) hi = lo;
-        double a = log(rho[lo]), b = log(rho[hi]);
-        u[i] = t[hi] > t[lo] ? a + (b - a) * (ti - t[lo]) / (t[hi] - t[lo]) : a;
-    }
-    normalise(z, u);
-    return AB_OK;
+    ab_status st = ab_log_profile_at(n, t, rho, (size_t)z->N, z->t, 1, u, err);
+    if (!st) normalise(z, u);
+    return st;
 }
 
 static ab_status zonal_observables(ab_disc *d, const double *u, ab_observables *obs, ab_error *err)
