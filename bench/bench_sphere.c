@@ -112,10 +112,11 @@ static int run_tetra(int L, int reps)
 }
 
 /* Newton GMRES iterations per linear solve for one state and L. */
-static int run_gmres(const char *name, const char *state, double kappa, int L)
+static int run_gmres(const char *name, const char *state, double kappa, int L, int precondition)
 {
     ab_spec spec;
     if (parse(state, kappa, L, &spec)) return 1;
+    spec.linear_solver.params.precondition = precondition;
     ab_error err = {0};
     ab_disc *disc = NULL;
     double *u = NULL;
@@ -127,7 +128,7 @@ static int run_gmres(const char *name, const char *state, double kappa, int L)
     double t = now() - t0;
     ab_observables obs;
     if (ab_disc_observables(disc, u, &obs, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
-    printf("| %s | %.4g | %d | %d | %d | %.1f | %ld | %.2f | %.3g |\n", name, kappa, L, rep.iterations,
+    printf("| %s | %.4g | %d | %s | %d | %d | %.1f | %ld | %.2f | %.3g |\n", name, kappa, L, precondition ? "diagonal" : "none", rep.iterations,
            rep.linear_iterations, rep.iterations ? (double)rep.linear_iterations / rep.iterations : 0.0, n_solves, t,
            obs.r);
     fflush(stdout);
@@ -160,17 +161,19 @@ int main(int argc, char **argv)
     static const int Ls[] = {16, 32, 64, 96, 128};
     if (argc > 1 && !strcmp(argv[1], "gmres")) {
         const double k1 = ab_kappa_l(AB_MODEL_SA, 3, 4.0, 1);
-        printf("SA, d = 3, beta = 4 (kappa_1 = %.6g); Newton from the state's guess, GMRES unpreconditioned\n\n", k1);
-        printf("| state | kappa | L | Newton it | GMRES it | per step | linear solves | time [s] | r |\n");
-        printf("|---|---|---|---|---|---|---|---|---|\n");
+        printf("SA, d = 3, beta = 4 (kappa_1 = %.6g); Newton from the state's guess, GMRES with the diagonal "
+               "preconditioner and without\n\n", k1);
+        printf("| state | kappa | L | preconditioner | Newton it | GMRES it | per step | linear solves | time [s] | r |\n");
+        printf("|---|---|---|---|---|---|---|---|---|---|\n");
         for (int q = 0; q < 5 && Ls[q] <= Lmax; q++) {
             int L = Ls[q];
             /* a state refused at L (not resolved) does not stop the others */
-            if (run_gmres("uniform (cluster guess), near kappa_1", "{type: cluster}", 1.05 * k1, L) |
-                run_gmres("uniform (cluster guess), far", "{type: cluster}", 3.0 * k1, L) |
-                run_gmres("1-cluster", "{type: cluster}", 0.05, L) |
-                run_gmres("tetrahedron", "{type: clusters, arrangement: tetrahedron}", 0.05, L))
-                printf("| (L = %d refused: message above) |\n", L);
+            for (int pc = 1; pc >= 0; pc--)
+                if (run_gmres("uniform (cluster guess), near kappa_1", "{type: cluster}", 1.05 * k1, L, pc) |
+                    run_gmres("uniform (cluster guess), far", "{type: cluster}", 3.0 * k1, L, pc) |
+                    run_gmres("1-cluster", "{type: cluster}", 0.05, L, pc) |
+                    run_gmres("tetrahedron", "{type: clusters, arrangement: tetrahedron}", 0.05, L, pc))
+                    printf("| (L = %d refused: message above) |\n", L);
         }
         return 0;
     }

@@ -688,7 +688,7 @@ static void failures(ab_tally *t)
 
     /* bad parameters and types */
     ab_linsol *ls = NULL;
-    ab_linsol_params bad = {0.0, 10, 10};
+    ab_linsol_params bad = {0.0, 10, 10, 1};
     ab_check(t, ab_linsol_create(AB_LINSOL_GMRES, n, &bad, &ls, &err) == AB_EINVAL && ls == NULL,
              "GMRES rtol 0 refused: %s", err.msg);
     bad.rtol = 1e-10;

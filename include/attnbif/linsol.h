@@ -43,6 +43,8 @@ typedef struct {
     double rtol;  /* stop when |b - A x|_2 <= rtol |b|_2 (or at the rounding floor) */
     int restart;  /* Krylov dimension before a restart */
     int max_iter; /* total iterations (mat-vecs) before AB_ENOCONV */
+    int precondition; /* 1 (default): Newton and the corrector give GMRES the problem's own
+                       * preconditioner where it offers one (ab_problem_precond); 0: none */
 } ab_linsol_params;
 
 /* Defaults: rtol AB_GMRES_RTOL, restart AB_GMRES_RESTART, max_iter AB_GMRES_MAX_ITER. Newton
@@ -63,6 +65,18 @@ void ab_linsol_destroy(ab_linsol *ls);
 ab_linsol_type ab_linsol_type_of(const ab_linsol *ls);
 /* Install a preconditioner (GMRES only; NULL removes it). The struct is copied. */
 void ab_linsol_set_precond(ab_linsol *ls, const ab_precond *pc);
+/* The settings the solver was created with. */
+const ab_linsol_params *ab_linsol_params_of(const ab_linsol *ls);
+
+/* A preconditioner of an n x n operator extended to a bordered one of size >= n (the
+ * phase conditions and arclength rows of Newton and the corrector): inner on the first
+ * n entries, the identity on the borders. The bordered size is taken from the operator
+ * at setup. Fill it with ab_block_precond_init and install *out; b must outlive its use. */
+typedef struct {
+    ab_precond inner;
+    size_t n_inner, n;
+} ab_block_precond;
+void ab_block_precond_init(ab_block_precond *b, const ab_precond *inner, size_t n_inner, ab_precond *out);
 
 /* Prepare to solve with A (dense: assemble and factor; GMRES: remember A, set up the
  * preconditioner). A is copied, A->ctx must stay valid until the next setup. A singular

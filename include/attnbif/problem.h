@@ -51,6 +51,9 @@ typedef struct {
      * at t = 0, an exact null vector of the Jacobian at a solution. */
     int n_symmetries; /* 0 .. AB_PROBLEM_MAX_SYMMETRIES */
     ab_status (*symmetry)(void *ctx, const double *u, int k, double *g, ab_error *err);
+    /* An approximate inverse of the Jacobian at the last linearisation, z = M^{-1} r, that
+     * GMRES uses as a right preconditioner (may be NULL: none). */
+    ab_status (*precond_apply)(void *ctx, const double *r, double *z, ab_error *err);
 } ab_problem_ops;
 
 typedef struct ab_problem ab_problem;
@@ -82,6 +85,13 @@ ab_status ab_problem_residual(ab_problem *problem, const double *u, double *F, a
 ab_status ab_problem_linearize(ab_problem *problem, const double *u, ab_error *err);
 const ab_linop *ab_problem_jacobian(ab_problem *problem);
 int ab_problem_has_matrix(const ab_problem *problem);
+/* The problem's preconditioner for its Jacobian (size dim) in *pc: 1 if it has one, else 0. */
+int ab_problem_precond(ab_problem *problem, ab_precond *pc);
+/* Give a GMRES solver the problem's preconditioner, extended by the identity to the
+ * bordered systems of Newton and the corrector, when the problem has one and the solver's
+ * settings ask for it (ab_linsol_params.precondition); otherwise leave the solver as it is.
+ * storage must outlive the solver's use of it. */
+void ab_problem_install_precond(ab_problem *problem, ab_linsol *ls, ab_block_precond *storage);
 ab_status ab_problem_dparam(ab_problem *problem, const double *u, int which, double *dF, ab_error *err);
 const double *ab_problem_weights(ab_problem *problem);
 double ab_problem_dot(ab_problem *problem, const double *x, const double *y);

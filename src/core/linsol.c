@@ -49,6 +49,7 @@ void ab_linsol_params_default(ab_linsol_params *p)
     p->rtol = AB_GMRES_RTOL;
     p->restart = AB_GMRES_RESTART;
     p->max_iter = AB_GMRES_MAX_ITER;
+    p->precondition = 1;
 }
 
 void ab_linsol_destroy(ab_linsol *ls)
@@ -115,6 +116,37 @@ void ab_linsol_set_precond(ab_linsol *ls, const ab_precond *pc)
     ls->have_pc = pc != NULL && pc->apply != NULL;
     if (pc) ls->pc = *pc;
     else memset(&ls->pc, 0, sizeof ls->pc);
+}
+
+const ab_linsol_params *ab_linsol_params_of(const ab_linsol *ls) { return &ls->params; }
+
+static ab_status block_setup(void *ctx, const ab_linop *A, ab_error *err)
+{
+    ab_block_precond *b = ctx;
+    if (A->n < b->n_inner)
+        return ab_error_set(err, AB_EINVAL, "bordered preconditioner of size %zu for an operator of size %zu", b->n_inner,
+                            A->n);
+    b->n = A->n;
+    if (!b->inner.setup) return AB_OK;
+    /* the inner preconditioner follows the problem's own linearisation, not the bordered operator */
+    return b->inner.setup(b->inner.ctx, A, err);
+}
+
+static ab_status block_apply(void *ctx, const double *r, double *z, ab_error *err)
+{
+    ab_block_precond *b = ctx;
+    ab_status st = b->inner.apply(b->inner.ctx, r, z, err);
+    if (st) return st;
+    if (b->n > b->n_inner) memmove(z + b->n_inner, r + b->n_inner, sizeof(double) * (b->n - b->n_inner));
+    return AB_OK;
+}
+
+void ab_block_precond_init(ab_block_precond *b, const ab_precond *inner, size_t n_inner, ab_precond *out)
+{
+    b->inner = *inner;
+    b->n_inner = n_inner;
+    b->n = n_inner;
+    *out = (ab_precond){block_setup, block_apply, b};
 }
 
 int ab_linsol_last_iterations(const ab_linsol *ls) { return ls->last_iterations; }

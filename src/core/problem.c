@@ -120,6 +120,23 @@ ab_status ab_problem_linearize(ab_problem *p, const double *u, ab_error *err) { 
 const ab_linop *ab_problem_jacobian(ab_problem *p) { return &p->jac; }
 int ab_problem_has_matrix(const ab_problem *p) { return p->ops->jac_matrix != NULL; }
 
+int ab_problem_precond(ab_problem *p, ab_precond *pc)
+{
+    if (!p->ops->precond_apply) return 0;
+    *pc = (ab_precond){NULL, p->ops->precond_apply, p->ctx};
+    return 1;
+}
+
+void ab_problem_install_precond(ab_problem *p, ab_linsol *ls, ab_block_precond *storage)
+{
+    ab_precond inner, pc;
+    if (ab_linsol_type_of(ls) != AB_LINSOL_GMRES || !ab_linsol_params_of(ls)->precondition ||
+        !ab_problem_precond(p, &inner))
+        return;
+    ab_block_precond_init(storage, &inner, p->dim, &pc);
+    ab_linsol_set_precond(ls, &pc);
+}
+
 ab_status ab_problem_dparam(ab_problem *p, const double *u, int which, double *dF, ab_error *err)
 {
     if (which < 0 || which >= p->ops->n_params) return ab_error_set(err, AB_EINVAL, "parameter %d does not exist", which);

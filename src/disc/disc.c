@@ -66,6 +66,12 @@ static ab_status p_symmetry(void *ctx, const double *u, int k, double *g, ab_err
     return d->ops->symmetry(d, u, k, g, err);
 }
 
+static ab_status p_precond(void *ctx, const double *r, double *z, ab_error *err)
+{
+    ab_disc *d = ctx;
+    return d->ops->precond_apply(d, r, z, err);
+}
+
 static const ab_problem_ops disc_problem_ops = {
     .name = "mean-field stationary problem",
     .n_params = 2,
@@ -91,6 +97,7 @@ ab_status ab_disc_init(ab_disc *disc, ab_error *err)
         disc->problem_ops.n_symmetries = disc->ops->n_symmetries;
         disc->problem_ops.symmetry = p_symmetry;
     }
+    if (disc->ops->precond_apply) disc->problem_ops.precond_apply = p_precond;
     return ab_problem_create(&disc->problem_ops, disc, disc->dim, params, &disc->problem, err);
 }
 

@@ -44,6 +44,9 @@ typedef struct {
     /* Continuous symmetries acting on the unknowns (the problem's generators; 0: none). */
     int n_symmetries;
     ab_status (*symmetry)(ab_disc *, const double *, int, double *, ab_error *);
+    /* optional: an approximate inverse of the Jacobian at the last linearisation (GMRES's
+     * preconditioner; docs/library.md, "Problems") */
+    ab_status (*precond_apply)(ab_disc *, const double *, double *, ab_error *);
 } ab_disc_ops;
 
 /* Every discretisation struct starts with this header. */

@@ -34,6 +34,16 @@
 /* Rounding growth allowed in the Funk-Hecke error bound (the bound's sums are
  * Cauchy-Schwarz estimates; this covers the transforms' own O(log L) growth). */
 #define AB_SPHERE_FH_SAFETY 8.0
+/* The Newton preconditioner's per-degree factor 1 - a_l is kept at least this far from
+ * zero: at a branch point of the uniform state it vanishes, and GMRES needs a bounded
+ * preconditioner more than an exact one there (docs/sphere.md, "Newton"). */
+#define AB_SPHERE_PRECOND_MIN 1e-2
+/* The preconditioner is used only while max |rho / mean(rho) - 1| is below this: it models
+ * the Jacobian of a nearly uniform state, and at concentrated states (where J is the
+ * identity plus an operator of small numerical rank) it costs iterations instead of saving
+ * them (docs/benchmarks.md, "Whole sphere": 5.5 GMRES iterations per Newton step at a
+ * 1-cluster without it, 60 with it). */
+#define AB_SPHERE_PRECOND_UNIFORM 0.5
 
 typedef struct {
     ab_disc base;
@@ -51,6 +61,9 @@ typedef struct {
     int lin_valid;
     double lin_kappa, lin_beta, lin_c0;
     double *lin_rho, *lin_pi, *lin_Y;
+    double *pc_gain;      /* per degree a_l / (1 - a_l): the Newton preconditioner */
+    int pc_on;            /* 0: the state is far from uniform, the preconditioner is the identity */
+    double *pc_c, *pc_f;  /* its coefficient- and grid-sized work */
     /* work: grid-sized and coefficient-sized */
     double *gw1, *gw2, *gw3, *cw1, *cw2;
     /* the spectrum on the fine grid (made on first use) */
@@ -99,6 +112,7 @@ static void sphere_destroy(ab_disc *d)
     free(z->rho); free(z->c); free(z->gc); free(z->s); free(z->Y); free(z->Phi); free(z->pi);
     free(z->lin_rho); free(z->lin_pi); free(z->lin_Y);
     free(z->gw1); free(z->gw2); free(z->gw3); free(z->cw1); free(z->cw2);
+    free(z->pc_gain); free(z->pc_c); free(z->pc_f);
     free(z);
 }
 
@@ -223,6 +237,49 @@ static ab_status sphere_residual(ab_disc *d, const double *u, double *F, ab_erro
     return AB_OK;
 }
 
+/* The diagonal part of J = I - (1/kappa)(I - 1 pi^T) D in the harmonic basis: averaged
+ * over m, <Y_lm, D Y_lm> = g_l c0 for USA (addition theorem: sum_m Y_lm^2 = 2l + 1), and
+ * for SA the output is divided by c0 (1 + beta Y), here by its sphere average. So
+ * J ~ I - synth(a_l analysis(.)) with a_l = g_l c0 / kappa (USA) or g_l <1/(1 + beta Y)> /
+ * kappa (SA), exact at the uniform state; its inverse is I + synth(a_l / (1 - a_l) ...)
+ * (synth o analysis is the projection onto degree <= L; docs/sphere.md, "Newton"). */
+static void precond_gains(sphere *z)
+{
+    double dev = 0.0;
+    for (size_t p = 0; p < z->np; p++) dev = fmax(dev, fabs(z->lin_rho[p] / z->lin_c0 - 1.0));
+    z->pc_on = dev <= AB_SPHERE_PRECOND_UNIFORM;
+    double scale = z->lin_c0;
+    if (z->base.model.kind == AB_MODEL_SA) {
+        double mean = 0.0;
+        for (size_t p = 0; p < z->np; p++) mean += z->w[p] / (1.0 + z->lin_beta * z->lin_Y[p]);
+        scale = mean;
+    }
+    z->pc_gain[0] = 0.0;
+    for (int l = 1; l <= z->L; l++) {
+        const double a = z->g[l] * scale / z->lin_kappa;
+        double one_minus = 1.0 - a;
+        if (fabs(one_minus) < AB_SPHERE_PRECOND_MIN) one_minus = copysign(AB_SPHERE_PRECOND_MIN, one_minus);
+        z->pc_gain[l] = 1.0 / one_minus - 1.0;
+    }
+}
+
+/* z = M^{-1} r = r + synth(gain_l analysis(r)). */
+static ab_status sphere_precond_apply(ab_disc *d, const double *r, double *out, ab_error *err)
+{
+    sphere *z = S(d);
+    if (!z->lin_valid) return ab_error_set(err, AB_EINVAL, "preconditioner used before linearising");
+    if (!z->pc_on) {
+        memmove(out, r, sizeof(double) * z->np);
+        return AB_OK;
+    }
+    ab_status st = ab_sht_analysis(z->sht, r, z->pc_c, err);
+    if (st) return st;
+    scale_degrees(z->L, z->pc_gain, z->pc_c);
+    if ((st = ab_sht_synthesis(z->sht, z->pc_c, z->pc_f, err))) return st;
+    for (size_t p = 0; p < z->np; p++) out[p] = r[p] + z->pc_f[p];
+    return AB_OK;
+}
+
 static ab_status sphere_linearize(ab_disc *d, const double *u, ab_error *err)
 {
     sphere *z = S(d);
@@ -236,6 +293,7 @@ static ab_status sphere_linearize(ab_disc *d, const double *u, ab_error *err)
     memcpy(z->lin_rho, z->rho, sizeof(double) * z->np);
     memcpy(z->lin_pi, z->pi, sizeof(double) * z->np);
     memcpy(z->lin_Y, z->Y, sizeof(double) * z->np);
+    precond_gains(z);
     z->lin_valid = 1;
     return AB_OK;
 }
@@ -1276,6 +1334,7 @@ static const ab_disc_ops sphere_ops = {
     .linearize = sphere_linearize,
     .jac_apply = sphere_jac_apply,
     .jac_apply_transpose = sphere_jac_apply_t,
+    .precond_apply = sphere_precond_apply,
     .jac_matrix = sphere_jac_matrix,
     .weights = sphere_weights,
     .max_degree = sphere_max_degree,
@@ -1334,6 +1393,7 @@ ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, 
     z->lin_rho = alloc_d(np, &ok); z->lin_pi = alloc_d(np, &ok); z->lin_Y = alloc_d(np, &ok);
     z->gw1 = alloc_d(np, &ok); z->gw2 = alloc_d(np, &ok); z->gw3 = alloc_d(np, &ok);
     z->cw1 = alloc_d(nc, &ok); z->cw2 = alloc_d(nc, &ok);
+    z->pc_gain = alloc_d((size_t)z->L + 1, &ok); z->pc_c = alloc_d(nc, &ok); z->pc_f = alloc_d(np, &ok);
     if (!ok) { sphere_destroy(&z->base); return ab_error_set(err, AB_ENOMEM, "out of memory for degree %d", degree); }
     for (size_t p = 0; p < np; p++) z->logw[p] = log(z->w[p]);
     if ((st = build_kernel(z, err)) || (st = ab_disc_init(&z->base, err))) { sphere_destroy(&z->base); return st; }

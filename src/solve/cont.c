@@ -10,6 +10,7 @@
 struct ab_cont {
     ab_problem *problem;
     ab_linsol *ls;
+    ab_block_precond bpc; /* the problem's preconditioner on the bordered operator */
     ab_cont_params params;
     int par;          /* the free parameter's index in the problem */
     size_t n, np1;    /* state unknowns; point size n + 1 */
@@ -228,6 +229,7 @@ static ab_status setup_bordered(ab_cont *c, const double *tau, ab_bordered *bo, 
     c->D[kp + (size_t)kp * c->k] = tau[n];
     *bo = (ab_bordered){ab_problem_jacobian(c->problem), c->k, c->B, c->C, c->D};
     ab_bordered_linop(bo, op);
+    ab_problem_install_precond(c->problem, c->ls, &c->bpc);
     return ab_linsol_setup(c->ls, op, err);
 }
 

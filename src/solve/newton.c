@@ -12,6 +12,7 @@ struct ab_newton {
     size_t dim;    /* unknowns of the problem */
     size_t cap;    /* dim + the most phase conditions: the linear solver's size */
     ab_linsol *ls; /* owned */
+    ab_block_precond bpc; /* the problem's preconditioner on the phase-bordered operator */
     double *F, *step, *trial, *Ftrial, *rhs, *C;
 };
 
@@ -118,6 +119,7 @@ ab_status ab_newton_solve_problem(ab_newton *nw, ab_problem *p, double *u, const
         for (size_t i = 0; i < n; i++) nw->C[i + (size_t)q * n] = w[i] * g[i];
     }
     const double D[AB_PROBLEM_MAX_SYMMETRIES * AB_PROBLEM_MAX_SYMMETRIES] = {0};
+    ab_problem_install_precond(p, nw->ls, &nw->bpc);
     for (int it = 0;; it++) {
         report->iterations = it;
         report->residual = res;

@@ -417,9 +417,10 @@ static ab_status parse_linear_solver(ab_yctx *ctx, const yaml_node_t *node, ab_s
     ab_linsol_params_default(&ls->params);
     ls->type = AB_LINSOL_AUTO;
     if (!node) return AB_OK;
-    static const char *const keys[] = {"type", "rtol", "restart", "max_iter", NULL};
+    static const char *const keys[] = {"type", "rtol", "restart", "max_iter", "preconditioner", NULL};
     static const char *const types[] = {"auto", "dense", "gmres", NULL};
-    int type;
+    static const char *const pcs[] = {"auto", "none", NULL};
+    int type, pc;
     long restart, max_iter;
     const ab_range rtol_range = {0.0, 1e-6, 1, 0};
     ab_status st = ab_y_check_map(ctx, node, "linear_solver", keys);
@@ -427,7 +428,9 @@ static ab_status parse_linear_solver(ab_yctx *ctx, const yaml_node_t *node, ab_s
     if (!st) st = ab_y_double(ctx, node, "rtol", "linear_solver.rtol", ls->params.rtol, rtol_range, &ls->params.rtol, NULL);
     if (!st) st = ab_y_int(ctx, node, "restart", "linear_solver.restart", ls->params.restart, 1, 10000, &restart, NULL);
     if (!st) st = ab_y_int(ctx, node, "max_iter", "linear_solver.max_iter", ls->params.max_iter, 1, 10000000, &max_iter, NULL);
+    if (!st) st = ab_y_enum(ctx, node, "preconditioner", "linear_solver.preconditioner", 0, pcs, &pc, NULL);
     if (st) return st;
+    ls->params.precondition = pc == 0;
     ls->type = type == 0 ? AB_LINSOL_AUTO : (type == 1 ? AB_LINSOL_DENSE : AB_LINSOL_GMRES);
     ls->params.restart = (int)restart;
     ls->params.max_iter = (int)max_iter;
