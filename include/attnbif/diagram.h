@@ -46,6 +46,8 @@ typedef struct {
     int nodes;                         /* node count of the discretisation the point was computed on */
     double tail;                       /* the density's spectral tail there (ab_disc_resolution; NaN if unknown) */
     int n_clusters;                    /* sphere: clusters of the state (docs/sphere.md); -1 for zonal states */
+    long cluster_first;                /* sphere: its clusters are ab_diagram.cluster_rows[cluster_first ..
+                                          + n_clusters - 1] (centres, masses); -1 if none are stored */
 } ab_branch_point;
 
 typedef struct {
@@ -89,6 +91,9 @@ typedef struct {
     ab_branch *branches;
     int n_special, cap_special;
     ab_special_point *special;
+    /* sphere: the cluster decomposition of every point (ab_branch_point.cluster_first) */
+    long n_cluster_rows, cap_cluster_rows;
+    ab_cluster *cluster_rows;
     int n_warnings;
     char warnings[AB_DIAGRAM_MAX_WARNINGS][256]; /* the first ones (later ones are dropped) */
     int nodes;        /* the largest node count any point was computed on (nodes: auto: per branch, as
@@ -102,6 +107,8 @@ void ab_diagram_free(ab_diagram *diagram);
 ab_branch *ab_diagram_add_branch(ab_diagram *diagram, int parent_special);
 ab_status ab_branch_add_point(ab_branch *branch, const ab_branch_point *point, ab_error *err);
 int ab_diagram_add_special(ab_diagram *diagram, const ab_special_point *sp); /* index or -1 */
+/* Store n clusters of one point; the index of the first, or -1 (out of memory). */
+long ab_diagram_add_clusters(ab_diagram *diagram, const ab_cluster *clusters, int n);
 
 
 

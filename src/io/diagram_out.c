@@ -47,6 +47,31 @@ static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *
     return ab_file_commit(f, err);
 }
 
+/* The whole sphere: every point's clusters, one row each (docs/output-run.md). */
+static ab_status write_clusters(const char *dir, const ab_diagram *d, ab_error *err)
+{
+    if (d->spec->disc.type != AB_DISC_SPHERE) return AB_OK;
+    ab_file *f;
+    ab_status st = ab_file_open_in(dir, "clusters.csv", &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    fprintf(out, "branch,point,kappa,beta,cluster,x,y,z,mass,mass_error,peak,prominence\n");
+    for (int b = 0; b < d->n_branches; b++) {
+        const ab_branch *br = &d->branches[b];
+        for (int i = 0; i < br->n_points; i++) {
+            const ab_branch_point *p = &br->points[i];
+            if (p->cluster_first < 0) continue;
+            for (int k = 0; k < p->n_clusters; k++) {
+                const ab_cluster *c = &d->cluster_rows[p->cluster_first + k];
+                fprintf(out, "%d,%d,%.17g,%.17g,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", br->id, i, p->kappa,
+                        p->beta, k + 1, c->centre[0], c->centre[1], c->centre[2], c->mass, c->mass_error, c->peak,
+                        c->prominence);
+            }
+        }
+    }
+    return ab_file_commit(f, err);
+}
+
 /* CSV field with quotes doubled. */
 static void csv_text(FILE *out, const char *s)
 {
@@ -395,6 +420,7 @@ ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
 {
     ab_status st = ab_mkdir_p(dir, err);
     if (!st) st = write_branches(dir, d, err);
+    if (!st) st = write_clusters(dir, d, err);
     if (!st) st = write_special(dir, d, err);
     if (!st) st = write_profiles(dir, d, err);
     if (!st) st = write_labels(dir, d, err);

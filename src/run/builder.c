@@ -88,7 +88,19 @@ void ab_builder_observe(ab_builder *b, const double *x, const ab_stab_info *si, 
     bp->label = AB_SP_NONE;
     bp->special = -1;
     bp->nodes = b->grids[b->grid].nodes;
-    bp->n_clusters = ab_sphere_cluster_count(b->disc, x);
+    bp->n_clusters = -1;
+    bp->cluster_first = -1;
+    if (ab_sphere_is(b->disc)) {
+        /* every point's decomposition is kept for clusters.csv (docs/output-run.md); a
+         * failed decomposition is a point without clusters, as a zonal one */
+        ab_cluster found[AB_MAX_CLUSTERS];
+        int count = 0;
+        if (ab_sphere_clusters(b->disc, x, found, AB_MAX_CLUSTERS, &count, &scratch) == AB_OK) {
+            if (count > AB_MAX_CLUSTERS) count = AB_MAX_CLUSTERS;
+            bp->n_clusters = count;
+            bp->cluster_first = ab_diagram_add_clusters(b->diag, found, count);
+        }
+    }
     int need;
     if (ab_disc_resolution(b->disc, x, &bp->tail, &need, &scratch) != AB_OK) bp->tail = NAN;
 }

@@ -41,6 +41,7 @@ void ab_diagram_free(ab_diagram *d)
     }
     free(d->branches);
     free(d->special);
+    free(d->cluster_rows);
     memset(d, 0, sizeof *d);
 }
 
@@ -84,4 +85,21 @@ int ab_diagram_add_special(ab_diagram *d, const ab_special_point *sp)
     }
     d->special[d->n_special] = *sp;
     return d->n_special++;
+}
+
+long ab_diagram_add_clusters(ab_diagram *d, const ab_cluster *clusters, int n)
+{
+    if (n < 0) return -1;
+    if (d->n_cluster_rows + n > d->cap_cluster_rows) {
+        long cap = d->cap_cluster_rows ? 2 * d->cap_cluster_rows : 256;
+        while (cap < d->n_cluster_rows + n) cap *= 2;
+        ab_cluster *c = realloc(d->cluster_rows, sizeof *c * (size_t)cap);
+        if (!c) return -1;
+        d->cluster_rows = c;
+        d->cap_cluster_rows = cap;
+    }
+    const long first = d->n_cluster_rows;
+    if (n > 0) memcpy(d->cluster_rows + first, clusters, sizeof *clusters * (size_t)n);
+    d->n_cluster_rows += n;
+    return first;
 }
