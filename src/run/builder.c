@@ -370,9 +370,15 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
             /* The branch has run into a branch point that is already in the diagram (a loop
              * closing, or a branch met from its other end): what lies beyond is known. */
             const ab_special_point *sp = &b->diag->special[stop_at];
-            snprintf(br->end_reason, sizeof br->end_reason,
-                     "reached a known branch point at %s = %.10g: the continuation beyond it is already in the diagram",
-                     ab_builder_par_name(b), b->par ? sp->beta : sp->kappa);
+            if (sp->type == AB_SP_PITCHFORK && sp->sector < 0)
+                snprintf(br->end_reason, sizeof br->end_reason,
+                         "passed through a more symmetric state at %s = %.10g: beyond it the branch is a symmetric copy "
+                         "of itself",
+                         ab_builder_par_name(b), b->par ? sp->beta : sp->kappa);
+            else
+                snprintf(br->end_reason, sizeof br->end_reason,
+                         "reached a known branch point at %s = %.10g: the continuation beyond it is already in the diagram",
+                         ab_builder_par_name(b), b->par ? sp->beta : sp->kappa);
             return AB_OK;
         }
         ab_branch_point bp;

@@ -143,6 +143,17 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
     event ev[AB_MAX_EVENTS];
     int ne = 0;
     if (fold) ev[ne++] = (event){EV_FOLD, 0, 0, tauk[c->n], tau1[c->n], 0, 0, NULL, 0, 0};
+    /* A turning point at which no monitored eigenvalue changes sign, with sector 0 (the
+     * branch's own) monitored: at a fold one eigenvalue of sector 0 crosses. */
+    int through = 0;
+    if (fold) {
+        int has0 = 0, same = 1;
+        for (int k = 0; k < ns; k++) {
+            has0 |= sectors[k] == 0;
+            same &= s0->real_pos[k] == s1->real_pos[k] && s0->cplx_pos[k] == s1->cplx_pos[k];
+        }
+        through = has0 && same;
+    }
     /* One event per eigenvalue that crossed: if a sector's count goes from c0 to c1, the
      * eigenvalues of rank min(c0,c1)+1 .. max(c0,c1) each changed sign once. */
     for (int k = 0; k < ns; k++) {
@@ -223,7 +234,20 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
                                        ev[e].kind == EV_REAL && ab_disc_sector_followable(c->disc, ev[e].sector));
             /* stability at the special point itself: that of the side we came from */
             si = *s0;
-            if (ev[e].kind == EV_FOLD) {
+            if (ev[e].kind == EV_FOLD && through) {
+                /* the parameter turns back but no eigenvalue changed sign: not a fold but the
+                 * branch passing through a state of higher symmetry (a pitchfork of that
+                 * state's branch, seen from the bifurcating one) and coming back as a symmetric
+                 * copy of itself (docs/continuation.md, "Turning points without a change of
+                 * stability") */
+                sp.type = AB_SP_PITCHFORK;
+                sp.criticality = AB_CRIT_UNKNOWN;
+                sp.sector = -1;
+                snprintf(sp.note, sizeof sp.note,
+                         "the branch turns back in %s with no change of stability: it passes through a more "
+                         "symmetric state and returns as a symmetric copy of itself (not a fold); not continued",
+                         ab_builder_par_name(c));
+            } else if (ev[e].kind == EV_FOLD) {
                 sp.type = AB_SP_FOLD;
             } else if (ev[e].kind == EV_HOPF) {
                 sp.type = AB_SP_HOPF;
@@ -286,7 +310,9 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
                     if (ab_builder_near_known_branch_point(c, &c->diag->special[idx]) && *stop_at < 0) *stop_at = idx;
                 }
             } else {
-                if (ab_builder_add_special(c, b, ev[e].x, &sp, &si, err) < 0) { st = AB_ENOMEM; break; }
+                int idx = ab_builder_add_special(c, b, ev[e].x, &sp, &si, err);
+                if (idx < 0) { st = AB_ENOMEM; break; }
+                if (ev[e].kind == EV_FOLD && through && *stop_at < 0) *stop_at = idx;
             }
         }
         free(ev[e].x);
