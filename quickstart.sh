@@ -41,14 +41,15 @@ case "$1" in
     ;;
   test)
     build build
-    ctest --test-dir build --output-on-failure
+    # the tests are independent (each writes under its own temporary directory): one per core
+    ctest --test-dir build --output-on-failure -j"$(nproc)"
     ;;
   sanitize)
     build build-sanitize -DAB_SANITIZE=ON
     # Two long tests whose time goes to code the other tests already run under the
     # sanitizers are left out here (docs/testing.md): the independent sphere reference's dense
     # LUs, and a 40-step run whose re-discretisation test_regrid covers.
-    ctest --test-dir build-sanitize --output-on-failure -E 'test_ref_sphere|test_small_noise_run'
+    ctest --test-dir build-sanitize --output-on-failure -j"$(nproc)" -E 'test_ref_sphere|test_small_noise_run'
     ;;
   *) usage ;;
 esac
