@@ -54,6 +54,10 @@ typedef struct {
     int n_points, cap;
     ab_branch_point *points;
     char end_reason[200];
+    /* What the branch is, for legends ("1-cluster", a symmetry group, ...): empty unless a
+     * caller sets it, then the writers name it from its observables (docs/output-run.md,
+     * "Branch names"). */
+    char name[64];
 } ab_branch;
 
 typedef struct {
