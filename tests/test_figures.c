@@ -1,0 +1,241 @@
+/* The figures of `run` (docs/output-run.md, "Figures") on the default problem: labels placed
+ * without overlaps from their computed boxes (issue 16: BP2 and LP1 printed on top of each
+ * other in the r panel, which the old placement still does here), branch names from the
+ * observables, smooth curves that follow the true branch near the pitchfork, and the SVG
+ * rendered to a non-empty PNG. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#include "attnbif/continuation.h"
+#include "attnbif/results.h"
+#include "attnbif/state.h"
+#include "io/plot.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+/* The first pair of labels in one panel whose boxes overlap: 1 and their indices, else 0. */
+static int overlapping(const ab_plot_layout *L, int *a, int *b)
+{
+    for (int i = 0; i < L->n_labels; i++)
+        for (int j = i + 1; j < L->n_labels; j++)
+            if (L->labels[i].panel == L->labels[j].panel && ab_plot_box_overlap(&L->labels[i].box, &L->labels[j].box) > 0.0) {
+                *a = i, *b = j;
+                return 1;
+            }
+    return 0;
+}
+
+static const ab_plot_label *find_label(const ab_plot_layout *L, int panel, const char *text)
+{
+    for (int i = 0; i < L->n_labels; i++)
+        if (L->labels[i].panel == panel && strcmp(L->labels[i].text, text) == 0) return &L->labels[i];
+    return NULL;
+}
+
+static void check_labels(ab_tally *t, const ab_diagram *dg)
+{
+    ab_error err = {0};
+    ab_plot_layout naive, L;
+    /* the issue's defect, reproduced by the placement the writer used before: the check below
+     * would fail on it */
+    if (ab_check(t, ab_plot_diagram_layout(dg, 1, &naive, &err) == AB_OK, "naive layout (%s)", err.msg)) {
+        const ab_plot_label *bp2 = find_label(&naive, 0, "BP2"), *lp1 = find_label(&naive, 0, "LP1");
+        ab_check(t, bp2 && lp1 && ab_plot_box_overlap(&bp2->box, &lp1->box) > 0.0,
+                 "old placement: BP2 and LP1 overlap in the r panel (the issue's defect; overlap %.1f px^2)",
+                 bp2 && lp1 ? ab_plot_box_overlap(&bp2->box, &lp1->box) : -1.0);
+        ab_plot_layout_free(&naive);
+    }
+    if (!ab_check(t, ab_plot_diagram_layout(dg, 0, &L, &err) == AB_OK, "layout (%s)", err.msg)) return;
+    int a = -1, b = -1;
+    const int bad = overlapping(&L, &a, &b);
+    ab_check(t, !bad, "no two of the %d labels overlap (first pair: %s and %s)", L.n_labels, bad ? L.labels[a].text : "-",
+             bad ? L.labels[b].text : "-");
+    int n_special = 0, n_index = 0, inside = 1, off_marker = 1, near = 1;
+    for (int i = 0; i < L.n_labels; i++) {
+        const ab_plot_label *l = &L.labels[i];
+        const ab_svg_panel *p = &L.panel[l->panel];
+        n_special += l->kind == AB_PLOT_LABEL_SPECIAL, n_index += l->kind == AB_PLOT_LABEL_INDEX;
+        inside &= l->box.x0 >= p->left && l->box.x1 <= p->left + p->w && l->box.y0 >= p->top && l->box.y1 <= p->top + p->h;
+        for (int m = 0; m < L.n_markers; m++) off_marker &= L.marker_panel[m] != l->panel || ab_plot_box_overlap(&l->box, &L.markers[m]) == 0.0;
+        /* a label stays within the placement's reach of what it names */
+        const double dx = fmax(0.0, fmax(l->box.x0 - l->ax, l->ax - l->box.x1)), dy = fmax(0.0, fmax(l->box.y0 - l->ay, l->ay - l->box.y1));
+        near &= fmax(dx, dy) <= AB_PLOT_MARKER_HALF + AB_PLOT_LABEL_GAP + AB_PLOT_LABEL_RINGS * AB_PLOT_LABEL_RING_STEP;
+    }
+    /* two panels (r, S), BP1-BP4 and LP1 in each */
+    ab_check(t, L.n_panels == 2 && n_special == 10, "%d panels, %d special-point labels (want 2, 10)", L.n_panels, n_special);
+    ab_check(t, inside, "every label inside its panel");
+    ab_check(t, off_marker, "no label covers a marker");
+    ab_check(t, near, "every label within %.0f px of its point", AB_PLOT_MARKER_HALF + AB_PLOT_LABEL_GAP + AB_PLOT_LABEL_RINGS * AB_PLOT_LABEL_RING_STEP);
+    /* Morse indices: the uniform branch's 3 (kappa_2 < kappa < kappa_1), 8 and 15, the prolate
+     * branch's 4 and 3 and the oblate branch's 5 and 7 (branches.csv) in the S panel */
+    const char *want[] = {"3", "8", "15", "4", "5", "7"};
+    int have = 0;
+    for (int w = 0; w < 6; w++) have += find_label(&L, 1, want[w]) != NULL;
+    ab_check(t, n_index >= 6 && have == 6, "Morse indices along unstable stretches: %d labels, %d of the 6 expected in the S panel",
+             n_index, have);
+    ab_plot_layout_free(&L);
+}
+
+static void check_names(ab_tally *t, ab_diagram *dg)
+{
+    /* by the degree of the branch point each branch leaves the uniform state at */
+    const char *want[] = {"1-cluster", "prolate (antipodal 2-cluster)", "l = 3 mode (r > 0)"};
+    char name[64];
+    ab_plot_branch_name(dg, &dg->branches[0], name, sizeof name);
+    ab_check(t, strcmp(name, "uniform") == 0, "branch 1 is named 'uniform' (%s)", name);
+    int oblate = 0, prolate = 0, cluster = 0, l3 = 0;
+    for (int b = 1; b < dg->n_branches; b++) {
+        ab_plot_branch_name(dg, &dg->branches[b], name, sizeof name);
+        const ab_special_point *sp = &dg->special[dg->branches[b].parent_special];
+        oblate += strcmp(name, "oblate (girdle)") == 0 && sp->l == 2;
+        prolate += strcmp(name, want[1]) == 0 && sp->l == 2;
+        cluster += strcmp(name, want[0]) == 0 && sp->l == 1;
+        l3 += strcmp(name, want[2]) == 0 && sp->l == 3;
+        /* the prolate branch's S > 0, the oblate one's S < 0, checked on its last point */
+        const ab_branch_point *q = &dg->branches[b].points[dg->branches[b].n_points - 1];
+        if (strncmp(name, "prolate", 7) == 0) ab_check(t, q->S > 0.5 && fabs(q->r) < 1e-6, "prolate: S = %.3f > 0, r = 0", q->S);
+        if (strncmp(name, "oblate", 6) == 0) ab_check(t, q->S < -0.2 && fabs(q->r) < 1e-6, "oblate: S = %.3f < 0, r = 0", q->S);
+    }
+    ab_check(t, cluster == 1 && prolate == 1 && oblate == 1 && l3 == 1,
+             "branches 2-5: one each of 1-cluster (l = 1), prolate and oblate (l = 2), l = 3 (%d %d %d %d)", cluster, prolate,
+             oblate, l3);
+    /* the hook: a name set in the diagram wins (symmetry groups of sphere branches) */
+    snprintf(dg->branches[1].name, sizeof dg->branches[1].name, "C_inf_v");
+    ab_plot_branch_name(dg, &dg->branches[1], name, sizeof name);
+    ab_check(t, strcmp(name, "C_inf_v") == 0, "a branch's own name is used (%s)", name);
+    dg->branches[1].name[0] = '\0';
+}
+
+/* r of the SA d = 3, beta = 4 1-cluster state at kappa, by Newton from the cluster guess. */
+static double cluster_r(double kappa)
+{
+    char yaml[256];
+    snprintf(yaml, sizeof yaml, "model: SA\nd: 3\nbeta: 4\nkappa: %.17g\ndiscretization: {nodes: 96}\nstate: {type: cluster}\n", kappa);
+    ab_spec spec;
+    ab_error err = {0};
+    ab_solve_result res;
+    if (ab_spec_parse_string(yaml, "cluster", &spec, &err) || ab_solve_problem(&spec, NULL, NULL, &res, &err)) return NAN;
+    double r = res.obs.r;
+    ab_solve_result_free(&res);
+    return r;
+}
+
+/* y of polyline (x, y) at x (the first crossing), NaN if none. */
+static double at_x(int n, const double *x, const double *y, double X)
+{
+    for (int i = 0; i + 1 < n; i++)
+        if ((x[i] - X) * (x[i + 1] - X) <= 0.0 && x[i] != x[i + 1]) return y[i] + (X - x[i]) / (x[i + 1] - x[i]) * (y[i + 1] - y[i]);
+    return NAN;
+}
+
+/* The 1-cluster branch from kappa_1: the drawn curve against the true branch between its
+ * computed points, where straight segments cut the square-root onset short. */
+static void check_curves(ab_tally *t, const ab_diagram *dg)
+{
+    ab_error err = {0};
+    ab_plot_layout L;
+    if (!ab_check(t, ab_plot_diagram_layout(dg, 0, &L, &err) == AB_OK, "layout (%s)", err.msg)) return;
+    const ab_plot_run *run = NULL;
+    for (int r = 0; r < L.n_runs; r++)
+        if (L.runs[r].panel == 0 && L.runs[r].branch == 1) run = &L.runs[r];
+    const ab_branch *br = &dg->branches[1];
+    const ab_svg_panel *p = &L.panel[0];
+    if (!ab_check(t, run && br->n_points > 6, "the 1-cluster branch is drawn")) { ab_plot_layout_free(&L); return; }
+    /* every computed point lies on the drawn curve */
+    double off = 0.0;
+    for (int i = 0; i < br->n_points; i++) {
+        double X = ab_svg_x(p, br->points[i].kappa), Y = ab_svg_y(p, br->points[i].r), best = INFINITY;
+        for (int k = 0; k < run->curve.n; k++) best = fmin(best, hypot(run->curve.x[k] - X, run->curve.y[k] - Y));
+        off = fmax(off, best);
+    }
+    ab_check(t, off <= 1e-9, "every computed point is a vertex of the drawn curve (worst %.1e px, tol 1e-9)", off);
+    /* true r midway (in kappa) between computed points 1..5, against the drawn curve and the
+     * straight segment through the same points */
+    double worst_drawn = 0.0, worst_line = 0.0;
+    for (int i = 1; i < 5; i++) {
+        const ab_branch_point *u = &br->points[i], *v = &br->points[i + 1];
+        const double k = 0.5 * (u->kappa + v->kappa), r = cluster_r(k);
+        if (!ab_check(t, isfinite(r), "1-cluster state at kappa = %.6f", k)) continue;
+        const double X = ab_svg_x(p, k), Ytrue = ab_svg_y(p, r);
+        const double Ydrawn = at_x(run->curve.n, run->curve.x, run->curve.y, X);
+        const double Yline = ab_svg_y(p, u->r + (k - u->kappa) / (v->kappa - u->kappa) * (v->r - u->r));
+        worst_drawn = fmax(worst_drawn, fabs(Ydrawn - Ytrue));
+        worst_line = fmax(worst_line, fabs(Yline - Ytrue));
+    }
+    ab_check(t, worst_drawn <= 1.0, "drawn 1-cluster onset within %.2f px of the true branch (tol 1 px)", worst_drawn);
+    ab_check(t, worst_line > 2.0 * worst_drawn, "straight segments miss it by %.2f px (the issue's defect; > 2x the curve's)",
+             worst_line);
+    /* no corners: the drawn curve turns by at most a few degrees from piece to piece */
+    double turn = 0.0;
+    for (int k = 1; k + 1 < run->curve.n; k++) {
+        double ax = run->curve.x[k] - run->curve.x[k - 1], ay = run->curve.y[k] - run->curve.y[k - 1];
+        double bx = run->curve.x[k + 1] - run->curve.x[k], by = run->curve.y[k + 1] - run->curve.y[k];
+        if (hypot(ax, ay) < 1e-6 || hypot(bx, by) < 1e-6) continue;
+        turn = fmax(turn, fabs(atan2(ax * by - ay * bx, ax * bx + ay * by)) * 180.0 / PI);
+    }
+    ab_check(t, turn <= 3.0, "largest turn between drawn pieces of the 1-cluster branch %.1f degrees (tol 3)", turn);
+    ab_plot_layout_free(&L);
+}
+
+/* Width and height from a PNG's IHDR chunk; 0 if it is not a PNG. */
+static int png_size(const char *path, long *bytes, unsigned *w, unsigned *h)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char head[24];
+    int ok = fread(head, 1, 24, f) == 24 && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(head + 12, "IHDR", 4) == 0;
+    fseek(f, 0, SEEK_END);
+    *bytes = ftell(f);
+    fclose(f);
+    if (ok) {
+        *w = (unsigned)head[16] << 24 | (unsigned)head[17] << 16 | (unsigned)head[18] << 8 | head[19];
+        *h = (unsigned)head[20] << 24 | (unsigned)head[21] << 16 | (unsigned)head[22] << 8 | head[23];
+    }
+    return ok;
+}
+
+static void check_render(ab_tally *t, const ab_diagram *dg)
+{
+    char dir[] = "/tmp/ab_figures_XXXXXX";
+    if (!ab_check(t, mkdtemp(dir) != NULL, "temporary directory")) return;
+    ab_error err = {0};
+    if (ab_check(t, ab_write_diagram(dir, dg, &err) == AB_OK, "results written (%s)", err.msg)) {
+        char cmd[512], png[128], svg[128];
+        snprintf(svg, sizeof svg, "%s/diagram.svg", dir);
+        snprintf(png, sizeof png, "%s/check.png", dir);
+        snprintf(cmd, sizeof cmd, "rsvg-convert '%s' -o '%s' 2>/dev/null", svg, png);
+        long bytes = 0;
+        unsigned w = 0, h = 0;
+        const int rc = system(cmd), ok = rc == 0 && png_size(png, &bytes, &w, &h);
+        /* a blank canvas of this size compresses to ~4 kB; the drawn diagram is ~60 kB */
+        ab_check(t, ok && w >= 800 && h >= 800 && bytes > 20000,
+                 "diagram.svg renders (rsvg-convert, librsvg2-bin) to a %ux%u PNG of %ld bytes (> 20000)", w, h, bytes);
+    }
+    ab_remove_tree(dir);
+}
+
+int main(void)
+{
+    ab_tally t = {0, 0};
+    const char *path = "problems/default.yaml";
+    ab_error err = {0};
+    ab_spec spec;
+    if (!ab_check(&t, ab_spec_load(path, &spec, &err) == AB_OK, "%s parses %s", path, err.msg)) return ab_finish(&t);
+    ab_diagram dg;
+    ab_run_opts opts = {NULL};
+    if (!ab_check(&t, ab_run_diagram(&spec, &opts, &dg, &err) == AB_OK && dg.n_branches == 5, "%s runs: 5 branches %s", path,
+                  err.msg)) {
+        ab_diagram_free(&dg);
+        return ab_finish(&t);
+    }
+    check_labels(&t, &dg);
+    check_names(&t, &dg);
+    check_curves(&t, &dg);
+    check_render(&t, &dg);
+    ab_diagram_free(&dg);
+    return ab_finish(&t);
+}
