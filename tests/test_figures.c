@@ -5,6 +5,7 @@
  * rendered to a non-empty PNG. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "attnbif/continuation.h"
+#include "attnbif/model.h"
 #include "attnbif/results.h"
 #include "attnbif/state.h"
 #include "io/plot.h"
@@ -181,6 +182,47 @@ static void check_curves(ab_tally *t, const ab_diagram *dg)
     ab_plot_layout_free(&L);
 }
 
+/* spectrum.svg: on the uniform branch the leading eigenvalue of sector m is the largest of
+ * -l(l+1)(kappa - kappa_l), l >= max(m, 1) (docs/theory.md); labels do not overlap; every
+ * branch point and fold is marked at zero in its sector's panel. */
+static void check_spectrum(ab_tally *t, const ab_diagram *dg)
+{
+    const ab_branch *br = &dg->branches[0];
+    const ab_spec *spec = dg->spec;
+    double worst = 0.0;
+    int n = 0;
+    for (int i = 0; i < br->n_points; i++) {
+        const ab_branch_point *q = &br->points[i];
+        for (int k = 0; k < spec->n_sectors; k++) {
+            if (!isfinite(q->lead_re[k])) continue;
+            const int m = spec->sectors[k];
+            double want = -INFINITY;
+            for (int l = m > 1 ? m : 1; l <= 40; l++)
+                want = fmax(want, -l * (l + 1.0) * (q->kappa - ab_kappa_l(AB_MODEL_SA, 3, spec->model.beta, l)));
+            worst = fmax(worst, fabs(q->lead_re[k] - want) / fmax(fabs(want), 1e-3));
+            n++;
+        }
+    }
+    ab_check(t, n >= 4 * (br->n_points - 3) && worst <= 1e-10,
+             "uniform branch: %d leading eigenvalues equal max_l -l(l+1)(kappa - kappa_l) to %.1e (tol 1e-10 relative)", n, worst);
+    ab_error err = {0};
+    ab_plot_layout L;
+    if (!ab_check(t, ab_plot_spectrum_layout(dg, &L, &err) == AB_OK, "spectrum layout (%s)", err.msg)) return;
+    int a = -1, b = -1;
+    const int bad = overlapping(&L, &a, &b);
+    ab_check(t, !bad && L.n_labels == 5, "spectrum: %d labels (want BP1-BP4, LP1), no two overlap (%s %s)", L.n_labels,
+             bad ? L.labels[a].text : "-", bad ? L.labels[b].text : "-");
+    int placed = 1;
+    for (int i = 0; i < L.n_labels; i++) {
+        const ab_plot_label *l = &L.labels[i];
+        placed &= fabs(l->ay - ab_svg_y(&L.panel[l->panel], 0.0)) < 1e-9;
+        for (int m = 0; m < L.n_markers; m++)
+            placed &= L.marker_panel[m] != l->panel || ab_plot_box_overlap(&l->box, &L.markers[m]) == 0.0;
+    }
+    ab_check(t, placed && L.n_panels == 4, "spectrum: 4 sector panels, special points at zero, no label on a marker");
+    ab_plot_layout_free(&L);
+}
+
 /* Width and height from a PNG's IHDR chunk; 0 if it is not a PNG. */
 static int png_size(const char *path, long *bytes, unsigned *w, unsigned *h)
 {
@@ -205,15 +247,18 @@ static void check_render(ab_tally *t, const ab_diagram *dg)
     ab_error err = {0};
     if (ab_check(t, ab_write_diagram(dir, dg, &err) == AB_OK, "results written (%s)", err.msg)) {
         char cmd[512], png[128], svg[128];
-        snprintf(svg, sizeof svg, "%s/diagram.svg", dir);
         snprintf(png, sizeof png, "%s/check.png", dir);
-        snprintf(cmd, sizeof cmd, "rsvg-convert '%s' -o '%s' 2>/dev/null", svg, png);
         long bytes = 0;
         unsigned w = 0, h = 0;
-        const int rc = system(cmd), ok = rc == 0 && png_size(png, &bytes, &w, &h);
-        /* a blank canvas of this size compresses to ~4 kB; the drawn diagram is ~60 kB */
-        ab_check(t, ok && w >= 800 && h >= 800 && bytes > 20000,
-                 "diagram.svg renders (rsvg-convert, librsvg2-bin) to a %ux%u PNG of %ld bytes (> 20000)", w, h, bytes);
+        for (int f = 0; f < 2; f++) {
+            static const char *const names[2] = {"diagram", "spectrum"};
+            snprintf(svg, sizeof svg, "%s/%s.svg", dir, names[f]);
+            snprintf(cmd, sizeof cmd, "rsvg-convert '%s' -o '%s' 2>/dev/null", svg, png);
+            const int rc = system(cmd), ok = rc == 0 && png_size(png, &bytes, &w, &h);
+            /* a blank canvas of this size compresses to ~4 kB; the drawn figures are ~60 kB */
+            ab_check(t, ok && w >= 800 && h >= 800 && bytes > 20000,
+                     "%s.svg renders (rsvg-convert, librsvg2-bin) to a %ux%u PNG of %ld bytes (> 20000)", names[f], w, h, bytes);
+        }
     }
     ab_remove_tree(dir);
 }
@@ -235,6 +280,7 @@ int main(void)
     check_labels(&t, &dg);
     check_names(&t, &dg);
     check_curves(&t, &dg);
+    check_spectrum(&t, &dg);
     check_render(&t, &dg);
     ab_diagram_free(&dg);
     return ab_finish(&t);

@@ -46,6 +46,11 @@ typedef struct {
     int nodes;                         /* node count of the discretisation the point was computed on */
     double tail;                       /* the density's spectral tail there (ab_disc_resolution; NaN if unknown) */
     int n_clusters;                    /* sphere: clusters of the state (docs/sphere.md); -1 for zonal states */
+    /* The largest real part of the stability (and slow) eigenvalues of each monitored sector,
+     * in the order of spec->sectors (spectrum.svg, docs/output-run.md); NaN where none was
+     * computed, and on special rows but end points (their crossing eigenvalue is zero by
+     * definition; the stability they carry is that of one side). */
+    double lead_re[AB_MAX_SECTORS];
 } ab_branch_point;
 
 typedef struct {

@@ -66,6 +66,8 @@ typedef struct {
  * (appended). Tangents come from the whole branch, so runs drawn separately (stable,
  * unstable) join smoothly. Every computed point is on c. 0, or -1 when out of memory. */
 int ab_plot_curve_add(ab_plot_curve *c, int n, const double *px, const double *py, const int *fold, int from, int to);
+/* Append one point (a straight segment from the last); 0, or -1 when out of memory. */
+int ab_plot_curve_push(ab_plot_curve *c, double x, double y);
 void ab_plot_curve_free(ab_plot_curve *c);
 
 /* ---- the diagram's layout (plot_diagram.c) --------------------------------------------- */
@@ -93,7 +95,7 @@ typedef struct {
 typedef struct {
     double width, height;
     int n_panels;
-    ab_svg_panel panel[2];
+    ab_svg_panel *panel;    /* n_panels */
     int n_labels, cap_labels;
     ab_plot_label *labels;
     int n_markers, cap_markers;
@@ -105,6 +107,18 @@ typedef struct {
     char (*names)[80];      /* the branches' names (legend) */
 } ab_plot_layout;
 
+/* Building a layout: allocate n panels; add a label, a marker box, a drawn run (returned
+ * zeroed, NULL when out of memory); place a label (text, px, panel and anchor set) around
+ * its anchor, clear of a marker of half size half: rings of candidates in eight directions,
+ * the cheapest wins (docs/output-run.md, "Labels"); returns its cost, below
+ * AB_PLOT_COST_MARKER when it overlaps no label and no marker and is inside its panel. */
+#define AB_PLOT_COST_MARKER 1e4
+int ab_plot_layout_panels(ab_plot_layout *L, int n);
+int ab_plot_push_label(ab_plot_layout *L, const ab_plot_label *lab);
+int ab_plot_push_marker(ab_plot_layout *L, ab_plot_box b, int panel);
+ab_plot_run *ab_plot_push_run(ab_plot_layout *L);
+double ab_plot_place(const ab_plot_layout *L, ab_plot_label *lab, double half);
+
 /* The layout of diagram.svg: panels, drawn curves, markers and labels placed so that no two
  * labels overlap. naive = 1 places every label at its marker's upper right, as the writer
  * did before labels were placed (tests show that this overlaps). */
@@ -112,5 +126,16 @@ ab_status ab_plot_diagram_layout(const ab_diagram *d, int naive, ab_plot_layout 
 void ab_plot_layout_free(ab_plot_layout *L);
 /* diagram.svg in dir (atomically). */
 ab_status ab_plot_diagram_write(const char *dir, const ab_diagram *d, ab_error *err);
+
+/* ---- spectrum.svg (plot_spectrum.c) ---------------------------------------------------- */
+
+/* Panels of spectrum.svg at most (one per monitored sector, in the spec's order; the rest
+ * are in spectrum.csv). */
+#define AB_PLOT_SPECTRUM_MAX_PANELS 8
+/* The layout: a panel per sector, a curve per branch (runs with branch, panel = sector's
+ * index), the special points at zero in their crossing sector's panel, labelled. */
+ab_status ab_plot_spectrum_layout(const ab_diagram *d, ab_plot_layout *L, ab_error *err);
+/* spectrum.csv and spectrum.svg in dir (atomically). */
+ab_status ab_plot_spectrum_write(const char *dir, const ab_diagram *d, ab_error *err);
 
 #endif

@@ -9,7 +9,7 @@
 /* Pieces of one Hermite segment at most (a segment spanning the whole panel). */
 #define MAX_PIECES 400
 
-static int push(ab_plot_curve *c, double x, double y)
+int ab_plot_curve_push(ab_plot_curve *c, double x, double y)
 {
     if (c->n == c->cap) {
         int cap = c->cap ? 2 * c->cap : 64;
@@ -83,17 +83,17 @@ int ab_plot_curve_add(ab_plot_curve *c, int n, const double *px, const double *p
     for (int k = 0; k + 1 < m && !st; k++) {
         const int i = keep[k], j = keep[k + 1];
         if (j <= from || i >= to) continue; /* outside the drawn range */
-        if (!started && (st = push(c, px[i], py[i]))) break;
+        if (!started && (st = ab_plot_curve_push(c, px[i], py[i]))) break;
         started = 1;
         const double L = hypot(px[j] - px[i], py[j] - py[i]);
         int pieces = (int)ceil(L / AB_PLOT_CURVE_PIECE);
         if (pieces < 1) pieces = 1;
         if (pieces > MAX_PIECES) pieces = MAX_PIECES;
         for (int q = 1; q <= pieces && !st; q++) {
-            if (q == pieces) { st = push(c, px[j], py[j]); break; } /* the computed point itself */
+            if (q == pieces) { st = ab_plot_curve_push(c, px[j], py[j]); break; } /* the computed point itself */
             const double t = (double)q / pieces, t2 = t * t, t3 = t2 * t;
             const double h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + t, h01 = -2 * t3 + 3 * t2, h11 = t3 - t2;
-            st = push(c, h00 * px[i] + h10 * L * ux[k] + h01 * px[j] + h11 * L * ux[k + 1],
+            st = ab_plot_curve_push(c, h00 * px[i] + h10 * L * ux[k] + h01 * px[j] + h11 * L * ux[k + 1],
                       h00 * py[i] + h10 * L * uy[k] + h01 * py[j] + h11 * L * uy[k + 1]);
         }
     }

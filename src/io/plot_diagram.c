@@ -26,7 +26,7 @@
  * drawn curve (per piece), per ring outwards, per direction in order of preference. */
 #define COST_OUTSIDE 1e7
 #define COST_LABEL 1e5
-#define COST_MARKER 1e4
+#define COST_MARKER AB_PLOT_COST_MARKER
 #define COST_CURVE 40.0
 #define COST_AMBIGUOUS 2000.0
 #define COST_RING 12.0
@@ -67,7 +67,7 @@ static int segment_meets(const ab_plot_box *b, double x0, double y0, double x1, 
     return 1;
 }
 
-static int push_label(ab_plot_layout *L, const ab_plot_label *lab)
+int ab_plot_push_label(ab_plot_layout *L, const ab_plot_label *lab)
 {
     if (L->n_labels == L->cap_labels) {
         int cap = L->cap_labels ? 2 * L->cap_labels : 32;
@@ -80,7 +80,7 @@ static int push_label(ab_plot_layout *L, const ab_plot_label *lab)
     return 0;
 }
 
-static int push_marker(ab_plot_layout *L, ab_plot_box b, int panel)
+int ab_plot_push_marker(ab_plot_layout *L, ab_plot_box b, int panel)
 {
     if (L->n_markers == L->cap_markers) {
         int cap = L->cap_markers ? 2 * L->cap_markers : 32;
@@ -97,7 +97,7 @@ static int push_marker(ab_plot_layout *L, ab_plot_box b, int panel)
     return 0;
 }
 
-static ab_plot_run *push_run(ab_plot_layout *L)
+ab_plot_run *ab_plot_push_run(ab_plot_layout *L)
 {
     if (L->n_runs == L->cap_runs) {
         int cap = L->cap_runs ? 2 * L->cap_runs : 16;
@@ -144,9 +144,7 @@ static double box_cost(const ab_plot_layout *L, int k, const ab_plot_box *b, dou
     return c;
 }
 
-/* Place lab (text, px, panel, anchor set) around its anchor, clear of a marker of half size
- * half: rings of candidates in eight directions, the cheapest wins. Returns its cost. */
-static double place(const ab_plot_layout *L, ab_plot_label *lab, double half)
+double ab_plot_place(const ab_plot_layout *L, ab_plot_label *lab, double half)
 {
     static const int dirs[8][2] = {{1, -1}, {-1, -1}, {1, 1}, {-1, 1}, {1, 0}, {-1, 0}, {0, -1}, {0, 1}};
     const size_t n = strlen(lab->text);
@@ -181,7 +179,15 @@ void ab_plot_layout_free(ab_plot_layout *L)
     free(L->markers);
     free(L->marker_panel);
     free(L->names);
+    free(L->panel);
     memset(L, 0, sizeof *L);
+}
+
+int ab_plot_layout_panels(ab_plot_layout *L, int n)
+{
+    L->panel = calloc(n > 0 ? (size_t)n : 1, sizeof *L->panel);
+    L->n_panels = L->panel ? n : 0;
+    return L->panel ? 0 : -1;
 }
 
 /* The drawn curves of panel k: per branch, runs of equal stability (a segment takes the
@@ -206,7 +212,7 @@ static ab_status layout_curves(const ab_diagram *d, ab_plot_layout *L, int k, in
             const int stable = br->points[i + 1].n_unstable == 0;
             int j = i + 1;
             while (j + 1 < n && (br->points[j + 1].n_unstable == 0) == stable) j++;
-            ab_plot_run *run = push_run(L);
+            ab_plot_run *run = ab_plot_push_run(L);
             if (!run) { bad = 1; break; }
             run->branch = b, run->panel = k, run->stable = stable;
             bad = ab_plot_curve_add(&run->curve, n, px, py, fold, i, j) != 0;
@@ -271,11 +277,11 @@ static ab_status layout_indices(const ab_diagram *d, ab_plot_layout *L, int k, i
                 lab.kind = AB_PLOT_LABEL_INDEX, lab.panel = k, lab.branch = b, lab.px = AB_PLOT_INDEX_FONT;
                 lab.ax = ax, lab.ay = ay;
                 snprintf(lab.text, sizeof lab.text, "%ld", idx);
-                double c = place(L, &lab, 1.0);
+                double c = ab_plot_place(L, &lab, 1.0);
                 if (c < best_cost) best_cost = c, best = lab;
                 if (c < COST_CURVE) break; /* clear of everything: good enough */
             }
-            if (best_cost < INDEX_MAX_COST && push_label(L, &best)) return ab_error_set(err, AB_ENOMEM, "out of memory");
+            if (best_cost < INDEX_MAX_COST && ab_plot_push_label(L, &best)) return ab_error_set(err, AB_ENOMEM, "out of memory");
         }
     }
     return AB_OK;
@@ -300,7 +306,7 @@ ab_status ab_plot_diagram_layout(const ab_diagram *d, int naive, ab_plot_layout 
     if (!(s1 > s0)) s0 -= 0.5, s1 += 0.5;
     /* names first: the legend's width sets the canvas' */
     L->names = calloc(d->n_branches > 0 ? (size_t)d->n_branches : 1, sizeof *L->names);
-    if (!L->names) return ab_error_set(err, AB_ENOMEM, "out of memory");
+    if (!L->names) { ab_plot_layout_free(L); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     size_t longest = 12; /* "unstable (n)" */
     for (int b = 0; b < d->n_branches; b++) {
         char name[64];
@@ -310,7 +316,7 @@ ab_status ab_plot_diagram_layout(const ab_diagram *d, int naive, ab_plot_layout 
     }
     L->legend_left = PANEL_LEFT + PANEL_W + LEGEND_GAP;
     L->width = ceil(L->legend_left + 32 + longest * AB_PLOT_CHAR_EM * AB_PLOT_LABEL_FONT + 12);
-    L->n_panels = nematic ? 2 : 1;
+    if (ab_plot_layout_panels(L, nematic ? 2 : 1)) { ab_plot_layout_free(L); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
     L->height = PANEL_TOP + PANEL_H + 60 + (nematic ? PANEL_H + PANEL_GAP : 0);
     const ab_svg_panel pr = {x0, x1, 0.0, r1 * 1.05, PANEL_LEFT, PANEL_TOP, PANEL_W, PANEL_H};
     const double pad = 0.05 * (s1 - s0);
@@ -326,7 +332,7 @@ ab_status ab_plot_diagram_layout(const ab_diagram *d, int naive, ab_plot_layout 
             const double X = ab_svg_x(&L->panel[k], d->parameter == AB_PARAM_KAPPA ? sp->kappa : sp->beta);
             const double Y = ab_svg_y(&L->panel[k], k ? sp->S : sp->r);
             ab_plot_box m = {X - AB_PLOT_MARKER_HALF, Y - AB_PLOT_MARKER_HALF, X + AB_PLOT_MARKER_HALF, Y + AB_PLOT_MARKER_HALF};
-            if (push_marker(L, m, k)) st = ab_error_set(err, AB_ENOMEM, "out of memory");
+            if (ab_plot_push_marker(L, m, k)) st = ab_error_set(err, AB_ENOMEM, "out of memory");
         }
     for (int k = 0; k < L->n_panels && !st; k++)
         for (int s = 0; s < d->n_special && !st; s++) {
@@ -343,9 +349,9 @@ ab_status ab_plot_diagram_layout(const ab_diagram *d, int naive, ab_plot_layout 
                 lab.tx = lab.ax + 6, lab.ty = lab.ay - 6;
                 lab.box = ab_plot_text_box(lab.tx, lab.ty, strlen(lab.text), lab.px);
             } else {
-                place(L, &lab, AB_PLOT_MARKER_HALF);
+                ab_plot_place(L, &lab, AB_PLOT_MARKER_HALF);
             }
-            if (push_label(L, &lab)) st = ab_error_set(err, AB_ENOMEM, "out of memory");
+            if (ab_plot_push_label(L, &lab)) st = ab_error_set(err, AB_ENOMEM, "out of memory");
         }
     for (int k = 0; k < L->n_panels && !st && !naive; k++) st = layout_indices(d, L, k, k, err);
     if (st) ab_plot_layout_free(L);
