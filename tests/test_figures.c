@@ -9,6 +9,7 @@
 #include "attnbif/results.h"
 #include "attnbif/state.h"
 #include "io/plot.h"
+#include "io/sphere_map.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -242,6 +243,7 @@ static int png_size(const char *path, long *bytes, unsigned *w, unsigned *h)
 
 static void check_render(ab_tally *t, const ab_diagram *dg)
 {
+    ab_check(t, ab_plot_profiles_count(dg) == 10, "profiles.svg: %d panels (BP1-BP4, LP1, EP1-EP5)", ab_plot_profiles_count(dg));
     char dir[] = "/tmp/ab_figures_XXXXXX";
     if (!ab_check(t, mkdtemp(dir) != NULL, "temporary directory")) return;
     ab_error err = {0};
@@ -250,8 +252,8 @@ static void check_render(ab_tally *t, const ab_diagram *dg)
         snprintf(png, sizeof png, "%s/check.png", dir);
         long bytes = 0;
         unsigned w = 0, h = 0;
-        for (int f = 0; f < 2; f++) {
-            static const char *const names[2] = {"diagram", "spectrum"};
+        for (int f = 0; f < 3; f++) {
+            static const char *const names[3] = {"diagram", "spectrum", "profiles"};
             snprintf(svg, sizeof svg, "%s/%s.svg", dir, names[f]);
             snprintf(cmd, sizeof cmd, "rsvg-convert '%s' -o '%s' 2>/dev/null", svg, png);
             const int rc = system(cmd), ok = rc == 0 && png_size(png, &bytes, &w, &h);
@@ -261,6 +263,97 @@ static void check_render(ab_tally *t, const ab_diagram *dg)
         }
     }
     ab_remove_tree(dir);
+}
+
+/* A diagram of the uniform and 1-cluster branches only (copied from the run, without the
+ * owned vectors): no 2-cluster branch, so one panel (r); labels still apart. */
+static void check_one_panel(ab_tally *t, const ab_diagram *full)
+{
+    ab_diagram d;
+    ab_diagram_init(&d, full->spec, full->parameter);
+    ab_error err = {0};
+    int ok = 1;
+    for (int b = 0; b < 2 && ok; b++) {
+        ab_branch *br = ab_diagram_add_branch(&d, full->branches[b].parent_special);
+        ok = br != NULL;
+        for (int i = 0; ok && i < full->branches[b].n_points; i++) ok = ab_branch_add_point(br, &full->branches[b].points[i], &err) == AB_OK;
+    }
+    for (int s = 0; s < full->n_special && ok; s++) {
+        if (full->special[s].branch > 2) continue;
+        ab_special_point sp = full->special[s];
+        memset(&sp.nodes, 0, sizeof sp.nodes);
+        sp.x = sp.tangent = sp.null_vector = sp.map = NULL;
+        ok = ab_diagram_add_special(&d, &sp) >= 0;
+    }
+    ab_plot_layout L;
+    if (ab_check(t, ok, "the two-branch diagram (%s)", err.msg) &&
+        ab_check(t, ab_plot_diagram_layout(&d, 0, &L, &err) == AB_OK, "one-panel layout (%s)", err.msg)) {
+        int a, b;
+        ab_check(t, L.n_panels == 1 && !overlapping(&L, &a, &b) && L.n_labels >= 4,
+                 "uniform and 1-cluster only: 1 panel, %d labels, none overlapping", L.n_labels);
+        ab_plot_layout_free(&L);
+    }
+    ab_diagram_free(&d);
+}
+
+/* sum of e^{b (<x, c_i> - 1)} over the tetrahedron's vertices */
+static double tetra(void *ctx, const double x[3])
+{
+    (void)ctx;
+    static const double c[4][3] = {{1, 1, 1}, {1, -1, -1}, {-1, 1, -1}, {-1, -1, 1}};
+    double s = 0.0;
+    for (int i = 0; i < 4; i++) s += exp(20.0 * ((x[0] * c[i][0] + x[1] * c[i][1] + x[2] * c[i][2]) / sqrt(3.0) - 1.0));
+    return s;
+}
+
+/* The whole sphere: a branch of 4-cluster states (r = S = 0, as the tetrahedron's) is named
+ * by its clusters, not "uniform"; profiles.svg holds its map, well formed and rendered. */
+static void check_sphere(ab_tally *t)
+{
+    const char *yaml = "model: SA\nd: 3\nbeta: 4\nkappa: 0.05\ndiscretization: {type: sphere, degree: 16}\n"
+                       "state: {type: clusters, arrangement: tetrahedron}\n"
+                       "continuation: {parameter: kappa, min: 0.04, max: 0.05, direction: -1}\n";
+    ab_spec spec;
+    ab_error err = {0};
+    if (!ab_check(t, ab_spec_parse_string(yaml, "sphere.yaml", &spec, &err) == AB_OK, "sphere spec (%s)", err.msg)) return;
+    ab_diagram d;
+    ab_diagram_init(&d, &spec, AB_PARAM_KAPPA);
+    ab_branch *br = ab_diagram_add_branch(&d, -1);
+    for (int i = 0; br && i < 3; i++) {
+        ab_branch_point q;
+        memset(&q, 0, sizeof q);
+        q.kappa = 0.05 - 0.005 * i, q.beta = 4.0, q.n_clusters = 4, q.n_unstable = 8, q.special = -1;
+        for (int k = 0; k < AB_MAX_SECTORS; k++) q.lead_re[k] = 0.3;
+        ab_branch_add_point(br, &q, &err);
+    }
+    char name[64];
+    ab_plot_branch_name(&d, &d.branches[0], name, sizeof name);
+    ab_check(t, strcmp(name, "4-cluster") == 0, "sphere: the tetrahedral branch (r = S = 0) is named '4-cluster' (%s)", name);
+    ab_special_point sp;
+    memset(&sp, 0, sizeof sp);
+    sp.type = AB_SP_END, sp.kappa = 0.04, sp.beta = 4.0, sp.branch = 1, sp.point = 2, sp.sector = -1, sp.l = -1;
+    snprintf(sp.profile, sizeof sp.profile, "EP1.csv");
+    sp.nodes.n = 3;
+    sp.nodes.t = calloc(3, sizeof(double)), sp.nodes.theta = calloc(3, sizeof(double)), sp.nodes.rho = calloc(3, sizeof(double));
+    sp.map_nlat = 90, sp.map_nlon = 180;
+    sp.map = malloc(sizeof(double) * 90 * 180);
+    int filled = sp.map && sp.nodes.rho && ab_sphere_map_fill(90, 180, tetra, NULL, sp.map, &err) == AB_OK;
+    ab_diagram_add_special(&d, &sp);
+    char dir[] = "/tmp/ab_figures_XXXXXX";
+    if (ab_check(t, filled && mkdtemp(dir) != NULL, "sphere: map and directory")) {
+        ab_check(t, ab_plot_profiles_write(dir, &d, &err) == AB_OK, "sphere: profiles.svg written (%s)", err.msg);
+        char cmd[512], svg[128], png[128];
+        snprintf(svg, sizeof svg, "%s/profiles.svg", dir);
+        snprintf(png, sizeof png, "%s/profiles.png", dir);
+        snprintf(cmd, sizeof cmd, "rsvg-convert '%s' -o '%s' 2>/dev/null", svg, png);
+        long bytes = 0;
+        unsigned w = 0, h = 0;
+        const int rc = system(cmd), ok = rc == 0 && png_size(png, &bytes, &w, &h);
+        ab_check(t, ok && w >= 400 && h >= 250 && bytes > 20000, "sphere: profiles.svg renders to a %ux%u PNG of %ld bytes (> 20000)",
+                 w, h, bytes);
+        ab_remove_tree(dir);
+    }
+    ab_diagram_free(&d);
 }
 
 int main(void)
@@ -282,6 +375,8 @@ int main(void)
     check_curves(&t, &dg);
     check_spectrum(&t, &dg);
     check_render(&t, &dg);
+    check_one_panel(&t, &dg);
     ab_diagram_free(&dg);
+    check_sphere(&t);
     return ab_finish(&t);
 }

@@ -300,6 +300,7 @@ ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
     if (!st) st = write_labels(dir, d, err);
     if (!st) st = ab_plot_diagram_write(dir, d, err);
     if (!st) st = ab_plot_spectrum_write(dir, d, err);
+    if (!st) st = ab_plot_profiles_write(dir, d, err);
     if (!st) st = write_gnuplot(dir, d, err);
     if (!st) st = write_summary(dir, d, err);
     return st;

@@ -138,4 +138,13 @@ ab_status ab_plot_spectrum_layout(const ab_diagram *d, ab_plot_layout *L, ab_err
 /* spectrum.csv and spectrum.svg in dir (atomically). */
 ab_status ab_plot_spectrum_write(const char *dir, const ab_diagram *d, ab_error *err);
 
+/* ---- profiles.svg (plot_profiles.c) --------------------------------------------------- */
+
+/* The labelled points drawn (special points with a profile). */
+int ab_plot_profiles_count(const ab_diagram *d);
+/* Panel j (0-based, in the order of d->special) of the zonal figure, rho from 0 to rho_max. */
+void ab_plot_profiles_panel(int j, ab_svg_panel *p, double rho_max);
+/* profiles.svg in dir (atomically; nothing if no point is labelled). */
+ab_status ab_plot_profiles_write(const char *dir, const ab_diagram *d, ab_error *err);
+
 #endif

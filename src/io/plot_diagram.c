@@ -322,7 +322,7 @@ ab_status ab_plot_diagram_layout(const ab_diagram *d, int naive, ab_plot_layout 
     const double pad = 0.05 * (s1 - s0);
     const ab_svg_panel ps = {x0, x1, s0 - pad, s1 + pad, PANEL_LEFT, PANEL_TOP + PANEL_H + PANEL_GAP, PANEL_W, PANEL_H};
     L->panel[0] = pr;
-    L->panel[1] = ps;
+    if (nematic) L->panel[1] = ps;
     ab_status st = AB_OK;
     for (int k = 0; k < L->n_panels && !st; k++) st = layout_curves(d, L, k, k, err);
     /* markers, then the special points' labels, then the indices around them */

@@ -29,14 +29,15 @@ void ab_plot_branch_name(const ab_diagram *d, const ab_branch *br, char *name, s
         snprintf(name, cap, "branch %d", br->id);
         return;
     }
-    if (rmax < AB_PLOT_ZERO_TOL && smax < AB_PLOT_ZERO_TOL) {
-        snprintf(name, cap, "uniform");
-        return;
-    }
     if (d->spec && d->spec->disc.type == AB_DISC_SPHERE && kmax > 0) {
-        /* the whole sphere: told apart by the number of clusters (docs/sphere.md) */
+        /* the whole sphere: told apart by the number of clusters (docs/sphere.md); r = S = 0
+         * does not make a state uniform there (a tetrahedron of clusters has both) */
         if (kmin == kmax) snprintf(name, cap, "%d-cluster", kmax);
         else snprintf(name, cap, "%d to %d clusters", kmin, kmax);
+        return;
+    }
+    if (rmax < AB_PLOT_ZERO_TOL && smax < AB_PLOT_ZERO_TOL) {
+        snprintf(name, cap, "uniform");
         return;
     }
     /* Born on the uniform branch at degree l: the branch has the symmetry of P_l there. */
