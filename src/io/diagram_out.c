@@ -301,6 +301,10 @@ ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
     if (!st) st = ab_plot_diagram_write(dir, d, err);
     if (!st) st = ab_plot_spectrum_write(dir, d, err);
     if (!st) st = ab_plot_profiles_write(dir, d, err);
+    /* a PNG beside every SVG, for quick viewing (the maps in profiles/ have theirs) */
+    if (!st) st = ab_png_from_svg(dir, "diagram.svg", err);
+    if (!st) st = ab_png_from_svg(dir, "spectrum.svg", err);
+    if (!st && ab_plot_profiles_count(d) > 0) st = ab_png_from_svg(dir, "profiles.svg", err);
     if (!st) st = write_gnuplot(dir, d, err);
     if (!st) st = write_summary(dir, d, err);
     return st;

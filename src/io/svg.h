@@ -2,6 +2,8 @@
 #ifndef AB_IO_SVG_H
 #define AB_IO_SVG_H
 
+#include "attnbif/error.h"
+
 #include <stdio.h>
 
 typedef struct {
@@ -17,5 +19,13 @@ void ab_svg_axes(FILE *out, const ab_svg_panel *p, const char *xlabel, const cha
 const char *ab_svg_colour(int k);
 void ab_svg_begin(FILE *out, double width, double height);
 void ab_svg_end(FILE *out);
+
+
+/* PNG copies (png.c): the program that renders SVG to PNG, looked up on PATH (README,
+ * "Dependencies"), and dir/NAME.png made from dir/NAME.svg (svg_name ends in .svg), written
+ * under a temporary name and renamed. AB_EIO naming the file and, when rsvg-convert is
+ * missing, the package to install. */
+#define AB_PNG_RENDERER "rsvg-convert"
+ab_status ab_png_from_svg(const char *dir, const char *svg_name, ab_error *err);
 
 #endif
