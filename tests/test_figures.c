@@ -3,7 +3,7 @@
  * other in the r panel, which the old placement still does here), branch names from the
  * observables, smooth curves that follow the true branch near the pitchfork, and the SVG
  * rendered to a non-empty PNG. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, setenv */
 #include "attnbif/continuation.h"
 #include "attnbif/model.h"
 #include "attnbif/results.h"
@@ -241,28 +241,53 @@ static int png_size(const char *path, long *bytes, unsigned *w, unsigned *h)
     return ok;
 }
 
+/* The PNG the writer made beside each SVG, and the PNG each gnuplot script draws from the
+ * CSV files (when gnuplot is installed: CI installs gnuplot-nox). */
 static void check_render(ab_tally *t, const ab_diagram *dg)
 {
     ab_check(t, ab_plot_profiles_count(dg) == 10, "profiles.svg: %d panels (BP1-BP4, LP1, EP1-EP5)", ab_plot_profiles_count(dg));
     char dir[] = "/tmp/ab_figures_XXXXXX";
     if (!ab_check(t, mkdtemp(dir) != NULL, "temporary directory")) return;
     ab_error err = {0};
+    static const char *const names[3] = {"diagram", "spectrum", "profiles"};
+    char cmd[512], png[128];
+    long bytes = 0;
+    unsigned w = 0, h = 0;
     if (ab_check(t, ab_write_diagram(dir, dg, &err) == AB_OK, "results written (%s)", err.msg)) {
-        char cmd[512], png[128], svg[128];
-        snprintf(png, sizeof png, "%s/check.png", dir);
-        long bytes = 0;
-        unsigned w = 0, h = 0;
         for (int f = 0; f < 3; f++) {
-            static const char *const names[3] = {"diagram", "spectrum", "profiles"};
-            snprintf(svg, sizeof svg, "%s/%s.svg", dir, names[f]);
-            snprintf(cmd, sizeof cmd, "rsvg-convert '%s' -o '%s' 2>/dev/null", svg, png);
-            const int rc = system(cmd), ok = rc == 0 && png_size(png, &bytes, &w, &h);
+            snprintf(png, sizeof png, "%s/%s.png", dir, names[f]);
+            const int ok = png_size(png, &bytes, &w, &h);
             /* a blank canvas of this size compresses to ~4 kB; the drawn figures are ~60 kB */
             ab_check(t, ok && w >= 800 && h >= 800 && bytes > 20000,
-                     "%s.svg renders (rsvg-convert, librsvg2-bin) to a %ux%u PNG of %ld bytes (> 20000)", names[f], w, h, bytes);
+                     "%s.png beside %s.svg (rsvg-convert): %ux%u, %ld bytes (> 20000)", names[f], names[f], w, h, bytes);
+        }
+        if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+            for (int f = 0; f < 3; f++) {
+                snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot %s.gp 2>/dev/null", dir, names[f]);
+                snprintf(png, sizeof png, "%s/%s-gnuplot.png", dir, names[f]);
+                const int rc = system(cmd), ok = rc == 0 && png_size(png, &bytes, &w, &h);
+                /* blank: ~5 kB */
+                ab_check(t, ok && bytes > 20000, "gnuplot %s.gp redraws it from the CSV files: %ux%u, %ld bytes (> 20000)",
+                         names[f], w, h, bytes);
+            }
+        } else {
+            printf("skip gnuplot scripts: gnuplot is not installed (Debian gnuplot-nox)\n");
         }
     }
     ab_remove_tree(dir);
+    /* without rsvg-convert on PATH the writer stops, naming the package */
+    char dir2[] = "/tmp/ab_figures_XXXXXX";
+    const char *path = getenv("PATH");
+    char saved[4096];
+    snprintf(saved, sizeof saved, "%s", path ? path : "/usr/bin:/bin");
+    if (ab_check(t, mkdtemp(dir2) != NULL, "temporary directory")) {
+        setenv("PATH", "/nonexistent", 1);
+        const ab_status st = ab_write_diagram(dir2, dg, &err);
+        setenv("PATH", saved, 1);
+        ab_check(t, st == AB_EIO && strstr(err.msg, "diagram.png") && strstr(err.msg, "librsvg2-bin"),
+                 "without rsvg-convert: AB_EIO naming diagram.png and librsvg2-bin (%s)", err.msg);
+        ab_remove_tree(dir2);
+    }
 }
 
 /* A diagram of the uniform and 1-cluster branches only (copied from the run, without the

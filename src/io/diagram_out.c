@@ -154,31 +154,6 @@ static ab_status write_labels(const char *dir, const ab_diagram *d, ab_error *er
     return st;
 }
 
-static ab_status write_gnuplot(const char *dir, const ab_diagram *d, ab_error *err)
-{
-    ab_file *f;
-    ab_status st = ab_file_open_in(dir, "diagram.gp", &f, err);
-    if (st) return st;
-    FILE *out = ab_file_stream(f);
-    int xcol = d->parameter == AB_PARAM_KAPPA ? 3 : 4;
-    fprintf(out,
-            "# Redraw the bifurcation diagram from branches.csv: gnuplot diagram.gp (writes diagram.png).\n"
-            "# branches.csv columns: 1 branch, 2 point, 3 kappa, 4 beta, 5 r, 6 S, 7 free_energy,\n"
-            "# 8 n_unstable, 9 stable (1/0), 10 label (LP, BP, HB, EP on special rows).\n"
-            "set datafile separator ','\n"
-            "set terminal pngcairo size 900,600\n"
-            "set output 'diagram.png'\n"
-            "set xlabel '%s'\nset ylabel 'r'\nset key outside\n"
-            "nb = %d\n"
-            "stable(b)   = sprintf(\"< awk -F, '$1==%%d && $9==1' branches.csv\", b)\n"
-            "unstable(b) = sprintf(\"< awk -F, '$1==%%d && $9==0' branches.csv\", b)\n"
-            "plot for [b=1:nb] stable(b) using %d:5 with points pt 7 ps 0.4 lc b title sprintf('branch %%d stable', b), \\\n"
-            "     for [b=1:nb] unstable(b) using %d:5 with points pt 6 ps 0.4 lc b title sprintf('branch %%d unstable', b), \\\n"
-            "     \"< awk -F, 'NR>1 && $10!=\\\"\\\"' branches.csv\" using %d:5:10 with labels offset 1,1 notitle\n",
-            param_name(d), d->n_branches, xcol, xcol, xcol);
-    return ab_file_commit(f, err);
-}
-
 static void json_opt_int(ab_json *j, const char *key, int v)
 {
     ab_json_key(j, key);
@@ -305,7 +280,7 @@ ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
     if (!st) st = ab_png_from_svg(dir, "diagram.svg", err);
     if (!st) st = ab_png_from_svg(dir, "spectrum.svg", err);
     if (!st && ab_plot_profiles_count(d) > 0) st = ab_png_from_svg(dir, "profiles.svg", err);
-    if (!st) st = write_gnuplot(dir, d, err);
+    if (!st) st = ab_plot_gnuplot_write(dir, d, err);
     if (!st) st = write_summary(dir, d, err);
     return st;
 }

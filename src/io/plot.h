@@ -147,4 +147,10 @@ void ab_plot_profiles_panel(int j, ab_svg_panel *p, double rho_max);
 /* profiles.svg in dir (atomically; nothing if no point is labelled). */
 ab_status ab_plot_profiles_write(const char *dir, const ab_diagram *d, ab_error *err);
 
+/* ---- gnuplot scripts (plot_gnuplot.c) ------------------------------------------------ */
+
+/* diagram.gp, spectrum.gp and (if a point is labelled) profiles.gp in dir: each redraws its
+ * figure from the CSV files with gnuplot (docs/output-run.md, "gnuplot scripts"). */
+ab_status ab_plot_gnuplot_write(const char *dir, const ab_diagram *d, ab_error *err);
+
 #endif

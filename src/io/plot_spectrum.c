@@ -163,16 +163,16 @@ static ab_status write_csv(const char *dir, const ab_diagram *d, ab_error *err)
     if (st) return st;
     FILE *out = ab_file_stream(f);
     fprintf(out, "branch,point,kappa,beta,sector,lead_re\n");
-    for (int b = 0; b < d->n_branches; b++) {
-        const ab_branch *br = &d->branches[b];
-        for (int i = 0; i < br->n_points; i++) {
-            const ab_branch_point *q = &br->points[i];
-            for (int k = 0; k < d->spec->n_sectors; k++) {
-                if (!isfinite(q->lead_re[k])) continue;
-                fprintf(out, "%d,%d,%.17g,%.17g,%d,%.17g\n", br->id, i, q->kappa, q->beta, d->spec->sectors[k], q->lead_re[k]);
+    /* grouped by sector, then branch: each line of the figure is one block of rows (spectrum.gp) */
+    for (int k = 0; k < d->spec->n_sectors; k++)
+        for (int b = 0; b < d->n_branches; b++) {
+            const ab_branch *br = &d->branches[b];
+            for (int i = 0; i < br->n_points; i++) {
+                const ab_branch_point *q = &br->points[i];
+                if (isfinite(q->lead_re[k]))
+                    fprintf(out, "%d,%d,%.17g,%.17g,%d,%.17g\n", br->id, i, q->kappa, q->beta, d->spec->sectors[k], q->lead_re[k]);
             }
         }
-    }
     return ab_file_commit(f, err);
 }
 
