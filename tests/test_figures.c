@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define PI 3.14159265358979323846
 
@@ -290,6 +291,58 @@ static void check_render(ab_tally *t, const ab_diagram *dg)
     }
 }
 
+/* `attnbif plot`: the run's results and a sweep (written here: three kappa below kappa_1 at
+ * n = 64) give overlay.svg and overlay.png; a sweep at another beta is refused naming the
+ * file and line, exit 2, nothing written. */
+static void check_overlay(ab_tally *t, const ab_diagram *dg)
+{
+    char dir[] = "/tmp/ab_figures_XXXXXX";
+    if (!ab_check(t, mkdtemp(dir) != NULL, "temporary directory")) return;
+    char run[128], sweep[128], bad[128], out[128], out2[128], path[256], args[1024], errfile[160], msg[2048];
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(sweep, sizeof sweep, "%s/sweep", dir);
+    snprintf(bad, sizeof bad, "%s/bad", dir);
+    snprintf(out, sizeof out, "%s/overlay", dir);
+    snprintf(out2, sizeof out2, "%s/overlay2", dir);
+    snprintf(errfile, sizeof errfile, "%s/err.txt", dir);
+    ab_error err = {0};
+    int ok = ab_write_diagram(run, dg, &err) == AB_OK;
+    mkdir(sweep, 0777), mkdir(bad, 0777);
+    for (int k = 0; k < 2 && ok; k++) {
+        snprintf(path, sizeof path, "%s/sweep.csv", k ? bad : sweep);
+        FILE *f = fopen(path, "w");
+        ok = f != NULL;
+        if (!f) break;
+        fprintf(f, "model,d,beta,n,kappa,r,r_err,S,S_err\n");
+        for (int i = 0; i < 3; i++)
+            fprintf(f, "SA,3,%s,64,%.3f,%.3f,0.02,,\n", k ? "5" : "4", 0.12 + 0.03 * i, 0.75 - 0.2 * i);
+        fclose(f);
+    }
+    if (ab_check(t, ok, "run results and sweeps written (%s)", err.msg)) {
+        snprintf(args, sizeof args, "plot %s %s -q -o %s", run, sweep, out);
+        const int code = ab_run_program(args, errfile);
+        snprintf(path, sizeof path, "%s/overlay.png", out);
+        long bytes = 0;
+        unsigned w = 0, h = 0;
+        const int png = png_size(path, &bytes, &w, &h);
+        snprintf(path, sizeof path, "%s/overlay.svg", out);
+        char svg[1 << 16];
+        ab_slurp(path, svg, sizeof svg);
+        int circles = 0;
+        for (const char *p = svg; (p = strstr(p, "<circle")); p++) circles++;
+        /* 3 points and the legend's mark */
+        ab_check(t, code == 0 && png && bytes > 10000 && circles == 4,
+                 "attnbif plot RUN SWEEP: exit %d, overlay.png %ux%u (%ld bytes), %d points (want 3 + 1 in the legend)", code, w, h,
+                 bytes, circles - 1);
+        snprintf(args, sizeof args, "plot %s %s -q -o %s", run, bad, out2);
+        const int code2 = ab_run_program(args, errfile);
+        ab_slurp(errfile, msg, sizeof msg);
+        ab_check(t, code2 == 2 && strstr(msg, "bad/sweep.csv:2") && strstr(msg, "beta") && !ab_exists(out2),
+                 "a sweep at beta = 5 over a run at beta = 4: exit %d (want 2), naming sweep.csv:2, nothing written: %s", code2, msg);
+    }
+    ab_remove_tree(dir);
+}
+
 /* A diagram of the uniform and 1-cluster branches only (copied from the run, without the
  * owned vectors): no 2-cluster branch, so one panel (r); labels still apart. */
 static void check_one_panel(ab_tally *t, const ab_diagram *full)
@@ -401,6 +454,7 @@ int main(void)
     check_spectrum(&t, &dg);
     check_render(&t, &dg);
     check_one_panel(&t, &dg);
+    check_overlay(&t, &dg);
     ab_diagram_free(&dg);
     check_sphere(&t);
     return ab_finish(&t);

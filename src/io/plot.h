@@ -5,6 +5,7 @@
 #define AB_IO_PLOT_H
 
 #include "attnbif/diagram.h"
+#include "attnbif/spec.h"
 #include "io/svg.h"
 
 #include <stddef.h>
@@ -146,6 +147,37 @@ int ab_plot_profiles_count(const ab_diagram *d);
 void ab_plot_profiles_panel(int j, ab_svg_panel *p, double rho_max);
 /* profiles.svg in dir (atomically; nothing if no point is labelled). */
 ab_status ab_plot_profiles_write(const char *dir, const ab_diagram *d, ab_error *err);
+
+/* ---- overlay.svg: `attnbif plot` (plot_overlay.c) ------------------------------------- */
+
+typedef struct {
+    int branch, stable, fold;
+    double kappa, r;
+} ab_overlay_point;
+
+typedef struct {
+    int n;
+    double kappa, r, r_err;
+} ab_overlay_sim;
+
+typedef struct {
+    char run_dir[AB_PATH_MAX];
+    char model[16];
+    int d;
+    double beta;
+    int n_points, cap_points;
+    ab_overlay_point *points; /* branches.csv's rows */
+    int n_sim, cap_sim;
+    ab_overlay_sim *sim;      /* every sweep's rows with r */
+} ab_overlay;
+
+/* A run's result directory (summary.json: model, d, beta, parameter kappa; branches.csv),
+ * then any number of sweep directories (sweep.csv), each refused naming its file, line and
+ * field if it is not for the run's model, d and beta; overlay.svg and overlay.png in dir. */
+ab_status ab_overlay_read_run(ab_overlay *o, const char *dir, ab_error *err);
+ab_status ab_overlay_add_sweep(ab_overlay *o, const char *dir, ab_error *err);
+ab_status ab_overlay_write(const char *dir, const ab_overlay *o, ab_error *err);
+void ab_overlay_free(ab_overlay *o);
 
 /* ---- gnuplot scripts (plot_gnuplot.c) ------------------------------------------------ */
 

@@ -402,8 +402,10 @@ static void draw(FILE *out, const ab_diagram *d, const ab_plot_layout *L)
             fprintf(out, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#888' stroke-width='0.8'/>\n",
                     lab->ax + dx / h * AB_PLOT_MARKER_HALF, lab->ay + dy / h * AB_PLOT_MARKER_HALF, cx, cy);
         }
-        fprintf(out, "<text x='%.1f' y='%.1f' font-size='%.0f'%s%s%s>%s</text>\n", lab->tx, lab->ty, lab->px,
-                special ? "" : " fill='", special ? "" : ab_svg_colour(lab->branch), special ? "" : "'", lab->text);
+        fprintf(out, "<text x='%.1f' y='%.1f' font-size='%.0f'%s%s%s>", lab->tx, lab->ty, lab->px, special ? "" : " fill='",
+                special ? "" : ab_svg_colour(lab->branch), special ? "" : "'");
+        ab_svg_escaped(out, lab->text);
+        fputs("</text>\n", out);
     }
     /* legend: one line per branch, then the line styles and the index */
     double y = PANEL_TOP + 10;
@@ -411,7 +413,9 @@ static void draw(FILE *out, const ab_diagram *d, const ab_plot_layout *L)
     for (int b = 0; b < d->n_branches; b++, y += 18) {
         fprintf(out, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='%s' stroke-width='2'/>\n", x, y, x + 25, y,
                 ab_svg_colour(b));
-        fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>%s</text>\n", x + 30, y + 4, L->names[b]);
+        fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>", x + 30, y + 4);
+        ab_svg_escaped(out, L->names[b]);
+        fputs("</text>\n", out);
     }
     y += 10;
     fprintf(out, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='#333' stroke-width='1.8'/>\n", x, y, x + 25, y);

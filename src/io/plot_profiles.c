@@ -65,10 +65,14 @@ static void zonal(FILE *out, const ab_diagram *d)
         ab_plot_profiles_panel(j++, &p, 1.08 * fmax(top, 1.0));
         char title[128], name[64];
         title_of(d, s, title, sizeof title);
-        fprintf(out, "<text x='%.1f' y='%.1f' font-size='11'>%s</text>\n", p.left, p.top - 20, title);
+        fprintf(out, "<text x='%.1f' y='%.1f' font-size='11'>", p.left, p.top - 20);
+        ab_svg_escaped(out, title);
+        fputs("</text>\n", out);
         if (s->branch >= 1 && s->branch <= d->n_branches) {
             ab_plot_branch_name(d, &d->branches[s->branch - 1], name, sizeof name);
-            fprintf(out, "<text x='%.1f' y='%.1f' font-size='10' fill='#555'>%s</text>\n", p.left, p.top - 6, name);
+            fprintf(out, "<text x='%.1f' y='%.1f' font-size='10' fill='#555'>", p.left, p.top - 6);
+            ab_svg_escaped(out, name);
+            fputs("</text>\n", out);
         }
         ab_svg_axes(out, &p, "theta (degrees from the pole)", "rho");
         /* the uniform density for reference */

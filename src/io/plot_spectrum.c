@@ -143,13 +143,17 @@ static void draw(FILE *out, const ab_diagram *d, const ab_plot_layout *L)
     }
     for (int i = 0; i < L->n_labels; i++) {
         const ab_plot_label *lab = &L->labels[i];
-        fprintf(out, "<text x='%.1f' y='%.1f' font-size='%.0f'>%s</text>\n", lab->tx, lab->ty, lab->px, lab->text);
+        fprintf(out, "<text x='%.1f' y='%.1f' font-size='%.0f'>", lab->tx, lab->ty, lab->px);
+        ab_svg_escaped(out, lab->text);
+        fputs("</text>\n", out);
     }
     double y = PANEL_TOP + 10;
     for (int b = 0; b < d->n_branches; b++, y += 18) {
         fprintf(out, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='%s' stroke-width='2'/>\n", L->legend_left, y,
                 L->legend_left + 25, y, ab_svg_colour(b));
-        fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>%s</text>\n", L->legend_left + 30, y + 4, L->names[b]);
+        fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>", L->legend_left + 30, y + 4);
+        ab_svg_escaped(out, L->names[b]);
+        fputs("</text>\n", out);
     }
     if (sp->n_sectors > L->n_panels)
         fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>sectors beyond %d: spectrum.csv</text>\n", L->legend_left, y + 10,

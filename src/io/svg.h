@@ -17,6 +17,8 @@ double ab_svg_y(const ab_svg_panel *p, double y);
 void ab_svg_axes(FILE *out, const ab_svg_panel *p, const char *xlabel, const char *ylabel);
 /* Colour k of a 10-colour palette (cycled). */
 const char *ab_svg_colour(int k);
+/* Text with XML's special characters escaped (names such as "r < 0"). */
+void ab_svg_escaped(FILE *out, const char *text);
 void ab_svg_begin(FILE *out, double width, double height);
 void ab_svg_end(FILE *out);
 
