@@ -110,6 +110,15 @@ static void check_names(ab_tally *t, ab_diagram *dg)
     snprintf(dg->branches[1].name, sizeof dg->branches[1].name, "C_inf_v");
     ab_plot_branch_name(dg, &dg->branches[1], name, sizeof name);
     ab_check(t, strcmp(name, "C_inf_v") == 0, "a branch's own name is used (%s)", name);
+    /* names are escaped in the SVG: "polar, oblate (r > 0, S < 0)" once made an SVG that
+     * rsvg-convert refused (test_restart's branch 5 at beta = 8) */
+    snprintf(dg->branches[1].name, sizeof dg->branches[1].name, "S < 0 & r > 0 'x'");
+    char dir[] = "/tmp/ab_figures_XXXXXX";
+    ab_error err = {0};
+    if (ab_check(t, mkdtemp(dir) != NULL, "temporary directory")) {
+        ab_check(t, ab_write_diagram(dir, dg, &err) == AB_OK, "a name with <, &, > and quotes: the figures render (%s)", err.msg);
+        ab_remove_tree(dir);
+    }
     dg->branches[1].name[0] = '\0';
 }
 
