@@ -233,10 +233,26 @@ ab_status ab_overlay_write(const char *dir, const ab_overlay *o, ab_error *err)
                     e = j;
                 }
                 if (k <= j && e > k) {
+                    /* smooth through the points as in diagram.svg (docs/output-run.md, "Curves") */
+                    const int nb = j - i + 1;
+                    double *px = malloc(sizeof(double) * (size_t)nb), *py = malloc(sizeof(double) * (size_t)nb);
+                    int *fold = malloc(sizeof(int) * (size_t)nb);
+                    ab_plot_curve c = {0, 0, NULL, NULL};
+                    int oom = !px || !py || !fold;
+                    if (!oom) {
+                        for (int q = 0; q < nb; q++) {
+                            px[q] = ab_svg_x(&p, o->points[i + q].kappa), py[q] = ab_svg_y(&p, o->points[i + q].r);
+                            fold[q] = o->points[i + q].fold;
+                        }
+                        oom = ab_plot_curve_add(&c, nb, px, py, fold, k - i, e - i) != 0;
+                    }
+                    free(px), free(py), free(fold);
+                    if (oom) { ab_file_abort(f); ab_plot_curve_free(&c); return ab_error_set(err, AB_ENOMEM, "out of memory"); }
                     fprintf(out, "<polyline fill='none' stroke='#444' stroke-width='%s'%s points='", pass ? "2" : "1.4",
                             pass ? "" : " stroke-dasharray='6,4'");
-                    for (int q = k; q <= e; q++) fprintf(out, "%.2f,%.2f ", ab_svg_x(&p, o->points[q].kappa), ab_svg_y(&p, o->points[q].r));
+                    for (int q = 0; q < c.n; q++) fprintf(out, "%.2f,%.2f ", c.x[q], c.y[q]);
                     fprintf(out, "'/>\n");
+                    ab_plot_curve_free(&c);
                 }
                 k = e + 1;
             }
