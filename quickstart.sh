@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 usage() { echo "usage: ./quickstart.sh run|test|sanitize" >&2; exit 2; }
 [ $# -eq 1 ] || usage
 
-packages=(build-essential cmake pkg-config liblapacke-dev libblas-dev libarpack2-dev libgsl-dev libyaml-dev libfftw3-dev)
+packages=(build-essential cmake pkg-config liblapacke-dev libblas-dev libarpack2-dev libgsl-dev libyaml-dev libfftw3-dev librsvg2-bin)
 
 install_missing() {
   local missing=()

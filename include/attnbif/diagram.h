@@ -48,6 +48,11 @@ typedef struct {
     int n_clusters;                    /* sphere: clusters of the state (docs/sphere.md); -1 for zonal states */
     long cluster_first;                /* sphere: its clusters are ab_diagram.cluster_rows[cluster_first ..
                                           + n_clusters - 1] (centres, masses); -1 if none are stored */
+    /* The largest real part of the stability (and slow) eigenvalues of each monitored sector,
+     * in the order of spec->sectors (spectrum.svg, docs/output-run.md); NaN where none was
+     * computed, and on special rows but end points (their crossing eigenvalue is zero by
+     * definition; the stability they carry is that of one side). */
+    double lead_re[AB_MAX_SECTORS];
 } ab_branch_point;
 
 typedef struct {
@@ -56,6 +61,10 @@ typedef struct {
     int n_points, cap;
     ab_branch_point *points;
     char end_reason[200];
+    /* What the branch is, for legends ("1-cluster", a symmetry group, ...): empty unless a
+     * caller sets it, then the writers name it from its observables (docs/output-run.md,
+     * "Branch names"). */
+    char name[64];
 } ab_branch;
 
 typedef struct {

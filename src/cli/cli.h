@@ -57,5 +57,7 @@ int ab_cmd_check(const ab_cli_args *args);
 int ab_cmd_solve(const ab_cli_args *args);
 int ab_cmd_run(const ab_cli_args *args);
 int ab_cmd_simulate(const ab_cli_args *args);
+/* plot parses its own arguments (result directories, not a spec). */
+int ab_cmd_plot(int argc, char **argv);
 
 #endif

@@ -46,7 +46,8 @@ int ab_cmd_run(const ab_cli_args *args)
             n_hb += diagram.special[i].type == AB_SP_HOPF;
         }
         printf("%d branches, %d branch points, %d folds, %d Hopf points; results written to %s/ "
-               "(branches.csv, special_points.csv, profiles/, labels/, diagram.svg, summary.json)\n",
+               "(branches.csv, special_points.csv, profiles/, labels/, diagram.svg, spectrum.svg, profiles.svg, "
+               "each with its .png, diagram.gp, summary.json)\n",
                diagram.n_branches, n_bp, n_lp, n_hb, dir);
     }
     ab_diagram_free(&diagram);

@@ -15,9 +15,13 @@ static void usage(FILE *out)
             "                  summary.json\n"
             "  run SPEC        bifurcation diagram (spec section `continuation`): branches,\n"
             "                  stability, folds and branch points, branch switching; writes\n"
-            "                  branches.csv, special_points.csv, profiles/, diagram.svg, summary.json\n"
+            "                  branches.csv, special_points.csv, profiles/, diagram.svg, spectrum.svg,\n"
+            "                  profiles.svg (and .png of each), summary.json\n"
             "  simulate SPEC   finite-n particle simulation (spec section `simulation`)\n"
             "  check SPEC      validate a spec and print it normalised; writes nothing\n"
+            "  plot RUN_DIR SWEEP_DIR...  a simulate sweep's finite-n r (error bars) over the\n"
+            "                  mean-field branches of a run of the same model, d and beta;\n"
+            "                  writes overlay.svg, overlay.png (default DIR output/overlay)\n"
             "\n"
             "options:\n"
             "  -o DIR          write results into DIR (default: the spec's output.dir)\n"
@@ -50,6 +54,10 @@ int main(int argc, char **argv)
         return AB_EXIT_INPUT;
     }
     const char *command = argv[1];
+    if (!strcmp(command, "plot")) {
+        ab_cli_signals_install();
+        return ab_cmd_plot(argc, argv);
+    }
     ab_cli_args args = {0};
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "-o")) {

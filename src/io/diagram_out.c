@@ -5,16 +5,11 @@
 #include "attnbif/label.h"
 #include "attnbif/results.h"
 #include "io/sphere_map.h"
-#include "io/svg.h"
+#include "io/plot.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static double param_of(const ab_diagram *d, double kappa, double beta)
-{
-    return d->parameter == AB_PARAM_KAPPA ? kappa : beta;
-}
 
 static const char *param_name(const ab_diagram *d) { return d->parameter == AB_PARAM_KAPPA ? "kappa" : "beta"; }
 
@@ -184,129 +179,6 @@ static ab_status write_labels(const char *dir, const ab_diagram *d, ab_error *er
     return st;
 }
 
-/* ---- SVG --------------------------------------------------------------------------- */
-
-/* One panel: every branch as polylines, solid where stable and dashed where unstable;
- * special points marked and labelled. which = 0: r, 1: S. */
-static void draw_panel(FILE *out, const ab_diagram *d, const ab_svg_panel *p, int which)
-{
-    for (int b = 0; b < d->n_branches; b++) {
-        const ab_branch *br = &d->branches[b];
-        const char *col = ab_svg_colour(b);
-        int i = 0;
-        while (i + 1 < br->n_points) {
-            /* a run of segments with the same stability (a segment takes the stability of
-             * its end point) */
-            int stable = br->points[i + 1].n_unstable == 0, j = i + 1;
-            while (j + 1 < br->n_points && (br->points[j + 1].n_unstable == 0) == stable) j++;
-            fprintf(out, "<polyline fill='none' stroke='%s' stroke-width='1.8'%s points='", col,
-                    stable ? "" : " stroke-dasharray='6,4'");
-            for (int k = i; k <= j; k++) {
-                const ab_branch_point *q = &br->points[k];
-                fprintf(out, "%.2f,%.2f ", ab_svg_x(p, param_of(d, q->kappa, q->beta)), ab_svg_y(p, which ? q->S : q->r));
-            }
-            fprintf(out, "'/>\n");
-            i = j;
-        }
-    }
-    int count[6] = {0};
-    for (int s = 0; s < d->n_special; s++) {
-        const ab_special_point *sp = &d->special[s];
-        count[sp->type]++;
-        double X = ab_svg_x(p, param_of(d, sp->kappa, sp->beta)), Y = ab_svg_y(p, which ? sp->S : sp->r);
-        switch (sp->type) {
-        case AB_SP_FOLD: fprintf(out, "<rect x='%.1f' y='%.1f' width='8' height='8' fill='black'/>\n", X - 4, Y - 4); break;
-        case AB_SP_HOPF:
-            fprintf(out, "<polygon points='%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f' fill='purple'/>\n", X, Y - 6, X + 6, Y, X,
-                    Y + 6, X - 6, Y);
-            break;
-        case AB_SP_END:
-            fprintf(out, "<path d='M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f' stroke='#555'/>\n", X - 3, Y - 3, X + 3, Y + 3,
-                    X - 3, Y + 3, X + 3, Y - 3);
-            continue; /* end points are not labelled: they would clutter the window edge */
-        default: fprintf(out, "<circle cx='%.1f' cy='%.1f' r='4.5' fill='white' stroke='black' stroke-width='1.5'/>\n", X, Y);
-        }
-        /* the label is the profile's name without .csv (BP1, LP2, ...) */
-        char label[64];
-        snprintf(label, sizeof label, "%s", sp->profile);
-        char *dot = strrchr(label, '.');
-        if (dot) *dot = '\0';
-        fprintf(out, "<text x='%.1f' y='%.1f' font-size='11'>%s</text>\n", X + 6, Y - 6, label);
-    }
-}
-
-static ab_status write_svg(const char *dir, const ab_diagram *d, ab_error *err)
-{
-    double x0 = INFINITY, x1 = -INFINITY, r1 = 0.0, s0 = 0.0, s1 = 0.0;
-    int nematic = 0;
-    for (int b = 0; b < d->n_branches; b++)
-        for (int i = 0; i < d->branches[b].n_points; i++) {
-            const ab_branch_point *q = &d->branches[b].points[i];
-            double x = param_of(d, q->kappa, q->beta);
-            x0 = fmin(x0, x); x1 = fmax(x1, x);
-            r1 = fmax(r1, q->r);
-            s0 = fmin(s0, q->S); s1 = fmax(s1, q->S);
-            nematic |= fabs(q->S) > 0.05 && q->r < 0.05;
-        }
-    if (!(x1 > x0)) { x0 -= 0.5; x1 += 0.5; }
-    if (!(r1 > 0.0)) r1 = 1.0;
-    if (!(s1 > s0)) { s0 -= 0.5; s1 += 0.5; }
-    const double W = 760, H1 = 340, gap = 70;
-    double H = 60 + H1 + 60 + (nematic ? H1 + gap : 0);
-    ab_file *f;
-    ab_status st = ab_file_open_in(dir, "diagram.svg", &f, err);
-    if (st) return st;
-    FILE *out = ab_file_stream(f);
-    ab_svg_begin(out, W, H);
-    const ab_spec *sp = d->spec;
-    fprintf(out, "<text x='%.0f' y='24' text-anchor='middle' font-size='15'>%s, d = %d, %s = %g: bifurcation diagram "
-                 "(solid: stable, dashed: unstable)</text>\n",
-            W / 2, ab_model_kind_name(sp->model.kind), sp->model.d, d->parameter == AB_PARAM_KAPPA ? "beta" : "kappa",
-            d->parameter == AB_PARAM_KAPPA ? sp->model.beta : sp->kappa);
-    ab_svg_panel pr = {x0, x1, 0.0, r1 * 1.05, 80, 50, W - 200, H1};
-    ab_svg_axes(out, &pr, param_name(d), "r (polar order)");
-    draw_panel(out, d, &pr, 0);
-    if (nematic) {
-        double pad = 0.05 * (s1 - s0);
-        ab_svg_panel ps = {x0, x1, s0 - pad, s1 + pad, 80, 50 + H1 + gap, W - 200, H1};
-        ab_svg_axes(out, &ps, param_name(d), "S (nematic order)");
-        draw_panel(out, d, &ps, 1);
-    }
-    for (int b = 0; b < d->n_branches; b++) {
-        double y = 60 + 18 * b;
-        fprintf(out, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='%s' stroke-width='2'/>\n", W - 105, y, W - 80, y,
-                ab_svg_colour(b));
-        fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>branch %d</text>\n", W - 75, y + 4, d->branches[b].id);
-    }
-    ab_svg_end(out);
-    return ab_file_commit(f, err);
-}
-
-static ab_status write_gnuplot(const char *dir, const ab_diagram *d, ab_error *err)
-{
-    ab_file *f;
-    ab_status st = ab_file_open_in(dir, "diagram.gp", &f, err);
-    if (st) return st;
-    FILE *out = ab_file_stream(f);
-    int xcol = d->parameter == AB_PARAM_KAPPA ? 3 : 4;
-    fprintf(out,
-            "# Redraw the bifurcation diagram from branches.csv: gnuplot diagram.gp (writes diagram.png).\n"
-            "# branches.csv columns: 1 branch, 2 point, 3 kappa, 4 beta, 5 r, 6 S, 7 free_energy,\n"
-            "# 8 n_unstable, 9 stable (1/0), 10 label (LP, BP, HB, EP on special rows).\n"
-            "set datafile separator ','\n"
-            "set terminal pngcairo size 900,600\n"
-            "set output 'diagram.png'\n"
-            "set xlabel '%s'\nset ylabel 'r'\nset key outside\n"
-            "nb = %d\n"
-            "stable(b)   = sprintf(\"< awk -F, '$1==%%d && $9==1' branches.csv\", b)\n"
-            "unstable(b) = sprintf(\"< awk -F, '$1==%%d && $9==0' branches.csv\", b)\n"
-            "plot for [b=1:nb] stable(b) using %d:5 with points pt 7 ps 0.4 lc b title sprintf('branch %%d stable', b), \\\n"
-            "     for [b=1:nb] unstable(b) using %d:5 with points pt 6 ps 0.4 lc b title sprintf('branch %%d unstable', b), \\\n"
-            "     \"< awk -F, 'NR>1 && $10!=\\\"\\\"' branches.csv\" using %d:5:10 with labels offset 1,1 notitle\n",
-            param_name(d), d->n_branches, xcol, xcol, xcol);
-    return ab_file_commit(f, err);
-}
-
 static void json_opt_int(ab_json *j, const char *key, int v)
 {
     ab_json_key(j, key);
@@ -376,6 +248,9 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
         const ab_branch *br = &d->branches[b];
         ab_json_begin_object(j);
         ab_json_kv_int(j, "id", br->id);
+        char name[64];
+        ab_plot_branch_name(d, br, name, sizeof name);
+        ab_json_kv_string(j, "name", name);
         json_opt_int(j, "parent_special", br->parent_special);
         ab_json_kv_int(j, "n_points", br->n_points);
         for (int e = 0; e < 2 && br->n_points > 0; e++) {
@@ -424,8 +299,14 @@ ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
     if (!st) st = write_special(dir, d, err);
     if (!st) st = write_profiles(dir, d, err);
     if (!st) st = write_labels(dir, d, err);
-    if (!st) st = write_svg(dir, d, err);
-    if (!st) st = write_gnuplot(dir, d, err);
+    if (!st) st = ab_plot_diagram_write(dir, d, err);
+    if (!st) st = ab_plot_spectrum_write(dir, d, err);
+    if (!st) st = ab_plot_profiles_write(dir, d, err);
+    /* a PNG beside every SVG, for quick viewing (the maps in profiles/ have theirs) */
+    if (!st) st = ab_png_from_svg(dir, "diagram.svg", err);
+    if (!st) st = ab_png_from_svg(dir, "spectrum.svg", err);
+    if (!st && ab_plot_profiles_count(d) > 0) st = ab_png_from_svg(dir, "profiles.svg", err);
+    if (!st) st = ab_plot_gnuplot_write(dir, d, err);
     if (!st) st = write_summary(dir, d, err);
     return st;
 }

@@ -238,7 +238,8 @@ static ab_status write_sweep_svg(const char *dir, const ab_spec *spec, const ab_
         fprintf(out, "<text x='%.0f' y='%.0f' font-size='11'>n = %d</text>\n", W - 75, y + 4, s->sizes[q]);
     }
     ab_svg_end(out);
-    return ab_file_commit(f, err);
+    if ((st = ab_file_commit(f, err))) return st;
+    return ab_png_from_svg(dir, "sweep.svg", err); /* a PNG beside every SVG */
 }
 
 ab_status ab_write_sim(const char *dir, const ab_spec *spec, const ab_sim_result *res, int count, const ab_kappa_c_row *kc,

@@ -3,6 +3,7 @@
 #include "io/sphere_map.h"
 
 #include "attnbif/io.h"
+#include "io/svg.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -503,5 +504,6 @@ ab_status ab_sphere_map_write(const char *dir, const char *csv_name, const char 
         ab_file_abort(f);
         return st;
     }
-    return ab_file_commit(f, err);
+    if ((st = ab_file_commit(f, err))) return st;
+    return ab_png_from_svg(dir, svg_name, err); /* a PNG beside every SVG (docs/output-run.md) */
 }

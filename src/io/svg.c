@@ -50,4 +50,15 @@ void ab_svg_begin(FILE *out, double width, double height)
     fprintf(out, "<rect width='100%%' height='100%%' fill='white'/>\n");
 }
 
+void ab_svg_escaped(FILE *out, const char *text)
+{
+    for (const char *c = text; *c; c++) {
+        if (*c == '<') fputs("&lt;", out);
+        else if (*c == '>') fputs("&gt;", out);
+        else if (*c == '&') fputs("&amp;", out);
+        else if (*c == '\'') fputs("&apos;", out);
+        else fputc(*c, out);
+    }
+}
+
 void ab_svg_end(FILE *out) { fprintf(out, "</svg>\n"); }

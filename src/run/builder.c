@@ -51,11 +51,15 @@ ab_status ab_builder_stability(ab_builder *b, const double *x, const int *sector
     if (!st) st = ab_spectrum_compute_in(b->eig, b->disc, x, sectors, n_sectors, &sp, err);
     if (st) return st;
     memset(info, 0, sizeof *info);
+    for (int k = 0; k < AB_MAX_SECTORS; k++) info->lead_re[k] = NAN;
     for (int i = 0; i < sp.count; i++) {
         const ab_eigenvalue *e = &sp.values[i];
-        if (e->kind != AB_EIG_STABILITY || !(e->re > e->err)) continue;
         int k = 0;
         while (k < n_sectors && sectors[k] != e->sector) k++;
+        /* the figures' leading eigenvalue per sector (spectrum.svg) */
+        if (k < n_sectors && (e->kind == AB_EIG_STABILITY || e->kind == AB_EIG_SLOW) && !(e->re <= info->lead_re[k]))
+            info->lead_re[k] = e->re;
+        if (e->kind != AB_EIG_STABILITY || !(e->re > e->err)) continue;
         if (e->im == 0.0) info->real_pos[k]++;
         else info->cplx_pos[k]++;
         info->n_unstable += e->multiplicity;
@@ -85,6 +89,7 @@ void ab_builder_observe(ab_builder *b, const double *x, const ab_stab_info *si, 
     bp->entropy = obs.entropy;
     bp->free_energy = obs.free_energy;
     bp->n_unstable = si ? si->n_unstable : -1;
+    for (int k = 0; k < AB_MAX_SECTORS; k++) bp->lead_re[k] = si ? si->lead_re[k] : NAN;
     bp->label = AB_SP_NONE;
     bp->special = -1;
     bp->nodes = b->grids[b->grid].nodes;
@@ -178,6 +183,8 @@ int ab_builder_add_special(ab_builder *b, ab_branch *br, const double *x, ab_spe
     }
     bp.label = sp->type;
     bp.special = idx;
+    if (sp->type != AB_SP_END) /* si is the stability on one side of the located point */
+        for (int k = 0; k < AB_MAX_SECTORS; k++) bp.lead_re[k] = NAN;
     if (ab_branch_add_point(br, &bp, err)) return -1;
     const ab_special_point *s = &b->diag->special[idx];
     ab_builder_say(b, "%s (%s%s%s) on branch %d at %s = %.12g, r = %.6g, S = %.6g%s%s", ab_special_label(s->type),

@@ -19,6 +19,7 @@ typedef struct {
     int real_pos[AB_MAX_SECTORS]; /* real stability eigenvalues with re > err (slow ones, |re| <= err, */
     int cplx_pos[AB_MAX_SECTORS]; /* are not counted); complex ones with re > err (both of a pair) */
     long n_unstable;              /* with multiplicity, all sectors */
+    double lead_re[AB_MAX_SECTORS]; /* largest re of the stability and slow eigenvalues per sector (NaN: none) */
 } ab_stab_info;
 
 /* A branch waiting to be followed from a branch point. */
