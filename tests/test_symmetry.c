@@ -599,6 +599,34 @@ static void test_subspace(ab_tally *t)
         ab_sym_rep_destroy(sub);
         sub = NULL;
     }
+    /* span{Y_30, Y_33}: kept by D_3h and its subgroups, not by the axial groups; the search
+     * skips those and finds the D_3h vector Y_33, flipped by the turn pi/3 about z */
+    {
+        double B[2 * 16] = {0};
+        B[ab_sht_index(3, 0)] = 1.0, B[16 + ab_sht_index(3, 3)] = 1.0;
+        ab_group_set *s3 = NULL;
+        ab_sym_search_result *r = NULL;
+        if (ab_sym_rep_create_subspace(3, 0, 0, 2, B, 16, AB_SYM_BASIS_COEFFS, &sub, &err) == AB_OK &&
+            ab_group_set_create(3, 3, &s3, &err) == AB_OK && ab_sym_search(sub, s3->g, s3->count, &r, &err) == AB_OK) {
+            int skipped = 0, d3h = 0, ok_vec = 0, flip = 0;
+            char names[256] = "";
+            for (int i = 0; i < r->ncand; i++)
+                if (!strcmp(r->cand[i].group->name, "C_inf_v") || !strcmp(r->cand[i].group->name, "T_d")) skipped += r->cand[i].dim == -1;
+            for (int b = 0; b < r->nbranch; b++) {
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", b ? " " : "", r->branch[b].name);
+                if (strcmp(r->branch[b].name, "D_3h")) continue;
+                d3h = 1, flip = r->branch[b].flip;
+                ok_vec = fabs(fabs(r->branch[b].coeffs[ab_sht_index(3, 3)]) - 1.0) <= TOL_D_HOM;
+            }
+            ab_check(t, skipped == 2, "span{Y_30, Y_33}: C_inf_v and T_d do not keep it and are left out (%d)", skipped);
+            ab_check(t, d3h && ok_vec && flip, "span{Y_30, Y_33}: a D_3h branch along Y_33, v ~ -v (branches: %s)", names);
+        } else
+            ab_check(t, 0, "span{Y_30, Y_33} search: %s", err.msg);
+        ab_sym_search_result_destroy(r);
+        ab_group_set_destroy(s3);
+        ab_sym_rep_destroy(sub);
+        sub = NULL;
+    }
     /* grid input with content above L: Y_30 + Y_60 analysed at L = 3 loses 1/sqrt 2 */
     {
         ab_sht *s3 = NULL, *s6 = NULL;

@@ -644,8 +644,10 @@ ab_status ab_sym_rep_matrix(ab_sym_rep *r, const double g[9], double *M, double 
 
 /* ---------------------------------------------------------------- fixed spaces */
 
-ab_status ab_sym_fixed(ab_sym_rep *r, const ab_group *G, double *Pout, int *dim, double *basis, int cap, double *leak,
-                       ab_error *err)
+/* ab_sym_fixed; with not_invariant given, a space the group does not keep is reported there
+ * (1, status AB_OK, dim 0) instead of as an error. */
+static ab_status fixed_impl(ab_sym_rep *r, const ab_group *G, double *Pout, int *dim, double *basis, int cap, double *leak,
+                            int *not_invariant, ab_error *err)
 {
     if (!r || !G) return ab_error_set(err, AB_EINVAL, "fixed space: no representation or group given");
     if (G->exact_degree < r->L)
@@ -665,6 +667,14 @@ ab_status ab_sym_fixed(ab_sym_rep *r, const ab_group *G, double *Pout, int *dim,
         for (size_t t = 0; t < nn && st == AB_OK; t++) P[t] += M[t];
     }
     int d = 0;
+    if (not_invariant) *not_invariant = 0;
+    if (st == AB_OK && !(worst <= r->leak_tol) && not_invariant) {
+        *not_invariant = 1;
+        free(P), free(M), free(ev);
+        if (dim) *dim = 0;
+        if (leak) *leak = worst;
+        return AB_OK;
+    }
     if (st == AB_OK && !(worst <= r->leak_tol))
         st = ab_error_set(err, AB_EINVAL,
                           "fixed space of %s: the space is not invariant under the group (an element moves %.3g of a "
@@ -712,6 +722,12 @@ ab_status ab_sym_fixed(ab_sym_rep *r, const ab_group *G, double *Pout, int *dim,
     if (st == AB_OK && dim) *dim = d;
     if (leak) *leak = worst;
     return st;
+}
+
+ab_status ab_sym_fixed(ab_sym_rep *r, const ab_group *G, double *P, int *dim, double *basis, int cap, double *leak,
+                       ab_error *err)
+{
+    return fixed_impl(r, G, P, dim, basis, cap, leak, NULL, err);
 }
 
 /* ---------------------------------------------------------------- search */
@@ -882,10 +898,15 @@ ab_status ab_sym_search(ab_sym_rep *rep, ab_group *const *cand, int ncand, ab_sy
         double lk;
         c->group = cand[i];
         c->isotropy = -1;
-        st = ab_sym_fixed(rep, cand[i], NULL, &c->dim, basis, n, &lk, err);
+        int skip = 0;
+        st = fixed_impl(rep, cand[i], NULL, &c->dim, basis, n, &lk, &skip, err);
         if (st != AB_OK) {
             ab_error_prefix(err, "symmetry search: ");
             break;
+        }
+        if (skip) {
+            c->dim = -1;
+            continue;
         }
         res->leak = fmax(res->leak, lk);
         if (c->dim == 0) continue;

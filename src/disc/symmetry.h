@@ -161,7 +161,8 @@ ab_status ab_sym_fixed(ab_sym_rep *rep, const ab_group *G, double *P, int *dim, 
 
 typedef struct {
     const ab_group *group; /* the candidate (borrowed from the list searched) */
-    int dim;               /* dim Fix(group) */
+    int dim;               /* dim Fix(group); -1: the group does not keep the space (leakage
+                              above the rep's tolerance), left out of the search */
     int isotropy;          /* dim == 1: index of the candidate whose conjugate Q K Q^T is the
                               largest candidate fixing the fixed vector (itself when maximal);
                               -1 otherwise */
@@ -189,7 +190,7 @@ typedef struct {
     double leak;    /* the largest leakage met */
 } ab_sym_search_result;
 
-/* For every candidate: dim Fix. For those with dim Fix = 1: the isotropy of the fixed vector
+/* For every candidate that keeps the space: dim Fix. For those with dim Fix = 1: the isotropy of the fixed vector
  * among the candidates and their conjugates (a candidate K whose conjugate contains H and has
  * a nonzero fixed space fixes H's vector, as Fix(K) lies in the line Fix(H)); the maximal ones
  * (isotropy = itself) are the branches, with their vectors and whether v and -v are conjugate
