@@ -254,6 +254,39 @@ static void test_dl(ab_tally *t)
     ab_check(t, worst_hom <= TOL_D_HOM, "D(gh) = D(g) D(h): %.2e <= %.0e", worst_hom, TOL_D_HOM);
     ab_check(t, worst_inv <= TOL_D_HOM, "D(-I) = (-1)^l I: %.2e <= %.0e", worst_inv, TOL_D_HOM);
 
+    /* Elements keeping the z axis take a closed form (cos/sin m phi mix in pairs, parity
+     * (-1)^(l+m) under z -> -z); against the quadrature path through D(g) = D(g h) D(h^T)
+     * with h a random rotation (g h and h^T keep no axis). */
+    double worst_axial = 0.0;
+    for (int l = 0; l <= 8; l++) {
+        ab_sym_rep *r = NULL;
+        if (ab_sym_rep_create_degree(l, &r, &err) != AB_OK) continue;
+        int n = 2 * l + 1;
+        double *A = malloc(sizeof(double) * n * n), *B = malloc(sizeof(double) * n * n), *C = malloc(sizeof(double) * n * n);
+        for (int trial = 0; trial < 8; trial++) {
+            double tt = 3.0 * urand(), c = cos(tt), sn = sin(tt), zs = (trial & 2) ? -1.0 : 1.0;
+            double g[9] = {c, -sn, 0, sn, c, 0, 0, 0, zs}, h[9], ht[9], gh[9];
+            if (trial & 1) g[3] = -g[3], g[4] = -g[4]; /* a reflection of the plane instead */
+            random_orthogonal(h, 0);
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) ht[3 * b + a] = h[3 * a + b];
+            mul3(g, h, gh);
+            ab_sym_rep_matrix(r, g, A, NULL, &err);
+            ab_sym_rep_matrix(r, gh, B, NULL, &err);
+            ab_sym_rep_matrix(r, ht, C, NULL, &err);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) {
+                    double p = 0.0;
+                    for (int q = 0; q < n; q++) p += B[i * n + q] * C[q * n + j];
+                    worst_axial = fmax(worst_axial, fabs(p - A[i * n + j]));
+                }
+        }
+        free(A), free(B), free(C);
+        ab_sym_rep_destroy(r);
+    }
+    ab_check(t, worst_axial <= TOL_D_HOM, "D(g) for g keeping the z axis (closed form) = D(g h) D(h^T) (quadrature), l = 0..8: %.2e <= %.0e",
+             worst_axial, TOL_D_HOM);
+
     /* D^1 against the matrix: Y_1,-1 .. Y_1,1 = sqrt 3 (y, z, x) (src/disc/sht.h), and
      * (g.f)(x) = f(g^T x) maps a.x to (g a).x, so D^1 = P g P^T with P picking (y, z, x). */
     ab_sym_rep *rep = NULL;

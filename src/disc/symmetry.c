@@ -99,14 +99,12 @@ static int axis_of(const double *m, double *axis)
     axis[0] = p[7] - p[5], axis[1] = p[2] - p[6], axis[2] = p[3] - p[1];
     if (normalise3(axis)) return 1;
     /* a half-turn: p + I = 2 u u^T, so any nonzero column is along u */
-    int best = 0;
     double bn = -1.0;
     for (int j = 0; j < 3; j++) {
         double c[3] = {p[j] + (j == 0), p[3 + j] + (j == 1), p[6 + j] + (j == 2)};
         double n = dot3(c, c);
-        if (n > bn) bn = n, best = j, axis[0] = c[0], axis[1] = c[1], axis[2] = c[2];
+        if (n > bn) bn = n, axis[0] = c[0], axis[1] = c[1], axis[2] = c[2];
     }
-    (void)best;
     return normalise3(axis);
 }
 
@@ -604,9 +602,36 @@ static void rep_from_coeffs(const ab_sym_rep *r, const double *c, double *x)
     }
 }
 
+/* g keeps the z axis (z -> s z, the horizontal plane turned by t or reflected in the line at
+ * angle t/2): then (g.f)(theta, phi) = f(theta', eps phi + tau) with cos theta' = s cos theta,
+ * and P_l^m(-x) = (-1)^(l+m) P_l^m(x), so each pair (cos m phi, sin m phi) mixes with itself
+ * only (docs/symmetry.md, "How D^l(g) is computed"). Exact to rounding and O((L+1)^2): the
+ * axial groups and the continuous stand-ins are made of such elements. */
+static int rotate_axial(int L, const double *g, const double *in, double *out)
+{
+    const double tiny = 4.0 * 2.220446049250313e-16;
+    if (fabs(g[2]) > tiny || fabs(g[5]) > tiny || fabs(g[6]) > tiny || fabs(g[7]) > tiny) return 0;
+    double s = g[8] > 0 ? 1.0 : -1.0, det2 = g[0] * g[4] - g[1] * g[3];
+    double eps = det2 > 0 ? 1.0 : -1.0;
+    /* proper: A = rotation by t, phi' = phi - t; improper: A = reflection, phi' = 2 alpha - phi */
+    double tau = eps > 0 ? -atan2(g[3], g[0]) : atan2(g[1], g[0]);
+    for (int l = 0; l <= L; l++) {
+        double sl = (l % 2 && s < 0) ? -1.0 : 1.0;
+        out[ab_sht_index(l, 0)] = sl * in[ab_sht_index(l, 0)];
+        for (int m = 1; m <= l; m++) {
+            double sm = (m % 2 && s < 0) ? -sl : sl, c = cos(m * tau), sn = sin(m * tau);
+            double C = in[ab_sht_index(l, m)], S = in[ab_sht_index(l, -m)];
+            out[ab_sht_index(l, m)] = sm * (C * c + S * sn);
+            out[ab_sht_index(l, -m)] = sm * eps * (S * c - C * sn);
+        }
+    }
+    return 1;
+}
+
 ab_status ab_sym_rotate_coeffs(ab_sym_rep *r, const double g[9], const double *in, double *out, ab_error *err)
 {
     if (!is_orthogonal(g)) return ab_error_set(err, AB_EINVAL, "symmetry action: the matrix is not orthogonal");
+    if (rotate_axial(r->L, g, in, out)) return AB_OK;
     /* (g.f)(x) = f(g^{-1} x) = f(g^T x): evaluate f at g^T x_p and analyse (exact, degree <= L) */
     const double *x = ab_sht_points(r->sht);
     for (size_t p = 0; p < r->np; p++)
