@@ -807,21 +807,26 @@ static int contained(const ab_group *H, const double *T, const ab_group *K)
     return 1;
 }
 
-#define AX_CAP 128
-
 /* Every proper T mapping H's principal axis to an axis a of K about which K holds the turn by
  * 2 pi / zorder(H), and H's x axis to a direction b perpendicular to a that is an axis of K or
  * lies in the plane of a and the normal of one of K's elements; calls back for each T with
- * T H T^T inside K, until the callback returns nonzero. */
+ * T H T^T inside K, until the callback returns nonzero. Returns 1 if it did, 0 if not, -1 when
+ * out of memory. */
 typedef int (*frame_cb)(const double *T, void *ctx);
 static int each_containing_frame(const ab_group *H, const ab_group *K, frame_cb cb, void *ctx)
 {
-    double ax[3 * AX_CAP];
-    int na = axis_directions(K, ax, AX_CAP);
+    /* at most one axis per element (3 for the continuous ones), and one b per axis */
+    int cap = K->order + 3;
+    double *ax = malloc(3 * (size_t)cap * sizeof *ax), *bs = malloc(3 * (size_t)cap * sizeof *bs);
+    if (!ax || !bs) {
+        free(ax), free(bs);
+        return -1;
+    }
+    int na = axis_directions(K, ax, cap), found = 0;
     int zh = zorder(H);
     double Qt[9];
     transpose3(H->frame, Qt);
-    for (int ia = 0; ia < 2 * na; ia++) {
+    for (int ia = 0; ia < 2 * na && !found; ia++) {
         double a[3];
         for (int i = 0; i < 3; i++) a[i] = (ia % 2 ? -1.0 : 1.0) * ax[3 * (ia / 2) + i];
         if (!K->continuous) {
@@ -832,9 +837,8 @@ static int each_containing_frame(const ab_group *H, const ab_group *K, frame_cb 
             /* every turn about K's axis is in K; about another axis only half-turns */
             if (fabs(fabs(dot3(a, ax + 6)) - 1.0) > 1e-9 && zh != 2) continue;
         }
-        double bs[3 * 2 * AX_CAP];
         int nb = 0;
-        for (int ic = 0; ic < na && nb < 2 * AX_CAP; ic++) {
+        for (int ic = 0; ic < na && nb < cap; ic++) {
             const double *c = ax + 3 * ic;
             double b[3];
             if (fabs(dot3(a, c)) < 1e-9)
@@ -847,16 +851,17 @@ static int each_containing_frame(const ab_group *H, const ab_group *K, frame_cb 
             for (int f = 0; f < nb && !dup; f++) dup = fabs(dot3(b, bs + 3 * f)) > 1.0 - 1e-9;
             if (!dup) memcpy(bs + 3 * nb++, b, sizeof b);
         }
-        for (int ib = 0; ib < 2 * nb; ib++) {
+        for (int ib = 0; ib < 2 * nb && !found; ib++) {
             double b[3], y[3], F[9], T[9];
             for (int i = 0; i < 3; i++) b[i] = (ib % 2 ? -1.0 : 1.0) * bs[3 * (ib / 2) + i];
             cross3(a, b, y);
             for (int i = 0; i < 3; i++) F[3 * i] = b[i], F[3 * i + 1] = y[i], F[3 * i + 2] = a[i];
             mul3(F, Qt, T);
-            if (contained(H, T, K) && cb(T, ctx)) return 1;
+            found = contained(H, T, K) && cb(T, ctx);
         }
     }
-    return 0;
+    free(ax), free(bs);
+    return found;
 }
 
 typedef struct {
@@ -951,7 +956,8 @@ ab_status ab_sym_search(ab_sym_rep *rep, ab_group *const *cand, int ncand, ab_sy
         for (int k = 0; k < ncand && st == AB_OK; k++) {
             if (k == h || res->cand[k].dim < 1 || gsize(cand[k]) <= gsize(cand[c->isotropy])) continue;
             iso_ctx ctx = {rep, fix[h], fix[k], res->cand[k].dim, w, proj, {0}, 0, AB_OK, err};
-            each_containing_frame(cand[h], cand[k], iso_cb, &ctx);
+            if (each_containing_frame(cand[h], cand[k], iso_cb, &ctx) < 0)
+                ctx.st = ab_error_set(err, AB_ENOMEM, "symmetry search: out of memory");
             st = ctx.st;
             if (ctx.found) {
                 c->isotropy = k;
