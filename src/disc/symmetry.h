@@ -190,14 +190,16 @@ typedef struct {
     double leak;    /* the largest leakage met */
 } ab_sym_search_result;
 
-/* For every candidate that keeps the space: dim Fix. For those with dim Fix = 1: the isotropy of the fixed vector
- * among the candidates and their conjugates (a candidate K whose conjugate contains H and has
+/* For every candidate that keeps the space: dim Fix. For those with dim Fix = 1: the
+ * isotropy of the fixed vector among the candidates and their conjugates (a candidate K whose conjugate contains H and has
  * a nonzero fixed space fixes H's vector, as Fix(K) lies in the line Fix(H)); the maximal ones
  * (isotropy = itself) are the branches, with their vectors and whether v and -v are conjugate
  * (tested with -I and the elements of O_h and D_2k,h in the candidate's frame, which contain
  * representatives of the normaliser classes that can flip a vector of the candidates here).
  * Candidates pairwise non-conjugate (as ab_group_set_create's) give one branch per conjugacy
- * class. */
+ * class. For a subspace of a state with symmetry Gamma, pass subgroups of Gamma in Gamma's
+ * frame: a group that keeps the space without being a symmetry of the problem would give a
+ * spurious branch, and the same group in two frames is not merged (docs/symmetry.md). */
 ab_status ab_sym_search(ab_sym_rep *rep, ab_group *const *cand, int ncand, ab_sym_search_result **out, ab_error *err);
 void ab_sym_search_result_destroy(ab_sym_search_result *r);
 
