@@ -56,6 +56,9 @@ typedef struct {
     int n_points, cap;
     ab_branch_point *points;
     char end_reason[200];
+    char symmetry[16];     /* symmetric branching: the Schoenflies symbol of its states' isotropy
+                              ("T_d", "D_3h", "C_inf_v"; docs/symmetry.md); "" if not known */
+    char description[64];  /* ... and what the states look like ("tetrahedral (degree 3)") */
 } ab_branch;
 
 typedef struct {
