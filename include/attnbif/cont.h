@@ -102,6 +102,15 @@ ab_status ab_cont_step(ab_cont *cont, ab_cont_step_info *info, ab_error *err);
  * landing on the window edge: it becomes current, the old one previous. */
 ab_status ab_cont_accept(ab_cont *cont, const double *x_new, ab_error *err);
 
+/* A projection applied to every new corrected point x and to every new tangent tau (in
+ * place; each call gives one of them, the other NULL; the tangent is renormalised after):
+ * the builder restricts a branch of symmetric states to the symmetry's fixed space with it,
+ * so that neither rounding nor the group's own null directions (rotations that break the
+ * symmetry) drift into the tangent and the corrector (docs/continuation.md, "Symmetric
+ * branching"). NULL removes it. */
+typedef ab_status (*ab_cont_project_fn)(void *ctx, double *x, double *tau, ab_error *err);
+void ab_cont_set_projection(ab_cont *cont, ab_cont_project_fn fn, void *ctx);
+
 const double *ab_cont_point(const ab_cont *cont);    /* (u, p) */
 const double *ab_cont_tangent(const ab_cont *cont);  /* unit in the arclength norm */
 const double *ab_cont_previous(const ab_cont *cont); /* before the last step */

@@ -65,6 +65,9 @@ typedef struct {
      * caller sets it, then the writers name it from its observables (docs/output-run.md,
      * "Branch names"). */
     char name[64];
+    char symmetry[16];     /* symmetric branching: the Schoenflies symbol of its states' isotropy
+                              ("T_d", "D_3h", "C_inf_v"; docs/symmetry.md); "" if not known */
+    char description[64];  /* ... and what the states look like ("tetrahedral (degree 3)") */
 } ab_branch;
 
 typedef struct {

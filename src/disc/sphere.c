@@ -970,7 +970,8 @@ static ab_status sphere_rotation_residual(ab_disc *d, const double *u, double *r
 /* ---- densities off the grid --------------------------------------------------------- */
 
 /* rho at n unit vectors x (n x 3) from the state evaluated last (eval_state). */
-static ab_status density_points(sphere *z, size_t n, const double *x, double *rho, ab_error *err)
+/* log rho (as_log) or rho of the evaluated state at n unit vectors x. */
+static ab_status density_points_as(sphere *z, size_t n, const double *x, double *rho, int as_log, ab_error *err)
 {
     ab_status st = ab_sht_eval(z->sht, z->gc, n, x, rho, err);
     if (st) return st;
@@ -979,10 +980,14 @@ static ab_status density_points(sphere *z, size_t n, const double *x, double *rh
         double Phi, Y;
         if (!potential(z, rho[k], z->c0, &Phi, &Y))
             return ab_error_set(err, AB_ENAN, "kernel convolution K rho is not positive between the grid points");
-        rho[k] = exp(Phi / kappa - z->logZ);
+        rho[k] = as_log ? Phi / kappa - z->logZ : exp(Phi / kappa - z->logZ);
         if (!isfinite(rho[k])) return ab_error_set(err, AB_ENAN, "the density exceeds the range of double");
     }
     return AB_OK;
+}
+static ab_status density_points(sphere *z, size_t n, const double *x, double *rho, ab_error *err)
+{
+    return density_points_as(z, n, x, rho, 0, err);
 }
 
 /* The meridian phi = 0 at t = cos theta. */
@@ -1398,5 +1403,93 @@ ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, 
     for (size_t p = 0; p < np; p++) z->logw[p] = log(z->w[p]);
     if ((st = build_kernel(z, err)) || (st = ab_disc_init(&z->base, err))) { sphere_destroy(&z->base); return st; }
     *out = &z->base;
+    return AB_OK;
+}
+
+ab_status ab_sphere_synthesis(ab_disc *disc, const double *coeffs, int degree, double *f, ab_error *err)
+{
+    if (!ab_sphere_is(disc)) return ab_error_set(err, AB_EINVAL, "not a sphere discretisation");
+    sphere *z = S(disc);
+    if (degree < 0 || degree > z->L)
+        return ab_error_set(err, AB_EINVAL, "harmonics of degree %d on a sphere discretisation of degree %d", degree, z->L);
+    memset(z->cw1, 0, sizeof(double) * z->nc);
+    memcpy(z->cw1, coeffs, sizeof(double) * (size_t)(degree + 1) * (size_t)(degree + 1));
+    return ab_sht_synthesis(z->sht, z->cw1, f, err);
+}
+
+ab_status ab_sphere_symmetrize(ab_disc *disc, double *u, int order, const double *R, double *asym, ab_error *err)
+{
+    if (!ab_sphere_is(disc)) return ab_error_set(err, AB_EINVAL, "not a sphere discretisation");
+    sphere *z = S(disc);
+    const size_t np = z->np;
+    double *pts = malloc(sizeof(double) * 3 * np), *val = malloc(sizeof(double) * np), *acc = calloc(np, sizeof(double));
+    ab_status st = pts && val && acc ? eval_state(z, u, err) : ab_error_set(err, AB_ENOMEM, "out of memory");
+    for (int g = 0; g < order && !st; g++) {
+        /* (g.f)(x) = f(g^-1 x); over a group the average of f(g x) is the same */
+        const double *m = R + 9 * (size_t)g;
+        for (size_t p = 0; p < np; p++) {
+            const double *x = z->X + 3 * p;
+            for (int i = 0; i < 3; i++) pts[3 * p + i] = m[3 * i] * x[0] + m[3 * i + 1] * x[1] + m[3 * i + 2] * x[2];
+        }
+        st = density_points_as(z, np, pts, val, 1, err);
+        for (size_t p = 0; p < np && !st; p++) acc[p] += val[p];
+    }
+    if (!st) {
+        double d = 0.0;
+        for (size_t p = 0; p < np; p++) {
+            acc[p] /= order;
+            d = fmax(d, fabs(acc[p] - u[p]));
+            u[p] = acc[p];
+        }
+        if (asym) *asym = d;
+    }
+    free(pts); free(val); free(acc);
+    return st;
+}
+
+ab_status ab_sphere_symmetrize_vector(ab_disc *disc, double *v, int order, const double *R, ab_error *err)
+{
+    if (!ab_sphere_is(disc)) return ab_error_set(err, AB_EINVAL, "not a sphere discretisation");
+    sphere *z = S(disc);
+    const size_t np = z->np;
+    double *pts = malloc(sizeof(double) * 3 * np), *val = malloc(sizeof(double) * np), *acc = calloc(np, sizeof(double)),
+           *c = malloc(sizeof(double) * z->nc);
+    ab_status st = pts && val && acc && c ? ab_sht_analysis(z->sht, v, c, err) : ab_error_set(err, AB_ENOMEM, "out of memory");
+    /* the part above degree L (aliasing remainder) is left as it is */
+    if (!st) st = ab_sht_synthesis(z->sht, c, val, err);
+    for (size_t p = 0; p < np && !st; p++) v[p] -= val[p];
+    for (int g = 0; g < order && !st; g++) {
+        const double *m = R + 9 * (size_t)g;
+        for (size_t p = 0; p < np; p++) {
+            const double *x = z->X + 3 * p;
+            for (int i = 0; i < 3; i++) pts[3 * p + i] = m[3 * i] * x[0] + m[3 * i + 1] * x[1] + m[3 * i + 2] * x[2];
+        }
+        st = ab_sht_eval(z->sht, c, np, pts, val, err);
+        for (size_t p = 0; p < np && !st; p++) acc[p] += val[p];
+    }
+    for (size_t p = 0; p < np && !st; p++) v[p] += acc[p] / order;
+    free(pts); free(val); free(acc); free(c);
+    return st;
+}
+
+ab_status ab_sphere_symmetrize_axial(ab_disc *disc, double *v, int mirror, ab_error *err)
+{
+    if (!ab_sphere_is(disc)) return ab_error_set(err, AB_EINVAL, "not a sphere discretisation");
+    sphere *z = S(disc);
+    /* the grid is uniform in longitude and its Gauss-Legendre latitudes are symmetric about
+     * the equator: the longitude mean is the average over all rotations about z, and the
+     * mirror z -> -z maps latitude i onto nlat - 1 - i */
+    for (int i = 0; i < z->nlat; i++) {
+        double m = 0.0;
+        for (int j = 0; j < z->nlon; j++) m += v[(size_t)i * z->nlon + j];
+        m /= z->nlon;
+        for (int j = 0; j < z->nlon; j++) v[(size_t)i * z->nlon + j] = m;
+    }
+    if (mirror)
+        for (int i = 0; i < z->nlat / 2; i++) {
+            const int k = z->nlat - 1 - i;
+            const double m = 0.5 * (v[(size_t)i * z->nlon] + v[(size_t)k * z->nlon]);
+            for (int j = 0; j < z->nlon; j++) v[(size_t)i * z->nlon + j] = v[(size_t)k * z->nlon + j] = m;
+        }
     return AB_OK;
 }

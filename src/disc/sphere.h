@@ -25,5 +25,19 @@ ab_status ab_sphere_map(ab_disc *disc, const double *u, int nlat, int nlon, doub
 int ab_sphere_cluster_count(ab_disc *disc, const double *u);
 /* The clusters of the state u (docs/sphere.md, "Clusters"): at most max, *count found. */
 ab_status ab_sphere_clusters(ab_disc *disc, const double *u, ab_cluster *out, int max, int *count, ab_error *err);
+/* Grid values of sum c_lm Y_lm for coefficients of degree <= degree (<= the disc's L; index
+ * l*l + l + m, src/disc/sht.h). */
+ab_status ab_sphere_synthesis(ab_disc *disc, const double *coeffs, int degree, double *f, ab_error *err);
+/* Project a state onto the fixed space of a group (order elements, 3 x 3 row-major in R):
+ * u <- the average over g of log rho(g x) at the grid points, rho from the state's own
+ * potential (so exact at a solution, and free of the grid's aliasing). *asym (may be NULL)
+ * is max |u_before - u_after|: how far the state was from symmetric. */
+ab_status ab_sphere_symmetrize(ab_disc *disc, double *u, int order, const double *R, double *asym, ab_error *err);
+/* The same linear projection for a vector of grid values (a tangent, a kernel vector): the
+ * average of v(g x) over the group for its part of degree <= L (the rest is kept). */
+ab_status ab_sphere_symmetrize_vector(ab_disc *disc, double *v, int order, const double *R, ab_error *err);
+/* The same for the axial groups about z, exactly and in O(grid) (a state or a vector alike:
+ * the grid values are averaged over longitude, and with mirror over z -> -z too). */
+ab_status ab_sphere_symmetrize_axial(ab_disc *disc, double *v, int mirror, ab_error *err);
 
 #endif

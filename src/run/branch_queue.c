@@ -97,6 +97,12 @@ static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error 
         pred[n] = pd->x[n] + pd->q1 * s + pd->q2 * s * s;
         int iters;
         st = ab_cont_correct(c->cont, pred, normal, x1, &iters, &scratch);
+        if (!st && pd->sym) {
+            /* a branch of symmetric states starts in its group's fixed space */
+            c->cur_sym = pd->sym;
+            st = ab_builder_project(c, x1, NULL, &scratch);
+            c->cur_sym = 0;
+        }
         if (!st) {
             double du = 0.0;
             for (int i = 0; i < n; i++) du = fmax(du, fabs(x1[i] - pd->x[i]));
@@ -135,7 +141,9 @@ static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error 
     if ((st = ab_builder_stability(c, x1, c->spec->sectors, c->spec->n_sectors, &si, err))) { FREE_ALL(); return st; }
     ab_branch_point bp1;
     ab_builder_observe(c, x1, &si, &bp1);
-    if (on_known_branch(c, &bp1)) {
+    /* branches of different isotropy are different by construction (r and S alone do not
+     * tell them apart: every branch of degree 3 starts with r = 0) */
+    if (!pd->sym && on_known_branch(c, &bp1)) {
         ab_builder_say(c, "the branch from %s in direction %+d is already known: not followed again", sp->profile, dir);
         FREE_ALL();
         return AB_OK;
@@ -170,10 +178,29 @@ static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error 
     memcpy(x, x1, sizeof(double) * c->np1);
     /* start the tangent properly at x1 */
     memcpy(pred, tau, sizeof(double) * c->np1);
-    if ((st = ab_cont_tangent_at(c->cont, x, pred, tau, err))) { FREE_ALL(); return st; }
+    /* the tangent at x1 with x1's own phase conditions: the branch point's (a uniform state
+     * has none) would leave the rotations of x1 in the bordered system's kernel */
+    if (ab_problem_n_symmetries(c->problem) > 0 && (st = ab_problem_set_phase_reference(c->problem, x, err))) {
+        FREE_ALL();
+        return st;
+    }
+    c->cur_sym = pd->sym;
+    ab_cont_set_projection(c->cont, pd->sym ? ab_builder_project : NULL, c);
+    st = ab_cont_tangent_at(c->cont, x, pred, tau, err);
+    c->cur_sym = 0;
+    ab_cont_set_projection(c->cont, NULL, NULL);
+    if (st) { FREE_ALL(); return st; }
     FREE_ALL();
 #undef FREE_ALL
-    return ab_builder_follow(c, b, x, tau, &si, err);
+    if (pd->sym) {
+        snprintf(b->symmetry, sizeof b->symmetry, "%s", c->syms[pd->sym - 1].name);
+        snprintf(b->description, sizeof b->description, "%s", c->syms[pd->sym - 1].description);
+        snprintf(b->name, sizeof b->name, "%s, %s", b->symmetry, b->description);
+    }
+    c->cur_sym = pd->sym;
+    st = ab_builder_follow(c, b, x, tau, &si, err);
+    c->cur_sym = 0;
+    return st;
 }
 
 

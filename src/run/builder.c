@@ -324,6 +324,7 @@ ab_status ab_builder_follow(ab_builder *b, ab_branch *br, const double *x0, cons
             continue;
         }
         ab_cont_step_info info;
+        ab_cont_set_projection(b->cont, b->cur_sym ? ab_builder_project : NULL, b);
         st = ab_cont_step(b->cont, &info, &scratch);
         if (st == AB_ENOMEM) return ab_error_set(err, st, "%s", scratch.msg);
         if (st) {
@@ -639,6 +640,7 @@ ab_status ab_builder_regrid_switched(ab_builder *b, const double *x0, const doub
 static void builder_free(ab_builder *b)
 {
     ab_builder_free_queue(b);
+    ab_builder_free_syms(b);
     for (int i = 0; i < b->n_grids; i++) grid_free(&b->grids[i]);
     free(b->grids);
     b->grids = NULL;

@@ -31,7 +31,19 @@ typedef struct {
     int special;
     int predicted_side; /* pitchforks: sign of p - p* where the new branch exists; 0 if none */
     int nodes;          /* the grid x and phi live on (the branch's at the branch point) */
+    int sym;            /* symmetric branching: 1 + index into ab_builder.syms; 0 for none */
 } ab_pending;
+
+/* The symmetry group of a branch born at a multiple branch point (docs/continuation.md,
+ * "Symmetric branching"): its points are projected onto the group's fixed space. */
+typedef struct {
+    char name[16];       /* Schoenflies symbol */
+    char description[64];
+    int order;
+    double *R;           /* order x 9, row-major matrices (owned) */
+    int axial;           /* a continuous group about z: projected exactly by longitude means */
+    int mirror;          /* ... which contains an element mapping z to -z */
+} ab_branch_sym;
 
 /* One discretisation and everything sized by it: with nodes: auto a branch moves to a finer
  * grid when its state sharpens (docs/theory.md, "Adaptive resolution"), so the builder keeps
@@ -74,6 +86,9 @@ typedef struct {
     ab_grid *grids;               /* the grids in use (the current one, those of queued branch points) */
     int n_grids, cap_grids, grid; /* grid: index of the current one */
     int auto_nodes;               /* nodes: auto: branches re-discretise as they sharpen */
+    ab_branch_sym *syms;          /* the groups of the symmetric branches queued or followed */
+    int n_syms, cap_syms;
+    int cur_sym;                  /* 1 + index of the followed branch's group, 0 for none */
 } ab_builder;
 
 /* builder.c */
@@ -114,6 +129,31 @@ ab_status ab_builder_handle_events(ab_builder *b, ab_branch *br, const double *x
  * n doubles); dmu_dp is the crossing eigenvalue's slope in the parameter. */
 ab_status ab_builder_reduce(ab_builder *b, const double *x, double dmu_dp, ab_special_point *sp, ab_pending *pd,
                             ab_error *err);
+/* The same along a given kernel direction pd->phi with its left kernel vector psi (NULL:
+ * both computed), e.g. one fixed by a subgroup at a multiple branch point; flip = 1 if a
+ * symmetry maps phi onto -phi (one direction to follow), 0 if not, -1 to decide by the
+ * reflection x -> -x as ab_builder_reduce does. The bordered solves stay in the subgroup's
+ * fixed space with GMRES, where the kernel is phi alone. */
+typedef struct {
+    /* remove from a solution of the singular bordered systems its components along the
+     * kernel directions other than phi (where it is undetermined, and GMRES leaves rounding
+     * amplified) */
+    ab_status (*apply)(void *ctx, double *v, ab_error *err);
+    void *ctx;
+} ab_kernel_clean;
+ab_status ab_builder_reduce_along(ab_builder *b, const double *x, double dmu_dp, const double *psi, int flip,
+                                  const ab_kernel_clean *clean, ab_special_point *sp, ab_pending *pd, ab_error *err);
+
+/* symmetric.c: at a multiple branch point of the uniform state on the whole sphere, one
+ * branch per conjugacy class of isotropy subgroups with a one-dimensional fixed space in
+ * the degree-l kernel (equivariant branching lemma): records the special point (filled in
+ * sp, stability si) and queues the branches. *idx = the special point's index. */
+ab_status ab_builder_symmetric_branches(ab_builder *b, ab_branch *br, const double *x, int l, double dmu_dp,
+                                        ab_special_point *sp, const ab_stab_info *si, int *idx, ab_error *err);
+/* Project a point x or a tangent tau (the other NULL) onto the fixed space of the followed
+ * branch's group (no-op without one): an ab_cont_project_fn. */
+ab_status ab_builder_project(void *builder, double *x, double *tau, ab_error *err);
+void ab_builder_free_syms(ab_builder *b);
 
 /* branch_queue.c */
 ab_status ab_builder_push_pending(ab_builder *b, const double *x, ab_pending *pd, ab_error *err);

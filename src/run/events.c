@@ -3,6 +3,8 @@
  * switch queued at each branch point the discretisation can follow (docs/continuation.md). */
 #include "run/builder.h"
 
+#include "disc/sphere.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,7 +262,14 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
                     if (fabs(kl - bp.kappa) < best) { best = fabs(kl - bp.kappa); sp.l = l; }
                 }
             }
-            if (ev[e].kind == EV_REAL) {
+            if (ev[e].kind == EV_REAL && sp.l >= 1 && ab_sphere_is(c->disc)) {
+                /* the whole sphere at the uniform state: a (2l+1)-fold crossing, one branch per
+                 * isotropy class (symmetric.c) */
+                double dmu_dp = (ev[e].f1 - ev[e].f0) / (x1[c->n] - xk[c->n]);
+                int idx;
+                if ((st = ab_builder_symmetric_branches(c, b, ev[e].x, sp.l, dmu_dp, &sp, &si, &idx, err))) break;
+                if (ab_builder_near_known_branch_point(c, &c->diag->special[idx]) && *stop_at < 0) *stop_at = idx;
+            } else if (ev[e].kind == EV_REAL) {
                 if (ab_disc_sector_followable(c->disc, ev[e].sector)) {
                     ab_pending pd;
                     memset(&pd, 0, sizeof pd);

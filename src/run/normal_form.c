@@ -89,6 +89,13 @@ static ab_status dup(ab_builder *c, const double *x, const double *a, double *ou
 static ab_status singular_bordered(ab_builder *c, const double *phi, const double *psi, double *rhs, ab_error *err)
 {
     const double zero = 0.0;
+    if (max_abs(rhs, c->n) <= c->prm.zero_vector_tol) {
+        /* a right-hand side that is rounding noise (F_p at a uniform state) has the solution
+         * 0; solving for it would ask GMRES to resolve noise along the kernel directions a
+         * multiple branch point leaves outside phi */
+        memset(rhs, 0, sizeof(double) * ((size_t)c->n + 1));
+        return AB_OK;
+    }
     ab_bordered bo = {ab_problem_jacobian(c->problem), 1, psi, phi, &zero};
     ab_linop op;
     ab_bordered_linop(&bo, &op);
@@ -152,6 +159,12 @@ static double vdot(const double *a, const double *b, int n)
  *   g(xi, lambda) = a_lambda lambda xi + (a/2) xi^2 + (c3/6) xi^3. */
 ab_status ab_builder_reduce(ab_builder *c, const double *x, double dmu_dp, ab_special_point *sp, ab_pending *pd, ab_error *err)
 {
+    return ab_builder_reduce_along(c, x, dmu_dp, NULL, -1, NULL, sp, pd, err);
+}
+
+ab_status ab_builder_reduce_along(ab_builder *c, const double *x, double dmu_dp, const double *psi_given, int flip,
+                                  const ab_kernel_clean *clean, ab_special_point *sp, ab_pending *pd, ab_error *err)
+{
     const int n = c->n;
     double *phi = pd->phi, *psi_v = malloc(sizeof(double) * n), *v = malloc(sizeof(double) * (n + 1)),
            *w = malloc(sizeof(double) * (n + 1)), *q = malloc(sizeof(double) * n), *q2 = malloc(sizeof(double) * n);
@@ -160,7 +173,8 @@ ab_status ab_builder_reduce(ab_builder *c, const double *x, double dmu_dp, ab_sp
         return ab_error_set(err, AB_ENOMEM, "out of memory at a branch point");
     }
     ab_status st = linearize_at(c, x, NULL, err);
-    if (!st) st = kernel_vectors(c, phi, psi_v, err);
+    if (!st && psi_given) memcpy(psi_v, psi_given, sizeof(double) * n);
+    else if (!st) st = kernel_vectors(c, phi, psi_v, err);
     if (st) {
         free(psi_v); free(v); free(w); free(q); free(q2);
         return st;
@@ -176,6 +190,7 @@ ab_status ab_builder_reduce(ab_builder *c, const double *x, double dmu_dp, ab_sp
     if (!st) {
         for (int i = 0; i < n; i++) v[i] = -v[i];
         st = singular_bordered(c, phi, psi_v, v, err);
+        if (!st && clean) st = clean->apply(clean->ctx, v, err);
     }
     if (!st) st = dup(c, x, phi, q2, err);
     double a_lam = 0.0;
@@ -195,6 +210,7 @@ ab_status ab_builder_reduce(ab_builder *c, const double *x, double dmu_dp, ab_sp
         if (!st) {
             for (int i = 0; i < n; i++) w[i] = -q[i];
             st = singular_bordered(c, phi, psi_v, w, err);
+            if (!st && clean) st = clean->apply(clean->ctx, w, err);
         }
         double c3 = 0.0, c3_scale = 0.0;
         if (!st) st = d3(c, x, phi, q2, err);
@@ -223,6 +239,14 @@ ab_status ab_builder_reduce(ab_builder *c, const double *x, double dmu_dp, ab_sp
         sp->type = AB_SP_TRANSCRITICAL;
         sp->criticality = AB_CRIT_NONE;
         if (a_lam != 0.0) pd->q1 = -a / (2.0 * a_lam);
+    }
+    pd->dirs[0] = 1;
+    pd->dirs[1] = -1;
+    if (flip >= 0) {
+        /* the caller knows whether a symmetry maps +phi onto -phi (symmetric branching) */
+        pd->n_dirs = flip ? 1 : 2;
+        free(psi_v); free(v); free(w); free(q); free(q2);
+        return st;
     }
     /* Directions: +xi, and -xi unless the two are mirror images (an even state with an odd
      * kernel vector: the reflection t -> -t maps one onto the other). */

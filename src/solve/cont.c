@@ -11,6 +11,8 @@ struct ab_cont {
     ab_problem *problem;
     ab_linsol *ls;
     ab_block_precond bpc; /* the problem's preconditioner on the bordered operator */
+    ab_cont_project_fn project; /* NULL, or the projection of each new point (ab_cont_set_projection) */
+    void *project_ctx;
     ab_cont_params params;
     int par;          /* the free parameter's index in the problem */
     size_t n, np1;    /* state unknowns; point size n + 1 */
@@ -267,6 +269,7 @@ ab_status ab_cont_tangent_at(ab_cont *c, const double *x, const double *tau_prev
     if (st) return singular(st, err);
     memset(c->F, 0, sizeof(double) * c->n);
     if ((st = solve_bordered(c, c->F, 1.0, tau, err))) return st;
+    if (c->project && (st = c->project(c->project_ctx, NULL, tau, err))) return st;
     normalize(c, tau);
     if (ab_cont_dot(c, tau, tau_prev) < 0.0)
         for (size_t i = 0; i < c->np1; i++) tau[i] = -tau[i];
@@ -339,6 +342,8 @@ ab_status ab_cont_step(ab_cont *c, ab_cont_step_info *info, ab_error *err)
     for (size_t i = 0; i < c->np1; i++) pred[i] = c->x[i] + c->ds * c->tau[i];
     int iters = 0;
     ab_status st = ab_cont_correct(c, pred, c->tau, x1, &iters, err);
+    /* a branch restricted to a symmetry's fixed space: rounding drift out of it removed */
+    if (st == AB_OK && c->project) st = c->project(c->project_ctx, x1, NULL, err);
     if (st == AB_OK) st = ab_cont_tangent_at(c, x1, c->tau, tau1, err);
     const int large = c->ds > cp->check_min_factor * cp->ds_min;
     if (st == AB_OK && large && ab_cont_dot(c, c->tau, tau1) < cp->min_turn_cos)
@@ -376,6 +381,12 @@ ab_status ab_cont_step(ab_cont *c, ab_cont_step_info *info, ab_error *err)
     if (iters <= cp->fast_iterations) c->ds = fmin(cp->ds_max, cp->step_grow * c->ds);
     else if (iters >= cp->slow_iterations) c->ds = fmax(cp->ds_min, cp->step_shrink * c->ds);
     return AB_OK;
+}
+
+void ab_cont_set_projection(ab_cont *c, ab_cont_project_fn fn, void *ctx)
+{
+    c->project = fn;
+    c->project_ctx = ctx;
 }
 
 ab_status ab_cont_accept(ab_cont *c, const double *x_new, ab_error *err)
