@@ -195,7 +195,8 @@ static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error 
     if (pd->sym) {
         snprintf(b->symmetry, sizeof b->symmetry, "%s", c->syms[pd->sym - 1].name);
         snprintf(b->description, sizeof b->description, "%s", c->syms[pd->sym - 1].description);
-        snprintf(b->name, sizeof b->name, "%s, %s", b->symmetry, b->description);
+        /* the name holds both (16 + 2 + 64 > 64: the description is cut to fit) */
+        snprintf(b->name, sizeof b->name, "%.15s, %.45s", b->symmetry, b->description);
     }
     c->cur_sym = pd->sym;
     st = ab_builder_follow(c, b, x, tau, &si, err);
