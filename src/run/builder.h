@@ -139,6 +139,9 @@ typedef struct {
      * kernel directions other than phi (where it is undetermined, and GMRES leaves rounding
      * amplified) */
     ab_status (*apply)(void *ctx, double *v, ab_error *err);
+    /* ... and from a right-hand side its components along the left kernel vectors of those
+     * directions (the solvability condition: FD rounding puts some there) */
+    ab_status (*apply_rhs)(void *ctx, double *r, ab_error *err);
     void *ctx;
 } ab_kernel_clean;
 ab_status ab_builder_reduce_along(ab_builder *b, const double *x, double dmu_dp, const double *psi, int flip,

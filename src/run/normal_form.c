@@ -189,7 +189,8 @@ ab_status ab_builder_reduce_along(ab_builder *c, const double *x, double dmu_dp,
     if (!st) st = linearize_at(c, x, v, err);
     if (!st) {
         for (int i = 0; i < n; i++) v[i] = -v[i];
-        st = singular_bordered(c, phi, psi_v, v, err);
+        if (clean) st = clean->apply_rhs(clean->ctx, v, err);
+        if (!st) st = singular_bordered(c, phi, psi_v, v, err);
         if (!st && clean) st = clean->apply(clean->ctx, v, err);
     }
     if (!st) st = dup(c, x, phi, q2, err);
@@ -209,7 +210,8 @@ ab_status ab_builder_reduce_along(ab_builder *c, const double *x, double dmu_dp,
         if (!st) st = linearize_at(c, x, NULL, err);
         if (!st) {
             for (int i = 0; i < n; i++) w[i] = -q[i];
-            st = singular_bordered(c, phi, psi_v, w, err);
+            if (clean) st = clean->apply_rhs(clean->ctx, w, err);
+            if (!st) st = singular_bordered(c, phi, psi_v, w, err);
             if (!st && clean) st = clean->apply(clean->ctx, w, err);
         }
         double c3 = 0.0, c3_scale = 0.0;

@@ -91,6 +91,26 @@ static ab_status kernel_clean(void *ctx, double *v, ab_error *err)
     return AB_OK;
 }
 
+/* r <- r minus its components along W chi for the kernel directions chi orthogonal to phi
+ * (J is self-adjoint in the quadrature inner product at the uniform state, so W chi span
+ * the left kernel there). */
+static ab_status kernel_clean_rhs(void *ctx, double *r, ab_error *err)
+{
+    (void)err;
+    kernel_ctx *k = ctx;
+    double pr = 0.0, pp = 0.0;
+    for (int i = 0; i < k->n; i++) pr += k->phi[i] * r[i], pp += k->w[i] * k->phi[i] * k->phi[i];
+    const double along = pr / pp;
+    for (int j = 0; j < k->dim; j++) {
+        const double *chi = k->chi + (size_t)j * k->n;
+        double cr = 0.0;
+        for (int i = 0; i < k->n; i++) cr += chi[i] * r[i];
+        for (int i = 0; i < k->n; i++) r[i] -= cr * k->w[i] * chi[i];
+    }
+    for (int i = 0; i < k->n; i++) r[i] += along * k->w[i] * k->phi[i];
+    return AB_OK;
+}
+
 ab_status ab_builder_symmetric_branches(ab_builder *c, ab_branch *br, const double *x, int l, double dmu_dp,
                                         ab_special_point *sp, const ab_stab_info *si, int *idx, ab_error *err)
 {
@@ -137,7 +157,7 @@ ab_status ab_builder_symmetric_branches(ab_builder *c, ab_branch *br, const doub
         ab_special_point spi = *sp;
         ab_error scratch = {0};
         kc.phi = pd->phi;
-        const ab_kernel_clean clean = {kernel_clean, &kc};
+        const ab_kernel_clean clean = {kernel_clean, kernel_clean_rhs, &kc};
         if (ab_builder_reduce_along(c, x, dmu_dp, psi, sb->flip, &clean, &spi, pd, &scratch) != AB_OK) {
             ab_builder_say(c, "the %s branch at %s = %.10g could not be classified: %s", sb->name, ab_builder_par_name(c),
                            x[n], scratch.msg);
