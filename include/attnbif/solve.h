@@ -103,6 +103,10 @@ void ab_eigensolver_destroy(ab_eigensolver *solver);
  * (docs/theory.md, "Large sectors"). */
 #define AB_DENSE_MAX 400
 #define AB_ARNOLDI_EIGS 12
+/* On the mat-vec path, when the rightmost eigenvalues (ARPACK "LR") show more unstable ones
+ * than the eigenvalues nearest 0, the sector's dense decomposition (assembled from
+ * mat-vecs) decides up to this many unknowns; beyond, the spectrum fails with a message. */
+#define AB_SPECTRUM_VERIFY_DENSE_MAX 2500
 /* GMRES's tolerance in the shift-invert solves of operators offered as mat-vecs only (the
  * sphere): they have no zero modes left (mass and rotations are removed by construction),
  * so the solves converge, and ARPACK's Ritz values are as accurate as the solves
