@@ -131,6 +131,7 @@ typedef struct {
     double f0, f1, s_loc, p_loc;
     double *x;
     double e0, e1; /* error estimates of f0, f1 (eigenvalue test functions) */
+    int mult;      /* eigenvalues of the sector crossing at this point (merged events) */
 } event;
 
 /* Locate and record the special points between xk and x1. *stop_at is set to the index of
@@ -144,7 +145,7 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
     const int *sectors = c->spec->sectors, ns = c->spec->n_sectors;
     event ev[AB_MAX_EVENTS];
     int ne = 0;
-    if (fold) ev[ne++] = (event){EV_FOLD, 0, 0, tauk[c->n], tau1[c->n], 0, 0, NULL, 0, 0};
+    if (fold) ev[ne++] = (event){EV_FOLD, 0, 0, tauk[c->n], tau1[c->n], 0, 0, NULL, 0, 0, 1};
     /* A turning point at which no monitored eigenvalue changes sign, with sector 0 (the
      * branch's own) monitored: at a fold one eigenvalue of sector 0 crosses. */
     int through = 0;
@@ -162,10 +163,10 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
         int lo = s0->real_pos[k] < s1->real_pos[k] ? s0->real_pos[k] : s1->real_pos[k];
         int hi = s0->real_pos[k] + s1->real_pos[k] - lo;
         if (fold && sectors[k] == 0 && hi > lo) hi--; /* the fold accounts for one */
-        for (int r = lo + 1; r <= hi && ne < AB_MAX_EVENTS; r++) ev[ne++] = (event){EV_REAL, sectors[k], r, 0, 0, 0, 0, NULL, 0, 0};
+        for (int r = lo + 1; r <= hi && ne < AB_MAX_EVENTS; r++) ev[ne++] = (event){EV_REAL, sectors[k], r, 0, 0, 0, 0, NULL, 0, 0, 1};
         lo = s0->cplx_pos[k] < s1->cplx_pos[k] ? s0->cplx_pos[k] : s1->cplx_pos[k];
         hi = s0->cplx_pos[k] + s1->cplx_pos[k] - lo;
-        for (int r = lo + 2; r <= hi && ne < AB_MAX_EVENTS; r += 2) ev[ne++] = (event){EV_HOPF, sectors[k], r, 0, 0, 0, 0, NULL, 0, 0};
+        for (int r = lo + 2; r <= hi && ne < AB_MAX_EVENTS; r += 2) ev[ne++] = (event){EV_HOPF, sectors[k], r, 0, 0, 0, 0, NULL, 0, 0, 1};
     }
     if (ne == 0) return AB_OK;
     /* Locate each event (sector 0 first, so that a degenerate crossing on the uniform
@@ -209,7 +210,11 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
             if (fabs(ev[e].p_loc - ev[k].p_loc) > c->prm.same_event_tol * fmax(1.0, fabs(ev[e].p_loc))) continue;
             int e_wins = ev[e].kind == EV_FOLD || (ev[k].kind != EV_FOLD && ev[e].sector < ev[k].sector) ||
                          (ev[k].kind != EV_FOLD && ev[e].sector == ev[k].sector && e < k);
-            if (e_wins) { free(ev[k].x); ev[k].x = NULL; }
+            if (e_wins) {
+                if (ev[k].kind == ev[e].kind && ev[k].sector == ev[e].sector) ev[e].mult += ev[k].mult;
+                free(ev[k].x);
+                ev[k].x = NULL;
+            }
         }
     /* Record in order along the step. */
     for (int done = 0; done < ne && !st; done++) {
@@ -268,6 +273,19 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
                 double dmu_dp = (ev[e].f1 - ev[e].f0) / (x1[c->n] - xk[c->n]);
                 int idx;
                 if ((st = ab_builder_symmetric_branches(c, b, ev[e].x, sp.l, dmu_dp, &sp, &si, &idx, err))) break;
+                if (ab_builder_near_known_branch_point(c, &c->diag->special[idx]) && *stop_at < 0) *stop_at = idx;
+            } else if (ev[e].kind == EV_REAL && ev[e].mult > 1) {
+                /* several eigenvalues of one sector cross at once (a symmetric state on the
+                 * whole sphere): the kernel is multiple, a simple branch point's reduction
+                 * does not apply, and symmetric branching is done at the uniform state only */
+                sp.type = AB_SP_PITCHFORK;
+                sp.criticality = AB_CRIT_UNKNOWN;
+                snprintf(sp.note, sizeof sp.note,
+                         "%d-fold branch point (kernel of dimension %d): its branches are not followed (symmetric "
+                         "branching is done at the uniform state only)",
+                         ev[e].mult, ev[e].mult);
+                int idx = ab_builder_add_special(c, b, ev[e].x, &sp, &si, err);
+                if (idx < 0) { st = AB_ENOMEM; break; }
                 if (ab_builder_near_known_branch_point(c, &c->diag->special[idx]) && *stop_at < 0) *stop_at = idx;
             } else if (ev[e].kind == EV_REAL) {
                 if (ab_disc_sector_followable(c->disc, ev[e].sector)) {
