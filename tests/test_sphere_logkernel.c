@@ -353,10 +353,22 @@ static void log_spectrum(ab_tally *t, double beta, double kappa, int degree)
     ab_solve_result_free(&zres);
 }
 
+/* The log form is SA's: USA on the sphere with kernel: log-domain is refused at the field. */
+static void usa_refused(ab_tally *t)
+{
+    const char *yaml = "model: USA\nd: 3\nbeta: 4\nkappa: 1\ndiscretization: {type: sphere, degree: 16, kernel: log-domain}\n";
+    ab_spec spec;
+    ab_error err = {0};
+    ab_status st = ab_spec_parse_string(yaml, "usa.yaml", &spec, &err);
+    ab_check(t, st != AB_OK && strstr(err.msg, "usa.yaml:5") && strstr(err.msg, "discretization.kernel") && strstr(err.msg, "SA"),
+             "USA sphere with kernel: log-domain refused naming file, line and field (%s)", err.msg);
+}
+
 int main(void)
 {
     ab_tally t = {0};
     observed_failure(&t);
+    usa_refused(&t);
     forms_agree(&t);
     linearisation(&t);
     against_zonal(&t, 20.0, 0.04, "32", "{type: cluster}");
