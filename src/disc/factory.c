@@ -22,7 +22,7 @@ ab_status ab_disc_create_with_nodes(const ab_spec *spec, int nodes, ab_disc **ou
     ab_params params = {spec->kappa, spec->model.beta};
     switch (spec->disc.type) {
     case AB_DISC_ZONAL: return ab_zonal_create(&spec->model, params, nodes, spec->disc.kernel, out, err);
-    case AB_DISC_SPHERE: return ab_sphere_create(&spec->model, params, nodes, out, err);
+    case AB_DISC_SPHERE: return ab_sphere_create(&spec->model, params, nodes, spec->disc.kernel, out, err);
     }
     return ab_error_set(err, AB_EINVAL, "unknown discretisation type");
 }

@@ -1,6 +1,6 @@
 /* The whole sphere S^2 (d = 3; docs/sphere.md): unknowns u = log rho on a Gauss-Legendre x
- * uniform-longitude grid, the kernel diagonal in real spherical harmonics (Funk-Hecke),
- * rotations as continuous symmetries, and the linearised operator as mat-vecs on the
+ * uniform-longitude grid, the kernel diagonal in real spherical harmonics (Funk-Hecke) or
+ * summed over the grid in log form (SA at large beta), chosen per state; rotations as continuous symmetries, and the linearised operator as mat-vecs on the
  * harmonic coefficients of g = h / rho^{1/2}. */
 #include "disc/sphere.h"
 
@@ -10,6 +10,7 @@
 #include "disc/disc_impl.h"
 #include "disc/sht.h"
 #include "disc/guess.h"
+#include "disc/logkernel.h"
 
 #include <float.h>
 #include <gsl/gsl_sf_legendre.h>
@@ -44,6 +45,17 @@
  * them (docs/benchmarks.md, "Whole sphere": 5.5 GMRES iterations per Newton step at a
  * 1-cluster without it, 60 with it). */
 #define AB_SPHERE_PRECOND_UNIFORM 0.5
+/* Log-domain kernel (docs/sphere.md, "Log-domain kernel"): a grid row whose scaled sum
+ * sum_q e^{beta(<x_p,x_q> - 1)} w_q e^{u_q - max u} is below this is summed again as an
+ * exact log-sum-exp (terms lost to underflow are below DBL_MIN each, so above this they
+ * change the row by less than np DBL_MIN / 1e-280 relative). */
+#define AB_SPHERE_LOG_TINY 1e-280
+/* Rounding growth allowed in the log-domain error estimate (exponents, the sum's rounding). */
+#define AB_SPHERE_LOG_SAFETY 4.0
+/* Off the grid in the log form, Phi comes from the Funk-Hecke sum at a point where that sum's
+ * error bound there is below this (units of u = log rho), else from a log-sum-exp over the
+ * grid at the point. */
+#define AB_SPHERE_POINT_TOL 1e-12
 
 typedef struct {
     ab_disc base;
@@ -57,10 +69,23 @@ typedef struct {
     /* state evaluation */
     double *rho, *c, *gc, *s, *Y, *Phi, *pi;
     double c0, logc0, logZ, term_scale, kernel_error;
+    /* the kernel form: 0 Funk-Hecke, 1 log-domain (SA only; docs/sphere.md) */
+    int log_kernel;
+    ab_kernel_form forced;
+    double log_lambda0, quad_error, quad_beta; /* quad_beta: beta of quad_error (NAN: none) */
+    double *cosd;   /* nlon: cos of the longitude differences */
+    double *erow;   /* 2 nlon: one latitude pair's row of e^{beta(<x_p,x_q> - 1)}, doubled */
+    double *u_cur;  /* u of the last evaluation (log-sum-exp at points off the grid) */
+    double *LK, *Ssum, umax, fh_sbound; /* log K rho, scaled row sums, max u; FH error bound of s */
+    unsigned char *exact; /* rows summed by exact log-sum-exp */
+    double *ew;     /* np work: one row's exponents or softmax weights */
     /* the linearisation */
     int lin_valid;
     double lin_kappa, lin_beta, lin_c0;
     double *lin_rho, *lin_pi, *lin_Y;
+    int lin_log;
+    double *lin_u, *lin_r, *lin_S; /* log form: u, w e^{u - max u}, scaled row sums */
+    unsigned char *lin_exact;
     double *pc_gain;      /* per degree a_l / (1 - a_l): the Newton preconditioner */
     int pc_on;            /* 0: the state is far from uniform, the preconditioner is the identity */
     double *pc_c, *pc_f;  /* its coefficient- and grid-sized work */
@@ -113,6 +138,8 @@ static void sphere_destroy(ab_disc *d)
     free(z->lin_rho); free(z->lin_pi); free(z->lin_Y);
     free(z->gw1); free(z->gw2); free(z->gw3); free(z->cw1); free(z->cw2);
     free(z->pc_gain); free(z->pc_c); free(z->pc_f);
+    free(z->cosd); free(z->erow); free(z->u_cur); free(z->LK); free(z->Ssum); free(z->exact); free(z->ew);
+    free(z->lin_u); free(z->lin_r); free(z->lin_S); free(z->lin_exact);
     free(z);
 }
 
@@ -122,6 +149,8 @@ static ab_status build_kernel(sphere *z, ab_error *err)
     ab_status st = ab_kappa_l_table(m->kind, 3, z->base.params.beta, z->L, z->g, err);
     if (st) return st;
     z->g[0] = 0.0; /* constants in Phi cancel against Z */
+    z->log_lambda0 = ab_log_lambda_l(3, z->base.params.beta, 0);
+    z->quad_beta = NAN;
     for (int l = 0; l <= z->L; l++) z->dg[l] = l ? ab_kappa_l_dbeta(m->kind, 3, z->base.params.beta, l) : 0.0;
     return AB_OK;
 }
@@ -151,6 +180,111 @@ static void scale_degrees(int L, const double *f, double *a)
         for (int m = -l; m <= l; m++) a[ab_sht_index(l, m)] *= f[l];
 }
 
+/* ---- the log-domain kernel (docs/sphere.md, "Log-domain kernel") ----------------------- */
+
+static void set_name(sphere *z)
+{
+    snprintf(z->name, sizeof z->name, "sphere, degree %d (%d x %d grid), %s kernel", z->L, z->nlat, z->nlon,
+             z->log_kernel ? "log-domain" : "Funk-Hecke");
+}
+
+/* out = E v over the grid, E_pq = e^{beta (<x_p, x_q> - 1)} (cos_pq = c c' + s s' cos(dphi)
+ * if cosine != 0: E_pq <x_p, x_q>). E depends on the two latitudes and the longitude
+ * difference only, so one latitude pair's row is nlon exponentials, 1/nlon of the pair's
+ * nlon^2 products: the matrix is never stored. The row is doubled so that the circular
+ * difference j_q - j_p is one contiguous range. */
+static void eprod(sphere *z, int cosine, const double *v, double *out)
+{
+    const int nlat = z->nlat, nlon = z->nlon;
+    const double *ct = ab_sht_cos_theta(z->sht), beta = z->base.params.beta;
+    double *row = z->erow;
+    memset(out, 0, sizeof(double) * z->np);
+    for (int ip = 0; ip < nlat; ip++) {
+        const double sp = sqrt(fmax(0.0, 1.0 - ct[ip] * ct[ip]));
+        for (int iq = 0; iq < nlat; iq++) {
+            const double sq = sqrt(fmax(0.0, 1.0 - ct[iq] * ct[iq])), a = ct[ip] * ct[iq], b = sp * sq;
+            for (int k = 0; k < nlon; k++) {
+                const double c = a + b * z->cosd[k];
+                row[k] = row[k + nlon] = exp(beta * (c - 1.0)) * (cosine ? c : 1.0);
+            }
+            const double *vq = v + (size_t)iq * nlon;
+            for (int jp = 0; jp < nlon; jp++) {
+                const double *r = row + nlon - jp; /* r[jq] = E(j_q - j_p) */
+                double acc = 0.0;
+                for (int jq = 0; jq < nlon; jq++) acc += r[jq] * vq[jq];
+                out[(size_t)ip * nlon + jp] += acc;
+            }
+        }
+    }
+}
+
+/* log sum_q w_q e^{beta <x, x_q> + u_q} at the unit vector x, exactly (any beta); if A is
+ * not NULL the softmax weights A_q (sum 1) are left there (np). */
+static double lse_point(const sphere *z, const double *x, const double *u, double *A)
+{
+    const double beta = z->base.params.beta;
+    double mx = -INFINITY, sum = 0.0;
+    double *e = z->ew;
+    for (size_t q = 0; q < z->np; q++) {
+        const double *y = z->X + 3 * q;
+        e[q] = beta * (x[0] * y[0] + x[1] * y[1] + x[2] * y[2]) + z->logw[q] + u[q];
+        mx = fmax(mx, e[q]);
+    }
+    for (size_t q = 0; q < z->np; q++) sum += exp(e[q] - mx);
+    const double lk = mx + log(sum);
+    if (A)
+        for (size_t q = 0; q < z->np; q++) A[q] = exp(e[q] - lk);
+    return lk;
+}
+
+/* K 1 = lambda_0 exactly: how far the grid's quadrature misses it at each latitude measures
+ * how well the grid resolves a kernel of width beta^{-1/2} (rounding alone does not). */
+static void ensure_quad_error(sphere *z)
+{
+    const double beta = z->base.params.beta;
+    if (z->quad_beta == beta) return;
+    double *ones = z->gw3, *k1 = z->gw2;
+    for (size_t q = 0; q < z->np; q++) ones[q] = z->w[q];
+    eprod(z, 0, ones, k1);
+    double worst = 0.0;
+    for (size_t p = 0; p < z->np; p++) worst = fmax(worst, fabs(beta + log(k1[p]) - z->log_lambda0));
+    z->quad_error = isfinite(worst) ? worst : INFINITY;
+    z->quad_beta = beta;
+}
+
+/* LK = log K rho on the grid at u (log form): scaled sums S = E r, r = w e^{u - max u}, so
+ * LK = beta + max u + log S; rows whose S is too small to trust are summed exactly. */
+static void log_conv(sphere *z, const double *u)
+{
+    double umax = -INFINITY;
+    for (size_t p = 0; p < z->np; p++) umax = fmax(umax, u[p]);
+    z->umax = umax;
+    double *r = z->gw1;
+    for (size_t q = 0; q < z->np; q++) r[q] = z->w[q] * exp(u[q] - umax);
+    eprod(z, 0, r, z->Ssum);
+    const double beta = z->base.params.beta;
+    for (size_t p = 0; p < z->np; p++) {
+        z->exact[p] = !(z->Ssum[p] > AB_SPHERE_LOG_TINY);
+        z->LK[p] = z->exact[p] ? lse_point(z, z->X + 3 * p, u, NULL) : beta + umax + log(z->Ssum[p]);
+    }
+}
+
+/* Error of Phi/kappa in the log form (units of u): rounding of the largest exponent met
+ * (beta, the range of u, log K rho itself) or the quadrature's resolution of the kernel. */
+static double error_log(sphere *z, const double *u)
+{
+    const double beta = z->base.params.beta, kappa = z->base.params.kappa;
+    if (!(beta > 0.0)) return INFINITY;
+    ensure_quad_error(z);
+    double urange = 0.0, lk = 0.0;
+    for (size_t p = 0; p < z->np; p++) {
+        urange = fmax(urange, z->umax - u[p]);
+        lk = fmax(lk, fabs(z->LK[p]));
+    }
+    const double round = AB_SPHERE_LOG_SAFETY * DBL_EPSILON * (2.0 * beta + urange + lk + fabs(z->logc0) + 1.0);
+    return fmax(round, z->quad_error) / (beta * kappa);
+}
+
 /* Phi from the kernel sum s (one point): SA log(1 + beta Y)/beta, Y = s / c0; USA s. */
 static int potential(const sphere *z, double s, double c0, double *Phi, double *Y)
 {
@@ -170,22 +304,33 @@ static int potential(const sphere *z, double s, double c0, double *Phi, double *
 /* Rounding bound of Phi/kappa in the Funk-Hecke form (docs/sphere.md): per degree the sum
  * over m is at most g_l sqrt(2l+1) |c_l| (addition theorem), and each c_lm carries the
  * rounding eps sqrt(2l+1) c0 of its quadrature. */
-static double error_funk_hecke(const sphere *z)
+static double fh_s_bound(const sphere *z)
 {
-    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
     double acc = 0.0;
     for (int l = 1; l <= z->L; l++) {
         double cl = 0.0;
         for (int m = -l; m <= l; m++) cl += z->c[ab_sht_index(l, m)] * z->c[ab_sht_index(l, m)];
         acc += fabs(z->g[l]) * sqrt(2.0 * l + 1.0) * (sqrt(cl) + (2.0 * l + 1.0) * z->c0);
     }
-    double e = AB_SPHERE_FH_SAFETY * DBL_EPSILON * acc / kappa;
+    return AB_SPHERE_FH_SAFETY * DBL_EPSILON * acc;
+}
+static double error_funk_hecke(const sphere *z)
+{
+    const double kappa = z->base.params.kappa, beta = z->base.params.beta;
+    double e = fh_s_bound(z) / kappa;
     if (z->base.model.kind == AB_MODEL_SA) {
         double qmin = INFINITY;
         for (size_t p = 0; p < z->np; p++) qmin = fmin(qmin, 1.0 + beta * z->Y[p]);
         e = qmin > 0.0 ? e / (z->c0 * qmin) : INFINITY;
     }
     return e;
+}
+
+/* The log form is for SA at beta > 0 (USA's Phi is K rho itself, which the Funk-Hecke sum
+ * represents to the absolute accuracy Phi needs; docs/sphere.md, "Log-domain kernel"). */
+static int can_log(const sphere *z)
+{
+    return z->base.model.kind == AB_MODEL_SA && z->base.params.beta > 0.0 && z->forced != AB_KERNEL_FUNK_HECKE;
 }
 
 /* rho, its coefficients, Phi on the grid, log Z and the Gibbs weights at u. */
@@ -195,6 +340,10 @@ static ab_status eval_state(sphere *z, const double *u, ab_error *err)
     const double kappa = z->base.params.kappa;
     for (size_t p = 0; p < np; p++)
         if (!isfinite(u[p])) return ab_error_set(err, AB_ENAN, "log-density is not finite at grid point %zu", p);
+    if (z->log_kernel && !(z->base.params.beta > 0.0)) { /* at beta = 0 the sum is exact */
+        z->log_kernel = 0;
+        set_name(z);
+    }
     z->logc0 = lse(z->logw, u, np);
     z->c0 = exp(z->logc0);
     if (!(z->c0 > 0.0) || !isfinite(z->c0))
@@ -209,14 +358,33 @@ static ab_status eval_state(sphere *z, const double *u, ab_error *err)
     memcpy(z->gc, z->c, sizeof(double) * z->nc);
     scale_degrees(z->L, z->g, z->gc);
     if ((st = ab_sht_synthesis(z->sht, z->gc, z->s, err))) return st;
+    memcpy(z->u_cur, u, sizeof(double) * np);
+    z->fh_sbound = fh_s_bound(z);
+    for (size_t p = 0; p < np && !z->log_kernel; p++)
+        if (!potential(z, z->s[p], z->c0, &z->Phi[p], &z->Y[p])) {
+            /* K rho is far below its peak somewhere: only the log form can represent it */
+            if (!can_log(z))
+                return ab_error_set(err, AB_ENAN,
+                                    "kernel convolution K rho is not positive at grid point %zu: the Funk-Hecke sum "
+                                    "cannot represent this state on the sphere (beta = %g, kappa = %g); %s",
+                                    p, z->base.params.beta, kappa,
+                                    z->base.model.kind == AB_MODEL_SA
+                                        ? "use discretization.kernel: auto or log-domain"
+                                        : "use a smaller beta or a larger kappa");
+            z->log_kernel = 1;
+            set_name(z);
+        }
+    if (z->log_kernel) {
+        const double beta = z->base.params.beta;
+        log_conv(z, u);
+        for (size_t p = 0; p < np; p++) {
+            const double L = z->LK[p] - z->log_lambda0 - z->logc0;
+            z->Phi[p] = L / beta;
+            z->Y[p] = expm1(L) / beta;
+        }
+    }
     double scale = 0.0;
     for (size_t p = 0; p < np; p++) {
-        if (!potential(z, z->s[p], z->c0, &z->Phi[p], &z->Y[p]))
-            return ab_error_set(err, AB_ENAN,
-                                "kernel convolution K rho is not positive at grid point %zu: the Funk-Hecke sum "
-                                "cannot represent this state on the sphere (beta = %g, kappa = %g); use a smaller "
-                                "beta or a larger kappa, or the zonal discretisation for axisymmetric states",
-                                p, z->base.params.beta, kappa);
         z->gw3[p] = z->Phi[p] / kappa;
         scale = fmax(scale, fabs(z->gw3[p]));
     }
@@ -225,6 +393,52 @@ static ab_status eval_state(sphere *z, const double *u, ab_error *err)
     for (size_t p = 0; p < np; p++) z->pi[p] = exp(z->logw[p] + z->gw3[p] - z->logZ);
     z->term_scale = 1.0 + scale;
     return AB_OK;
+}
+
+/* The kernel form for the state u, as the zonal discretisation chooses it (docs/theory.md,
+ * "Choosing the kernel form"): Funk-Hecke while its bound is within AB_KERNEL_TOL of the
+ * terms and AB_KERNEL_ABS_TOL, else the form with the smaller estimate, switching only for
+ * a gain of AB_KERNEL_SWITCH_GAIN. Sets kernel_error. */
+static ab_status select_kernel(sphere *z, const double *u, ab_error *err)
+{
+    ab_status st;
+    if (z->forced != AB_KERNEL_AUTO || !can_log(z)) {
+        if ((st = eval_state(z, u, err))) return st;
+        z->kernel_error = z->log_kernel ? error_log(z, u) : error_funk_hecke(z);
+        return AB_OK;
+    }
+    const int was_log = z->log_kernel;
+    z->log_kernel = 0;
+    if ((st = eval_state(z, u, err))) return st; /* switches to the log form if K rho is not positive */
+    const double e_fh = z->log_kernel ? INFINITY : error_funk_hecke(z);
+    if (!z->log_kernel && e_fh <= fmin(AB_KERNEL_TOL * z->term_scale, AB_KERNEL_ABS_TOL)) {
+        z->kernel_error = e_fh;
+        if (was_log) set_name(z);
+        return AB_OK;
+    }
+    z->log_kernel = 1;
+    if ((st = eval_state(z, u, err))) return st;
+    const double e_log = error_log(z, u);
+    z->log_kernel = was_log ? !(e_fh * AB_KERNEL_SWITCH_GAIN < e_log) : e_log * AB_KERNEL_SWITCH_GAIN < e_fh;
+    z->kernel_error = z->log_kernel ? e_log : e_fh;
+    if (z->log_kernel != was_log) set_name(z);
+    return z->log_kernel ? AB_OK : eval_state(z, u, err);
+}
+
+/* Phi at the unit vector x off the grid, given the Funk-Hecke sum s there, for the state of
+ * the last evaluation: in the log form the sum is used where its bound allows
+ * (AB_SPHERE_POINT_TOL), else a log-sum-exp over the grid at x. 0 if K rho is not positive. */
+static int phi_at(sphere *z, double s, const double *x, double *Phi)
+{
+    double Y;
+    if (!z->log_kernel) return potential(z, s, z->c0, Phi, &Y);
+    const double beta = z->base.params.beta, q = 1.0 + beta * s / z->c0;
+    if (q > 0.0 && z->fh_sbound / (z->c0 * q * z->base.params.kappa) <= AB_SPHERE_POINT_TOL) {
+        *Phi = log(q) / beta;
+        return 1;
+    }
+    *Phi = (lse_point(z, x, z->u_cur, NULL) - z->log_lambda0 - z->logc0) / beta;
+    return isfinite(*Phi);
 }
 
 static ab_status sphere_residual(ab_disc *d, const double *u, double *F, ab_error *err)
@@ -284,9 +498,15 @@ static ab_status sphere_linearize(ab_disc *d, const double *u, ab_error *err)
 {
     sphere *z = S(d);
     z->lin_valid = 0;
-    ab_status st = eval_state(z, u, err);
+    ab_status st = select_kernel(z, u, err);
     if (st) return st;
-    z->kernel_error = error_funk_hecke(z);
+    z->lin_log = z->log_kernel;
+    if (z->lin_log) {
+        memcpy(z->lin_u, u, sizeof(double) * z->np);
+        memcpy(z->lin_S, z->Ssum, sizeof(double) * z->np);
+        memcpy(z->lin_exact, z->exact, z->np);
+        for (size_t q = 0; q < z->np; q++) z->lin_r[q] = z->w[q] * exp(u[q] - z->umax);
+    }
     z->lin_kappa = z->base.params.kappa;
     z->lin_beta = z->base.params.beta;
     z->lin_c0 = z->c0;
@@ -294,6 +514,7 @@ static ab_status sphere_linearize(ab_disc *d, const double *u, ab_error *err)
     memcpy(z->lin_pi, z->pi, sizeof(double) * z->np);
     memcpy(z->lin_Y, z->Y, sizeof(double) * z->np);
     precond_gains(z);
+    if (z->lin_log) z->pc_on = 0; /* it models a near-uniform state, which takes the Funk-Hecke form */
     z->lin_valid = 1;
     return AB_OK;
 }
@@ -302,6 +523,25 @@ static ab_status sphere_linearize(ab_disc *d, const double *u, ab_error *err)
  * (synth(g A(rho v)) - Y a_00) / (c0 (1 + beta Y)), a_00 = sum w rho v. */
 static ab_status apply_D(sphere *z, const double *v, double *out, ab_error *err)
 {
+    if (z->lin_log) {
+        /* SA log form: D v = (A v - a_00 / c0) / beta, A the softmax matrix d log K rho / d u */
+        double a00 = 0.0;
+        for (size_t q = 0; q < z->np; q++) {
+            a00 += z->w[q] * z->lin_rho[q] * v[q];
+            z->gw1[q] = z->lin_r[q] * v[q];
+        }
+        eprod(z, 0, z->gw1, out);
+        for (size_t p = 0; p < z->np; p++) {
+            double av = out[p] / z->lin_S[p];
+            if (z->lin_exact[p]) {
+                lse_point(z, z->X + 3 * p, z->lin_u, z->ew);
+                av = 0.0;
+                for (size_t q = 0; q < z->np; q++) av += z->ew[q] * v[q];
+            }
+            out[p] = (av - a00 / z->lin_c0) / z->lin_beta;
+        }
+        return AB_OK;
+    }
     for (size_t p = 0; p < z->np; p++) z->gw1[p] = z->lin_rho[p] * v[p];
     ab_status st = ab_sht_analysis(z->sht, z->gw1, z->cw1, err);
     if (st) return st;
@@ -337,6 +577,28 @@ static ab_status sphere_jac_apply_t(ab_disc *d, const double *x, double *y, ab_e
     const int sa = z->base.model.kind == AB_MODEL_SA;
     double sum = 0.0, ydotq = 0.0;
     for (size_t p = 0; p < z->np; p++) sum += x[p];
+    if (z->lin_log) {
+        /* D^T q = (A^T q - w rho (sum q) / c0) / beta, A^T q = r E (q / S) (E is symmetric)
+         * plus the rows summed exactly */
+        double *q = z->gw3, sq = 0.0;
+        for (size_t p = 0; p < z->np; p++) {
+            q[p] = x[p] - z->lin_pi[p] * sum;
+            sq += q[p];
+            z->gw1[p] = z->lin_exact[p] ? 0.0 : q[p] / z->lin_S[p];
+        }
+        eprod(z, 0, z->gw1, z->gw2);
+        for (size_t p = 0; p < z->np; p++) z->gw2[p] *= z->lin_r[p];
+        for (size_t p = 0; p < z->np; p++)
+            if (z->lin_exact[p]) {
+                lse_point(z, z->X + 3 * p, z->lin_u, z->ew);
+                for (size_t k = 0; k < z->np; k++) z->gw2[k] += z->ew[k] * q[p];
+            }
+        for (size_t p = 0; p < z->np; p++) {
+            const double Dt = (z->gw2[p] - z->w[p] * z->lin_rho[p] * sq / z->lin_c0) / z->lin_beta;
+            y[p] = x[p] - Dt / z->lin_kappa;
+        }
+        return AB_OK;
+    }
     for (size_t p = 0; p < z->np; p++) {
         double q = x[p] - z->lin_pi[p] * sum;
         if (sa) {
@@ -395,6 +657,23 @@ static ab_status sphere_dparam(ab_disc *d, const double *u, ab_param_id which, d
     double *row = z->gw1;
     if (which == AB_PARAM_KAPPA) {
         for (size_t p = 0; p < z->np; p++) row[p] = -z->Phi[p] / kappa;
+    } else if (z->log_kernel) {
+        /* d log K rho / d beta = sum_q A_pq <x_p, x_q>; Phi = (log K rho - log lambda_0 - log c0) / beta */
+        double *r = z->gw2;
+        for (size_t q = 0; q < z->np; q++) r[q] = z->w[q] * exp(u[q] - z->umax);
+        eprod(z, 1, r, row);
+        const double dl0 = ab_bessel_i_ratio(0.5, beta);
+        for (size_t p = 0; p < z->np; p++) {
+            double dlk = row[p] / z->Ssum[p];
+            if (z->exact[p]) {
+                const double *x = z->X + 3 * p;
+                lse_point(z, x, u, z->ew);
+                dlk = 0.0;
+                for (size_t q = 0; q < z->np; q++)
+                    dlk += z->ew[q] * (x[0] * z->X[3 * q] + x[1] * z->X[3 * q + 1] + x[2] * z->X[3 * q + 2]);
+            }
+            row[p] = (dlk - dl0 - z->Phi[p]) / beta;
+        }
     } else {
         memcpy(z->cw1, z->c, sizeof(double) * z->nc);
         scale_degrees(z->L, z->dg, z->cw1);
@@ -467,10 +746,9 @@ static ab_status sphere_resolution(ab_disc *d, const double *u, double *tail, in
 static ab_status sphere_accuracy(ab_disc *d, const double *u, ab_disc_accuracy *acc, ab_error *err)
 {
     sphere *z = S(d);
-    ab_status st = eval_state(z, u, err);
+    ab_status st = select_kernel(z, u, err);
     if (st) return st;
-    z->kernel_error = error_funk_hecke(z);
-    acc->kernel = "funk-hecke";
+    acc->kernel = z->log_kernel ? "log-domain" : "funk-hecke";
     acc->kernel_error = z->kernel_error;
     return sphere_resolution(d, u, &acc->tail, &acc->nodes_needed, err);
 }
@@ -825,9 +1103,36 @@ static ab_status build_fields(sphere *z, const double *u, ab_error *err)
     for (int l = 0; l <= z->L; l++)
         for (int m = -l; m <= l; m++) z->cw1[ab_sht_index(l, m)] *= -l * (l + 1.0);
     if ((st = ab_sht_synthesis(f, z->cw1, lap, err))) return st;
+    const double *fx = ab_sht_points(f), *fct = ab_sht_cos_theta(f), *fph = ab_sht_phi(f);
+    const int fnlon = ab_sht_nlon(f);
     for (size_t p = 0; p < n; p++) {
         double uu, gu_t, gu_p, lu;
-        if (sa) {
+        const double qf = 1.0 + beta * s[p] / z->c0;
+        if (sa && z->log_kernel && !(qf > 0.0 && z->fh_sbound / (z->c0 * qf * kappa) <= AB_SPHERE_POINT_TOL)) {
+            /* the log form where the sum is not accurate enough: log K rho, its gradient
+             * beta P_x m (m = sum A_q x_q, the softmax mean) and its Laplacian
+             * sum A_q (beta^2 (1 - t_q^2) - 2 beta t_q) - beta^2 |P_x m|^2, t_q = <x, x_q> */
+            const double *x = fx + 3 * p;
+            const double lk = lse_point(z, x, z->u_cur, z->ew);
+            double m[3] = {0.0, 0.0, 0.0}, T = 0.0;
+            for (size_t q = 0; q < z->np; q++) {
+                const double *y = z->X + 3 * q, a = z->ew[q], t = x[0] * y[0] + x[1] * y[1] + x[2] * y[2];
+                m[0] += a * y[0]; m[1] += a * y[1]; m[2] += a * y[2];
+                T += a * (beta * beta * (1.0 - t * t) - 2.0 * beta * t);
+            }
+            const double mx = m[0] * x[0] + m[1] * x[1] + m[2] * x[2];
+            double mt[3], mt2 = 0.0;
+            for (int k = 0; k < 3; k++) { mt[k] = m[k] - mx * x[k]; mt2 += mt[k] * mt[k]; }
+            const size_t i = p / (size_t)fnlon, j = p % (size_t)fnlon;
+            const double c = fct[i], sn = sqrt(fmax(0.0, 1.0 - c * c)), cp = cos(fph[j]), sp = sin(fph[j]);
+            const double L = lk - z->log_lambda0 - z->logc0;
+            uu = L / (beta * kappa);
+            gu_t = (mt[0] * c * cp + mt[1] * c * sp - mt[2] * sn) / kappa;
+            gu_p = (-mt[0] * sp + mt[1] * cp) / kappa;
+            lu = (T - beta * beta * mt2) / (beta * kappa);
+            z->f_Y[p] = expm1(L) / beta;
+            z->f_D[p] = exp(-L) / z->c0;
+        } else if (sa) {
             const double Y = s[p] / z->c0, q = 1.0 + beta * Y;
             if (!(q > 0.0)) return ab_error_set(err, AB_ENAN, "kernel convolution is not positive on the spectrum's grid");
             const double gy = (z->f_ut[p] * z->f_ut[p] + z->f_up[p] * z->f_up[p]) / (z->c0 * z->c0);
@@ -977,8 +1282,8 @@ static ab_status density_points_as(sphere *z, size_t n, const double *x, double 
     if (st) return st;
     const double kappa = z->base.params.kappa;
     for (size_t k = 0; k < n; k++) {
-        double Phi, Y;
-        if (!potential(z, rho[k], z->c0, &Phi, &Y))
+        double Phi;
+        if (!phi_at(z, rho[k], x + 3 * k, &Phi))
             return ab_error_set(err, AB_ENAN, "kernel convolution K rho is not positive between the grid points");
         rho[k] = as_log ? Phi / kappa - z->logZ : exp(Phi / kappa - z->logZ);
         if (!isfinite(rho[k])) return ab_error_set(err, AB_ENAN, "the density exceeds the range of double");
@@ -1052,8 +1357,8 @@ static ab_status sphere_transfer(ab_disc *d, ab_disc *src, const double *u_src, 
         for (int m = -l; m <= l; m++) z->cw1[ab_sht_index(l, m)] = y->gc[ab_sht_index(l, m)];
     if ((st = ab_sht_synthesis(z->sht, z->cw1, u, err))) return st;
     for (size_t p = 0; p < z->np; p++) {
-        double Phi, Y;
-        if (!potential(y, u[p], y->c0, &Phi, &Y))
+        double Phi;
+        if (!phi_at(y, u[p], z->X + 3 * p, &Phi))
             return ab_error_set(err, AB_ENAN, "kernel convolution K rho is not positive on the new grid");
         u[p] = Phi / y->base.params.kappa;
     }
@@ -1285,9 +1590,10 @@ ab_status ab_sphere_clusters(ab_disc *disc, const double *u, ab_cluster *out, in
     if (!rho) { ab_sht_destroy(fine); return ab_error_set(err, AB_ENOMEM, "out of memory for the cluster check"); }
     st = ab_sht_synthesis(fine, z->gc, rho, err);
     const double kappa = z->base.params.kappa;
+    const double *fpts = ab_sht_points(fine);
     for (size_t p = 0; p < nf && !st; p++) {
-        double Phi, Y;
-        if (!potential(z, rho[p], z->c0, &Phi, &Y)) st = ab_error_set(err, AB_ENAN, "kernel convolution is not positive");
+        double Phi;
+        if (!phi_at(z, rho[p], fpts + 3 * p, &Phi)) st = ab_error_set(err, AB_ENAN, "kernel convolution is not positive");
         else rho[p] = exp(Phi / kappa - z->logZ);
     }
     if (!st)
@@ -1366,10 +1672,16 @@ static const ab_disc_ops sphere_ops = {
     .symmetry = sphere_symmetry,
 };
 
-ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, ab_disc **out, ab_error *err)
+ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, ab_kernel_form kernel, ab_disc **out,
+                           ab_error *err)
 {
     *out = NULL;
     if (model->d != 3) return ab_error_set(err, AB_EINVAL, "the sphere discretisation needs d = 3 (got %d)", model->d);
+    if (kernel == AB_KERNEL_LOG_DOMAIN && model->kind != AB_MODEL_SA)
+        return ab_error_set(err, AB_EINVAL, "the sphere's log-domain kernel is for SA (USA's potential is K rho itself, "
+                                            "which the Funk-Hecke form represents; docs/sphere.md): use funk-hecke or auto");
+    if (kernel == AB_KERNEL_LOG_DOMAIN && !(params.beta > 0.0))
+        return ab_error_set(err, AB_EINVAL, "the log-domain kernel needs beta > 0 (at beta = 0 use funk-hecke or auto)");
     if (degree < 1 || degree > AB_SPHERE_DEGREE_MAX)
         return ab_error_set(err, AB_EINVAL, "sphere degree must be in 1..%d (got %d)", AB_SPHERE_DEGREE_MAX, degree);
     sphere *z = calloc(1, sizeof *z);
@@ -1380,6 +1692,8 @@ ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, 
     z->base.params = params;
     z->L = degree;
     z->term_scale = 1.0;
+    z->forced = kernel;
+    z->log_kernel = kernel == AB_KERNEL_LOG_DOMAIN;
     ab_status st = ab_sht_create(degree, 0, 0, &z->sht, err);
     if (st) { free(z); return st; }
     z->np = ab_sht_npoints(z->sht);
@@ -1389,7 +1703,7 @@ ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, 
     z->w = ab_sht_weights(z->sht);
     z->X = ab_sht_points(z->sht);
     z->base.dim = z->np;
-    snprintf(z->name, sizeof z->name, "sphere, degree %d (%d x %d grid), Funk-Hecke kernel", degree, z->nlat, z->nlon);
+    set_name(z);
     int ok = 1;
     const size_t np = z->np, nc = z->nc;
     z->logw = alloc_d(np, &ok); z->g = alloc_d((size_t)degree + 1, &ok); z->dg = alloc_d((size_t)degree + 1, &ok);
@@ -1399,8 +1713,15 @@ ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, 
     z->gw1 = alloc_d(np, &ok); z->gw2 = alloc_d(np, &ok); z->gw3 = alloc_d(np, &ok);
     z->cw1 = alloc_d(nc, &ok); z->cw2 = alloc_d(nc, &ok);
     z->pc_gain = alloc_d((size_t)z->L + 1, &ok); z->pc_c = alloc_d(nc, &ok); z->pc_f = alloc_d(np, &ok);
+    z->cosd = alloc_d((size_t)z->nlon, &ok); z->erow = alloc_d(2 * (size_t)z->nlon, &ok); z->u_cur = alloc_d(np, &ok);
+    z->LK = alloc_d(np, &ok); z->Ssum = alloc_d(np, &ok); z->ew = alloc_d(np, &ok);
+    z->lin_u = alloc_d(np, &ok); z->lin_r = alloc_d(np, &ok); z->lin_S = alloc_d(np, &ok);
+    z->exact = calloc(np, 1); z->lin_exact = calloc(np, 1);
+    if (!z->exact || !z->lin_exact) ok = 0;
     if (!ok) { sphere_destroy(&z->base); return ab_error_set(err, AB_ENOMEM, "out of memory for degree %d", degree); }
     for (size_t p = 0; p < np; p++) z->logw[p] = log(z->w[p]);
+    const double *ph = ab_sht_phi(z->sht);
+    for (int k = 0; k < z->nlon; k++) z->cosd[k] = cos(ph[k] - ph[0]);
     if ((st = build_kernel(z, err)) || (st = ab_disc_init(&z->base, err))) { sphere_destroy(&z->base); return st; }
     *out = &z->base;
     return AB_OK;

@@ -6,8 +6,10 @@
 #include "attnbif/spec.h"
 #include "disc/clusters.h"
 
-/* S^2 (d = 3) to harmonic degree L on the (L + 1) x (2 L + 2) grid (docs/sphere.md). */
-ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, ab_disc **out, ab_error *err);
+/* S^2 (d = 3) to harmonic degree L on the (L + 1) x (2 L + 2) grid (docs/sphere.md), the
+ * kernel in Funk-Hecke or log-domain form, or chosen per state (AB_KERNEL_AUTO). */
+ab_status ab_sphere_create(const ab_model *model, ab_params params, int degree, ab_kernel_form kernel, ab_disc **out,
+                           ab_error *err);
 
 /* How many clusters a `clusters` guess places (0 for other types). */
 int ab_state_cluster_count(const ab_state_spec *state);

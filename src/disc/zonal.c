@@ -17,20 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest error of Phi/kappa (in units of u = log rho), relative to the size of Phi/kappa
- * (the residual's own rounding floor), the kernel evaluation may have before the other form
- * is tried (docs/theory.md, "Choosing the kernel form"). */
-#define AB_KERNEL_TOL 1e-12
-/* ... and never more than this in absolute terms (units of u = log rho) without trying the
- * log form: at small noise the terms grow like 1/kappa and a relative 1e-12 of them passes
- * the 1e-9 a resolved state may have (AB_RESOLUTION_KERNEL), while the log form stays near
- * 1e-11 there (SA d = 3, beta = 4, kappa = 1e-3 kappa_1: Funk-Hecke 1.5e-9 at any N, so the
- * state was refused as unresolved; log form 5.6e-12, resolved at 768 nodes). */
-#define AB_KERNEL_ABS_TOL 1e-10
-/* Switch forms only when the other one is better by this factor (no flip-flopping between
- * two forms of equal accuracy). */
-#define AB_KERNEL_SWITCH_GAIN 4.0
-
 /* Per-sector quadrature and basis tables (built on first use, then reused), and the
  * sector's matrices. All matrices are column-major. Basis values are stored multiplied by
  * the square root of their quadrature weight, which keeps every entry <= 1 at any d. */

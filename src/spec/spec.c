@@ -96,9 +96,9 @@ static ab_status parse_discretization(ab_yctx *ctx, const yaml_node_t *node, ab_
     if (sphere && spec->model.d != 3)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "type"), "discretization.type",
                          "sphere discretises S^2 and needs d: 3 (got d = %d); use type: zonal", spec->model.d);
-    if (sphere && kernel == AB_KERNEL_LOG_DOMAIN)
+    if (sphere && kernel == AB_KERNEL_LOG_DOMAIN && spec->model.kind != AB_MODEL_SA)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "kernel"), "discretization.kernel",
-                         "the sphere discretisation has the Funk-Hecke form only (docs/sphere.md)");
+                         "the sphere's log-domain kernel is for SA; use auto or funk-hecke (docs/sphere.md)");
     spec->disc.type = (ab_disc_type)type;
     spec->disc.kernel = (ab_kernel_form)kernel;
     spec->disc.nodes = (int)nodes;
