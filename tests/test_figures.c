@@ -343,6 +343,16 @@ static void check_overlay(ab_tally *t, const ab_diagram *dg)
         ab_check(t, code == 0 && png && bytes > 10000 && circles == 4,
                  "attnbif plot RUN SWEEP: exit %d, overlay.png %ux%u (%ld bytes), %d points (want 3 + 1 in the legend)", code, w, h,
                  bytes, circles - 1);
+        if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+            char cmd[512];
+            snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot overlay.gp 2>/dev/null", out);
+            snprintf(path, sizeof path, "%s/overlay-gnuplot.png", out);
+            const int ran = system(cmd) == 0, drawn = png_size(path, &bytes, &w, &h);
+            ab_check(t, ran && drawn && bytes > 10000, "gnuplot overlay.gp redraws it from its CSV files: %ux%u, %ld bytes", w, h,
+                     bytes);
+        } else {
+            printf("skip overlay.gp: gnuplot is not installed (Debian gnuplot-nox)\n");
+        }
         snprintf(args, sizeof args, "plot %s %s -q -o %s", run, bad, out2);
         const int code2 = ab_run_program(args, errfile);
         ab_slurp(errfile, msg, sizeof msg);

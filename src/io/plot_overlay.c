@@ -197,6 +197,57 @@ static int sizes(const ab_overlay *o, int *ns, int cap)
     return m;
 }
 
+/* The figure's data as read (overlay_meanfield.csv, overlay_finite_n.csv) and overlay.gp,
+ * which redraws it from them (docs/output-run.md, "overlay.svg"). */
+static ab_status write_gnuplot(const char *dir, const ab_overlay *o, const int *ns, int m, ab_error *err)
+{
+    ab_file *f;
+    ab_status st = ab_file_open_in(dir, "overlay_meanfield.csv", &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    int nb = 0;
+    fputs("branch,kappa,r,stable\n", out);
+    for (int i = 0; i < o->n_points; i++) {
+        const ab_overlay_point *q = &o->points[i];
+        fprintf(out, "%d,%.17g,%.17g,%d\n", q->branch, q->kappa, q->r, q->stable);
+        nb = q->branch > nb ? q->branch : nb;
+    }
+    if ((st = ab_file_commit(f, err))) return st;
+    if ((st = ab_file_open_in(dir, "overlay_finite_n.csv", &f, err))) return st;
+    out = ab_file_stream(f);
+    fputs("n,kappa,r,r_err\n", out);
+    for (int i = 0; i < o->n_sim; i++)
+        fprintf(out, "%d,%.17g,%.17g,%.17g\n", o->sim[i].n, o->sim[i].kappa, o->sim[i].r, o->sim[i].r_err);
+    if ((st = ab_file_commit(f, err))) return st;
+    if ((st = ab_file_open_in(dir, "overlay.gp", &f, err))) return st;
+    out = ab_file_stream(f);
+    fputs("# Redraw overlay.svg from overlay_meanfield.csv (branch, kappa, r, stable: the run's branches.csv)\n"
+          "# and overlay_finite_n.csv (n, kappa, r, r_err: the sweeps' rows): gnuplot overlay.gp writes\n"
+          "# overlay-gnuplot.png (overlay.png beside it is rsvg-convert's rendering of overlay.svg).\n"
+          "set datafile separator ','\n"
+          "set terminal pngcairo size 900,560 font 'sans,10'\n"
+          "set output 'overlay-gnuplot.png'\n"
+          "set key outside right top\n"
+          "set xlabel 'kappa'\nset ylabel 'r (polar order)'\n",
+          out);
+    fprintf(out, "set title '");
+    for (const char *c = o->model; *c; c++)
+        if (*c != '\'' && *c != '\\') fputc(*c, out);
+    fprintf(out, ", d = %d, beta = %g: finite n (simulate) and mean field (run)'\n", o->d, o->beta);
+    fprintf(out, "nb = %d\nm = %d\narray ns[%d] = [", nb, m, m > 0 ? m : 1);
+    for (int s = 0; s < m; s++) fprintf(out, "%s%d", s ? ", " : "", ns[s]);
+    fprintf(out, "%s]\n", m > 0 ? "" : "0");
+    for (int s = 0; s < m; s++) fprintf(out, "set linetype %d lc rgb '%s'\n", s + 1, ab_svg_colour(s));
+    fputs("plot for [b=1:nb] 'overlay_meanfield.csv' skip 1 using 2:($1 == b ? $3 : NaN) with lines dt 2 lw 1.4 "
+          "lc rgb '#444444' title (b == 1 ? 'mean field, unstable' : ''), \\\n"
+          "     for [b=1:nb] 'overlay_meanfield.csv' skip 1 using 2:(($1 == b && $4 == 1) ? $3 : NaN) with lines lw 2 "
+          "lc rgb '#444444' title (b == 1 ? 'mean field, stable' : ''), \\\n"
+          "     for [s=1:m] 'overlay_finite_n.csv' skip 1 using 2:($1 == ns[s] ? $3 : NaN):4 with yerrorbars pt 7 ps 0.8 "
+          "lc s title sprintf('n = %d (+- 1 s.e.)', ns[s])\n",
+          out);
+    return ab_file_commit(f, err);
+}
+
 ab_status ab_overlay_write(const char *dir, const ab_overlay *o, ab_error *err)
 {
     double x0 = INFINITY, x1 = -INFINITY, r1 = 0.0;
@@ -287,6 +338,7 @@ ab_status ab_overlay_write(const char *dir, const ab_overlay *o, ab_error *err)
     ab_svg_end(out);
     if ((st = ab_file_commit(f, err))) return st;
     if ((st = ab_png_from_svg(dir, "overlay.svg", err))) return st;
+    if ((st = write_gnuplot(dir, o, ns, m, err))) return st;
     /* summary.json last, as every command's: it marks the directory as an attnbif result */
     if ((st = ab_file_open_in(dir, "summary.json", &f, err))) return st;
     ab_json *j = ab_json_create(ab_file_stream(f));
