@@ -239,7 +239,34 @@ static ab_status write_sweep_svg(const char *dir, const ab_spec *spec, const ab_
     }
     ab_svg_end(out);
     if ((st = ab_file_commit(f, err))) return st;
-    return ab_png_from_svg(dir, "sweep.svg", err); /* a PNG beside every SVG */
+    if ((st = ab_png_from_svg(dir, "sweep.svg", err))) return st; /* a PNG beside every SVG */
+    /* sweep.gp redraws it from sweep.csv (docs/simulation.md) */
+    if ((st = ab_file_open_in(dir, "sweep.gp", &f, err))) return st;
+    out = ab_file_stream(f);
+    fprintf(out,
+            "# Redraw sweep.svg from sweep.csv (columns 4 n, 5 kappa, 6 r, 7 r_err, 12 binder, 13 binder_err):\n"
+            "# gnuplot sweep.gp writes sweep-gnuplot.png (sweep.png beside it is rsvg-convert's rendering).\n"
+            "set datafile separator ','\n"
+            "set terminal pngcairo size 760,820 font 'sans,10'\n"
+            "set output 'sweep-gnuplot.png'\n"
+            "set key outside right top\n"
+            "kappa_1 = %.17g\n"
+            "set arrow 1 from kappa_1, graph 0 to kappa_1, graph 1 nohead dt 3 lc rgb '#555555'\n"
+            "m = %d\narray ns[%d] = [",
+            k1, s->n_sizes, s->n_sizes > 0 ? s->n_sizes : 1);
+    for (int q = 0; q < s->n_sizes; q++) fprintf(out, "%s%d", q ? ", " : "", s->sizes[q]);
+    fprintf(out, "%s]\n", s->n_sizes > 0 ? "" : "0");
+    for (int q = 0; q < s->n_sizes; q++) fprintf(out, "set linetype %d lc rgb '%s'\n", q + 1, ab_svg_colour(q));
+    fputs("set multiplot layout 2,1\n"
+          "set xlabel 'kappa'\nset ylabel 'r (polar order)'\n"
+          "plot for [q=1:m] 'sweep.csv' skip 1 using 5:($4 == ns[q] ? $6 : NaN):7 with yerrorlines pt 7 ps 0.6 lc q "
+          "title sprintf('n = %d', ns[q])\n"
+          "set ylabel 'Binder cumulant'\n"
+          "plot for [q=1:m] 'sweep.csv' skip 1 using 5:($4 == ns[q] ? $12 : NaN):13 with yerrorlines pt 7 ps 0.6 lc q "
+          "title sprintf('n = %d', ns[q])\n"
+          "unset multiplot\n",
+          out);
+    return ab_file_commit(f, err);
 }
 
 ab_status ab_write_sim(const char *dir, const ab_spec *spec, const ab_sim_result *res, int count, const ab_kappa_c_row *kc,

@@ -2,6 +2,8 @@
  * the SVG picture (Mollweide projection, viridis colours, colour bar, graticule, clusters). */
 #include "io/sphere_map.h"
 
+#include "attnbif/spec.h"
+
 #include "attnbif/io.h"
 #include "io/svg.h"
 
@@ -505,5 +507,30 @@ ab_status ab_sphere_map_write(const char *dir, const char *csv_name, const char 
         return st;
     }
     if ((st = ab_file_commit(f, err))) return st;
-    return ab_png_from_svg(dir, svg_name, err); /* a PNG beside every SVG (docs/output-run.md) */
+    if ((st = ab_png_from_svg(dir, svg_name, err))) return st; /* a PNG beside every SVG (docs/output-run.md) */
+    /* and a gnuplot script that redraws the map from its CSV: NAME.svg -> NAME.gp, drawing
+     * NAME-gnuplot.png (longitude-latitude, not Mollweide: gnuplot has no equal-area map) */
+    char base[AB_PATH_MAX], gp[AB_PATH_MAX + 4];
+    snprintf(base, sizeof base, "%s", svg_name);
+    char *dot = strrchr(base, '.');
+    if (dot) *dot = '\0';
+    snprintf(gp, sizeof gp, "%s.gp", base);
+    if ((st = ab_file_open_in(dir, gp, &f, err))) return st;
+    FILE *out = ab_file_stream(f);
+    const char *leaf = strrchr(csv_name, '/'), *leaf_png = strrchr(base, '/');
+    fprintf(out,
+            "# Redraw %s (the density rho, relative to the uniform one, on a %d x %d longitude-latitude\n"
+            "# grid) from %s (columns lon_deg, lat_deg, rho): run gnuplot in this file's directory;\n"
+            "# it writes %s-gnuplot.png (longitude-latitude, not the SVG's Mollweide projection).\n"
+            "set datafile separator ','\n"
+            "set terminal pngcairo size 900,480 font 'sans,10'\n"
+            "set output '%s-gnuplot.png'\n"
+            "set xlabel 'longitude (degrees)'\nset ylabel 'latitude (degrees)'\n"
+            "set xrange [-180:180]\nset yrange [-90:90]\nset size ratio 0.5\n"
+            "set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', 0.75 '#5ec962', 1 '#fde725')\n"
+            "set cblabel 'rho'\n"
+            "plot '%s' skip 1 using 1:2:3 with image notitle\n",
+            svg_name, nlat, nlon, leaf ? leaf + 1 : csv_name, leaf_png ? leaf_png + 1 : base, leaf_png ? leaf_png + 1 : base,
+            leaf ? leaf + 1 : csv_name);
+    return ab_file_commit(f, err);
 }
