@@ -182,7 +182,7 @@ ab_status ab_builder_symmetric_branches(ab_builder *c, ab_branch *br, const doub
         sp->type = transcritical ? AB_SP_TRANSCRITICAL : AB_SP_PITCHFORK;
         if (transcritical) sp->criticality = AB_CRIT_NONE;
         else if (!crit_any) sp->criticality = AB_CRIT_UNKNOWN;
-        snprintf(sp->note, sizeof sp->note, "%d-fold (degree %d): %d branch%s by symmetry: %s", 2 * l + 1, l, queued,
+        snprintf(sp->note, sizeof sp->note, "%d-fold (degree %d), O(3) broken: %d branch%s by symmetry: %s", 2 * l + 1, l, queued,
                  queued == 1 ? "" : "es", names);
         int k = ab_builder_add_special(c, br, x, sp, si, err);
         if (k < 0) st = AB_ENOMEM;
