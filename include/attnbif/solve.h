@@ -96,6 +96,12 @@ typedef struct {
 typedef struct ab_eigensolver ab_eigensolver;
 ab_status ab_eigensolver_create(int max_dim, ab_eigensolver **out, ab_error *err);
 void ab_eigensolver_destroy(ab_eigensolver *solver);
+/* Ask the following computations for at least this many eigenvalues per sector (besides the
+ * symmetry and mass ones): a sector whose ARPACK result lists fewer is decomposed densely
+ * (up to AB_SPECTRUM_VERIFY_DENSE_MAX unknowns; beyond, the computation fails with a
+ * message). The branch-point test functions need the eigenvalue of a given rank, which a
+ * multiple crossing can put beyond ARPACK's AB_ARNOLDI_EIGS. 0: no minimum (the default). */
+void ab_eigensolver_set_min_count(ab_eigensolver *solver, int count);
 /* Sectors larger than dense_max (default AB_DENSE_MAX) are not fully decomposed: ARPACK
  * returns their AB_ARNOLDI_EIGS eigenvalues nearest 0 (shift-invert), which is all the
  * stability analysis needs as long as fewer eigenvalues than that are unstable and none lies
