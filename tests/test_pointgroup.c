@@ -120,6 +120,7 @@ static void arrangements(ab_tally *t)
         {"polygon", 6, "D_6h", 24, "6 clusters, polygon"},
         {"polygon", 7, "D_7h", 28, "7 clusters, polygon"},
         {"polygon", 8, "D_8h", 32, "8 clusters, polygon"},
+        {"polygon", 64, "D_64h", 256, "64 clusters, polygon"},
         {"tetrahedron", 0, "T_d", 24, "4 clusters, tetrahedron"},
         {"octahedron", 0, "O_h", 48, "6 clusters, octahedron"},
         {"cube", 0, "O_h", 48, "8 clusters, cube"},
@@ -189,8 +190,9 @@ static void family(ab_tally *t, const char *sym, int order, const double *gens, 
     ab_pointgroup g;
     ab_error err = {0};
     if (!ab_check(t, n == order, "%s: generators give %d elements (want %d)", sym, n, order)) return;
-    ab_check(t, ab_pointgroup_classify(G, n, &g, &err) == AB_OK && strcmp(g.symbol, sym) == 0 && g.order == order,
-             "%s: classify the %d elements: %s (%s)", sym, n, g.symbol, err.msg);
+    ab_status st = ab_pointgroup_classify(G, n, &g, &err);
+    ab_check(t, st == AB_OK && strcmp(g.symbol, sym) == 0 && g.order == order, "%s: classify the %d elements: %s (%s)", sym, n,
+             g.symbol, err.msg);
     if (n > AB_POINTGROUP_MAX_POINTS) return;
     /* One orbit can have more symmetry than the group (that of C_n is a regular n-gon, C_nv;
      * two of C_i lie on a great circle, C_2h): three orbits of different masses have only
@@ -364,11 +366,14 @@ static void noise(ab_tally *t)
             for (int i = 0; i < n; i++) jitter(z + 3 * i, 10.0 * AB_POINTGROUP_ANGLE_TOL);
             ab_pointgroup g;
             ab_error err = {0};
-            ab_check(t, ab_pointgroup_points(z, m, n, NULL, &g, &err) == AB_OK && g.order < CASES[c].order,
+            /* (each call before its check: the check's arguments are read in no fixed order) */
+            ab_status st = ab_pointgroup_points(z, m, n, NULL, &g, &err);
+            ab_check(t, st == AB_OK && g.order > 0 && g.order < CASES[c].order,
                      "%s k=%d, points moved by 10 x angle tol: lower symmetry %s (%d elements)", CASES[c].name, n, g.symbol,
                      g.order);
             m[0] *= 1.0 + 10.0 * AB_POINTGROUP_MASS_TOL;
-            ab_check(t, ab_pointgroup_points(y, m, n, NULL, &g, &err) == AB_OK && g.order < CASES[c].order,
+            st = ab_pointgroup_points(y, m, n, NULL, &g, &err);
+            ab_check(t, st == AB_OK && g.order > 0 && g.order < CASES[c].order,
                      "%s k=%d, one mass up by 10 x mass tol: lower symmetry %s (%d elements)", CASES[c].name, n, g.symbol,
                      g.order);
         }
@@ -379,8 +384,9 @@ static void noise(ab_tally *t)
     for (int i = 0; i < n; i++) jitter(x + 3 * i, 1e-4);
     ab_pointgroup g;
     ab_error err = {0};
-    ab_pointgroup_tol loose = {.angle = 1e-3};
-    ab_check(t, ab_pointgroup_points(x, m, n, &loose, &g, &err) == AB_OK && strcmp(g.symbol, "T_d") == 0 &&
+    ab_pointgroup_opts loose = {.angle = 1e-3};
+    ab_status st = ab_pointgroup_points(x, m, n, &loose, &g, &err);
+    ab_check(t, st == AB_OK && strcmp(g.symbol, "T_d") == 0 &&
                     g.residual > 1e-5 && g.residual <= 1e-3,
              "tetrahedron moved by 1e-4 rad, angle tol 1e-3: %s, fit residual %.2e", g.symbol, g.residual);
 }
@@ -421,7 +427,15 @@ static void states(ab_tally *t)
                      "SA beta=4 kappa=0.05 tetrahedron, degree 24: %s verified (%d) on the density, residual %.2e (tol %g; "
                      "%.2f s)",
                      s.group.symbol, s.verified, s.density_residual, DENSITY_CHECK, ab_now() - t1);
-            ab_check(t, strcmp(s.description, "4 clusters, tetrahedron") == 0, "tetrahedral state: '%s'", s.description);
+            ab_check(t, strcmp(s.description, "4 clusters, tetrahedron") == 0 && s.n_checked >= 2 && s.n_checked <= 4,
+                     "tetrahedral state: '%s', %d generators checked", s.description, s.n_checked);
+            ab_pointgroup_opts every = {.every_element = 1};
+            double t2 = ab_now();
+            if (ab_check(t, ab_pointgroup_state_of(disc, u, cl, nc, &every, &s, &err) == AB_OK, "every element (%s)", err.msg))
+                ab_check(t, s.verified && strcmp(s.group.symbol, "T_d") == 0 && s.n_checked == 23 &&
+                                s.density_residual <= DENSITY_CHECK,
+                         "tetrahedral state, every element checked (%d): %s, residual %.2e (tol %g; %.2f s)", s.n_checked,
+                         s.group.symbol, s.density_residual, DENSITY_CHECK, ab_now() - t2);
             /* A wrong cluster set: the centres turned by 1e-3 rad about a 3-fold axis. The set
              * still has T_d, but on the density only the rotations about that axis pass. */
             double R[9], c3[3] = {0};
