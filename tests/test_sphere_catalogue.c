@@ -154,6 +154,15 @@ int main(void)
     }
     for (int k = 0; k < 8; k++)
         for (int a = 0; a < 3; a++) oct_cube[18 + 3 * k + a] = ((k >> a) & 1) ? -s3 : s3;
+    /* every state of a symmetric branch (after its branch point) has the branch's group,
+     * checked on its density by the run itself (branches.csv's point_symmetry) */
+    int keep = 1;
+    for (int b = 0; b < d.n_branches; b++) {
+        const ab_branch *br = &d.branches[b];
+        if (!br->symmetry[0]) continue;
+        for (int i = 1; i < br->n_points; i++) keep &= strcmp(br->points[i].symmetry, br->symmetry) == 0;
+    }
+    ab_check(&t, keep, "every state of each symmetric branch has the branch's group");
     const double *tsets[2] = {tet, tet + 12}, *osets[2] = {oct_cube, oct_cube + 18};
     const int tn[2] = {4, 4}, on[2] = {6, 8};
     for (int b = 0; b < d.n_branches; b++) {

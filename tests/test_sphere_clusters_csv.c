@@ -61,6 +61,9 @@ int main(void)
         worst_sum = fmax(worst_sum, fabs(sum - 1.0));
     }
     ab_check(&t, br->n_points >= 4 && all4, "every one of the %d points keeps 4 clusters", br->n_points);
+    int td = 1;
+    for (int i = 0; i < br->n_points; i++) td &= strcmp(br->points[i].symmetry, "T_d") == 0;
+    ab_check(&t, td, "every point's symmetry, verified on its density, is T_d (first: %s)", br->points[0].symmetry);
     ab_check(&t, worst_mass <= AB_TEST_MASS_TOL && worst_sum <= AB_TEST_MASS_TOL,
              "masses 1/4 to %.1e and their sum 1 to %.1e (tol %.0e)", worst_mass, worst_sum, AB_TEST_MASS_TOL);
     ab_check(&t, worst_cos <= AB_TEST_ANGLE_TOL, "centres at a regular tetrahedron's vertices: cosines -1/3 to %.1e (tol %.0e)",

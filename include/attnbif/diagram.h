@@ -46,6 +46,8 @@ typedef struct {
     int nodes;                         /* node count of the discretisation the point was computed on */
     double tail;                       /* the density's spectral tail there (ab_disc_resolution; NaN if unknown) */
     int n_clusters;                    /* sphere: clusters of the state (docs/sphere.md); -1 for zonal states */
+    char symmetry[16];                 /* sphere: the point group verified on the state's density
+                                          (Schoenflies; docs/sphere.md, "Symmetry of a state"); "" if not found */
     long cluster_first;                /* sphere: its clusters are ab_diagram.cluster_rows[cluster_first ..
                                           + n_clusters - 1] (centres, masses); -1 if none are stored */
     /* The largest real part of the stability (and slow) eigenvalues of each monitored sector,

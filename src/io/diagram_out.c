@@ -18,6 +18,16 @@ static void csv_number(FILE *out, double v)
     if (isfinite(v)) fprintf(out, "%.17g", v);
 }
 
+/* The symmetry of a whole-sphere branch: the group it was born with (symmetric branching),
+ * else the one verified on its first state (the first after the branch point of a switched
+ * branch, docs/output-run.md). */
+static const char *branch_symmetry(const ab_branch *br)
+{
+    if (br->symmetry[0] || br->n_points == 0) return br->symmetry;
+    const int k = br->parent_special >= 0 && br->n_points > 1 ? 1 : 0;
+    return br->points[k].symmetry;
+}
+
 static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *err)
 {
     ab_file *f;
@@ -27,7 +37,7 @@ static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *
     /* the whole sphere adds what k-cluster states are told apart by (docs/output-run.md) */
     const int sphere = d->spec->disc.type == AB_DISC_SPHERE;
     fprintf(out, "branch,point,kappa,beta,r,S,free_energy,n_unstable,stable,label,nodes%s\n",
-            sphere ? ",entropy,n_clusters,symmetry" : "");
+            sphere ? ",entropy,n_clusters,symmetry,point_symmetry" : "");
     for (int b = 0; b < d->n_branches; b++) {
         const ab_branch *br = &d->branches[b];
         for (int i = 0; i < br->n_points; i++) {
@@ -35,7 +45,7 @@ static ab_status write_branches(const char *dir, const ab_diagram *d, ab_error *
             fprintf(out, "%d,%d,%.17g,%.17g,%.17g,%.17g,", br->id, i, p->kappa, p->beta, p->r, p->S);
             csv_number(out, p->free_energy);
             fprintf(out, ",%ld,%d,%s,%d", p->n_unstable, p->n_unstable == 0, ab_special_label(p->label), p->nodes);
-            if (sphere) fprintf(out, ",%.17g,%d,%s", p->entropy, p->n_clusters, br->symmetry);
+            if (sphere) fprintf(out, ",%.17g,%d,%s,%s", p->entropy, p->n_clusters, branch_symmetry(br), p->symmetry);
             fputc('\n', out);
         }
     }
@@ -251,10 +261,11 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
         char name[64];
         ab_plot_branch_name(d, br, name, sizeof name);
         ab_json_kv_string(j, "name", name);
-        if (br->symmetry[0]) {
-            /* symmetric branching (docs/symmetry.md): the isotropy of the branch's states */
-            ab_json_kv_string(j, "symmetry", br->symmetry);
-            ab_json_kv_string(j, "description", br->description);
+        if (branch_symmetry(br)[0]) {
+            /* the isotropy of the branch's states: from symmetric branching (docs/symmetry.md),
+             * else verified on its first state */
+            ab_json_kv_string(j, "symmetry", branch_symmetry(br));
+            if (br->description[0]) ab_json_kv_string(j, "description", br->description);
         }
         json_opt_int(j, "parent_special", br->parent_special);
         ab_json_kv_int(j, "n_points", br->n_points);

@@ -140,7 +140,9 @@ static ab_status switch_branch(ab_builder *c, ab_pending *pd, int dir, ab_error 
     ab_stab_info si;
     if ((st = ab_builder_stability(c, x1, c->spec->sectors, c->spec->n_sectors, &si, err))) { FREE_ALL(); return st; }
     ab_branch_point bp1;
+    c->cur_sym = pd->sym; /* the branch's group is checked on its first state too */
     ab_builder_observe(c, x1, &si, &bp1);
+    c->cur_sym = 0;
     /* branches of different isotropy are different by construction (r and S alone do not
      * tell them apart: every branch of degree 3 starts with r = 0) */
     if (!pd->sym && on_known_branch(c, &bp1)) {

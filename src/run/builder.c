@@ -3,6 +3,8 @@
  * and special points, and the driver ab_run_diagram (docs/continuation.md). */
 #include "run/builder.h"
 
+#include "disc/pointgroup.h"
+
 #include "attnbif/label.h"
 #include "disc/sphere.h"
 #include "spec/limits.h"
@@ -104,6 +106,26 @@ void ab_builder_observe(ab_builder *b, const double *x, const ab_stab_info *si, 
             if (count > AB_MAX_CLUSTERS) count = AB_MAX_CLUSTERS;
             bp->n_clusters = count;
             bp->cluster_first = ab_diagram_add_clusters(b->diag, found, count);
+            /* the state's point group (from its clusters, verified on its density) */
+            ab_pointgroup_state *ps = malloc(sizeof *ps);
+            if (ps && ab_pointgroup_state_of(b->disc, x, found, count, NULL, ps, &scratch) == AB_OK)
+                snprintf(bp->symmetry, sizeof bp->symmetry, "%s", ps->group.symbol);
+            free(ps);
+            if (b->cur_sym > 0) {
+                /* a branch of symmetric branching: its states have (at least) the branch's group,
+                 * which the clusters cannot show near the uniform state (no clusters yet):
+                 * checked element by element on the density */
+                const ab_branch_sym *sym = &b->syms[b->cur_sym - 1];
+                double worst = 0.0, res;
+                int ok = 1;
+                for (int e = 0; e < sym->order && ok; e++) {
+                    ok = ab_pointgroup_density_residual(b->disc, x, sym->R + 9 * (size_t)e, &res, &scratch) == AB_OK;
+                    worst = fmax(worst, res);
+                }
+                if (ok && worst <= AB_POINTGROUP_DENSITY_TOL && strcmp(bp->symmetry, sym->name) != 0 &&
+                    (bp->symmetry[0] == 0 || strcmp(bp->symmetry, "C_1") == 0 || strcmp(bp->symmetry, "K_h") == 0))
+                    snprintf(bp->symmetry, sizeof bp->symmetry, "%s", sym->name);
+            }
         }
     }
     int need;
