@@ -132,12 +132,11 @@ static void arrangements(ab_tally *t)
         int n = centres(CASES[c].name, CASES[c].k, x);
         snprintf(what, sizeof what, "%s k=%d", CASES[c].name, n);
         expect(t, x, NULL, n, CASES[c].sym, CASES[c].order, CASES[c].desc, what);
-        int all = 1;
         for (int r = 0; r < 6; r++) {
             random_orthogonal(r % 2, R);
             for (int i = 0; i < n; i++) apply(R, x + 3 * i, y + 3 * i);
             snprintf(what, sizeof what, "%s k=%d, random %s copy %d", CASES[c].name, n, r % 2 ? "improper" : "rotated", r);
-            all &= expect(t, y, NULL, n, CASES[c].sym, CASES[c].order, CASES[c].desc, what);
+            expect(t, y, NULL, n, CASES[c].sym, CASES[c].order, CASES[c].desc, what);
         }
     }
     /* the group's elements map the set onto itself and the principal axis is right */
