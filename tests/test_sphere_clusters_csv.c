@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "attnbif/continuation.h"
 #include "attnbif/results.h"
+#include "io/plot.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -64,6 +65,9 @@ int main(void)
     int td = 1;
     for (int i = 0; i < br->n_points; i++) td &= strcmp(br->points[i].symmetry, "T_d") == 0;
     ab_check(&t, td, "every point's symmetry, verified on its density, is T_d (first: %s)", br->points[0].symmetry);
+    char name[64];
+    ab_plot_branch_name(&d, br, name, sizeof name);
+    ab_check(&t, strcmp(name, "4-cluster, T_d") == 0, "the branch is named by its clusters and symmetry: '%s'", name);
     ab_check(&t, worst_mass <= AB_TEST_MASS_TOL && worst_sum <= AB_TEST_MASS_TOL,
              "masses 1/4 to %.1e and their sum 1 to %.1e (tol %.0e)", worst_mass, worst_sum, AB_TEST_MASS_TOL);
     ab_check(&t, worst_cos <= AB_TEST_ANGLE_TOL, "centres at a regular tetrahedron's vertices: cosines -1/3 to %.1e (tol %.0e)",

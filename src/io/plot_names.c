@@ -32,8 +32,11 @@ void ab_plot_branch_name(const ab_diagram *d, const ab_branch *br, char *name, s
     if (d->spec && d->spec->disc.type == AB_DISC_SPHERE && kmax > 0) {
         /* the whole sphere: told apart by the number of clusters (docs/sphere.md); r = S = 0
          * does not make a state uniform there (a tetrahedron of clusters has both) */
-        if (kmin == kmax) snprintf(name, cap, "%d-cluster", kmax);
-        else snprintf(name, cap, "%d to %d clusters", kmin, kmax);
+        /* and by the symmetry verified on the first state (docs/sphere.md, "Symmetry of a state") */
+        const char *sym = br->points[first].symmetry;
+        const char *sep = sym[0] ? ", " : "";
+        if (kmin == kmax) snprintf(name, cap, "%d-cluster%s%s", kmax, sep, sym);
+        else snprintf(name, cap, "%d to %d clusters%s%s", kmin, kmax, sep, sym);
         return;
     }
     if (rmax < AB_PLOT_ZERO_TOL && smax < AB_PLOT_ZERO_TOL) {
