@@ -1,6 +1,6 @@
 /* PNG copies of the SVG figures, rendered by rsvg-convert (Debian's librsvg2-bin; README,
  * "Dependencies"): written to a temporary name and renamed, as every output file. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* prctl */
 #include "io/svg.h"
 
 #include "attnbif/io.h"
@@ -8,14 +8,30 @@
 #include "io/io_util.h"
 
 #include <errno.h>
-#include <spawn.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+/* The renderer's path from PATH into out (0), or -1 if it is not there. Done before the
+ * fork, so that the child only calls prctl and execv. */
+static int find_renderer(char *out, size_t cap)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *end = strchr(path, ':');
+        const size_t n = end ? (size_t)(end - path) : strlen(path);
+        if (n > 0 && (size_t)snprintf(out, cap, "%.*s/%s", (int)n, path, AB_PNG_RENDERER) < cap && access(out, X_OK) == 0)
+            return 0;
+        path += n + (end ? 1 : 0);
+    }
+    return -1;
+}
 
 ab_status ab_png_from_svg(const char *dir, const char *svg_name, ab_error *err)
 {
@@ -29,14 +45,23 @@ ab_status ab_png_from_svg(const char *dir, const char *svg_name, ab_error *err)
     if (st) return st;
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld-%lx", png, (long)getpid(), ab_unique_tag((uintptr_t)svg_name));
     char *argv[] = {"rsvg-convert", "--format=png", "-o", tmp, svg, NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, AB_PNG_RENDERER, NULL, NULL, argv, environ);
-    if (rc == ENOENT)
+    char exe[AB_PATH_MAX];
+    if (find_renderer(exe, sizeof exe) != 0)
         return ab_error_set(err, AB_EIO,
                             "%s: cannot draw %s: the program rsvg-convert (Debian package librsvg2-bin) is not installed "
                             "or not on PATH; attnbif renders its figures to PNG with it (README, \"Dependencies\")",
                             dir, png_name);
-    if (rc != 0) return ab_error_set(err, AB_EIO, "%s: cannot start rsvg-convert for %s: %s", dir, png_name, strerror(rc));
+    const pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) return ab_error_set(err, AB_EIO, "%s: cannot start rsvg-convert for %s: %s", dir, png_name, strerror(errno));
+    if (pid == 0) {
+        /* the renderer dies with attnbif: a killed run must not leave it writing into the
+         * staging directory that the next run removes (tests/test_fault.c) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
+        execv(exe, argv);
+        _exit(127);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
