@@ -69,6 +69,17 @@ typedef struct {
     ab_cont_params tolerances;
 } ab_continuation_spec;
 
+/* The `two_parameter:` section (attnbif run; docs/spec.md, docs/curves.md): curves of the
+ * special points of the one-parameter run in the plane of its parameter and a second one. */
+typedef struct {
+    int present;
+    int follow_fold, follow_pitchfork, follow_transcritical; /* which special points start curves */
+    int parameter;  /* the second free parameter (an ab_param_id), != continuation.parameter */
+    double min, max; /* its window */
+    double ds, ds_min, ds_max;
+    int max_steps;  /* per direction of a curve */
+} ab_two_parameter_spec;
+
 /* The `linear_solver:` section: which solver Newton and the corrector use. auto picks dense
  * LU up to AB_LINSOL_AUTO_DENSE_MAX unknowns and GMRES above: the measured crossover lies
  * between 16 nodes (a tie) and 32 (GMRES ahead in every measurement, and by 3-36x from 1024
@@ -124,7 +135,7 @@ typedef struct {
 } ab_spec_mark;
 
 typedef struct {
-    ab_spec_mark root, discretization, state, eigen, continuation, simulation, limits, linear_solver;
+    ab_spec_mark root, discretization, state, eigen, continuation, simulation, limits, linear_solver, two_parameter;
 } ab_spec_marks;
 
 typedef struct ab_spec {
@@ -141,6 +152,7 @@ typedef struct ab_spec {
     ab_linear_solver_spec linear_solver;
     char output_dir[AB_PATH_MAX];
     ab_continuation_spec continuation;
+    ab_two_parameter_spec two_parameter;
     int has_simulation;
     ab_sim_spec simulation;
     ab_limits_spec limits;

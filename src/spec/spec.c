@@ -488,6 +488,79 @@ static ab_status parse_continuation(ab_yctx *ctx, const yaml_node_t *node, ab_sp
     return AB_OK;
 }
 
+/* two_parameter: curves of the one-parameter run's special points in (kappa, beta)
+ * (docs/curves.md). */
+static ab_status parse_two_parameter(ab_yctx *ctx, const yaml_node_t *node, ab_spec *spec)
+{
+    ab_two_parameter_spec *t = &spec->two_parameter;
+    memset(t, 0, sizeof *t);
+    if (!node) return AB_OK;
+    static const char *const keys[] = {"follow", "parameter", "min", "max", "ds", "ds_min", "ds_max", "max_steps", NULL};
+    static const char *const params[] = {"kappa", "beta", NULL};
+    static const char *const kinds[] = {"fold", "pitchfork", "transcritical", NULL};
+    const ab_range any = {-INFINITY, INFINITY, 0, 0};
+    long steps;
+    ab_status st = ab_y_check_map(ctx, node, "two_parameter", keys);
+    if (st) return st;
+    if (!spec->continuation.present)
+        return ab_y_fail(ctx, node, "two_parameter", "needs a continuation section (the one-parameter run whose special "
+                                                     "points start the curves)");
+    const yaml_node_t *follow = ab_y_get(ctx, node, "follow");
+    if (!follow) {
+        t->follow_fold = t->follow_pitchfork = t->follow_transcritical = 1;
+    } else {
+        const int len = ab_y_seq_len(follow);
+        if (len <= 0)
+            return ab_y_fail(ctx, follow, "two_parameter.follow",
+                             "must be a non-empty list of fold, pitchfork, transcritical");
+        for (int i = 0; i < len; i++) {
+            const yaml_node_t *item = ab_y_seq_item(ctx, follow, i);
+            const char *v = item && item->type == YAML_SCALAR_NODE ? (const char *)item->data.scalar.value : NULL;
+            int k = -1;
+            for (int j = 0; v && kinds[j]; j++)
+                if (strcmp(v, kinds[j]) == 0) k = j;
+            if (k < 0)
+                return ab_y_fail(ctx, item ? item : follow, "two_parameter.follow",
+                                 "unknown special point type (expected fold, pitchfork or transcritical)");
+            if (k == 0) t->follow_fold = 1;
+            if (k == 1) t->follow_pitchfork = 1;
+            if (k == 2) t->follow_transcritical = 1;
+        }
+    }
+    if (!st) st = require(ctx, node, "parameter", "two_parameter.parameter");
+    if (!st) st = ab_y_enum(ctx, node, "parameter", "two_parameter.parameter", 1, params, &t->parameter, NULL);
+    if (!st) st = require(ctx, node, "min", "two_parameter.min");
+    if (!st) st = require(ctx, node, "max", "two_parameter.max");
+    if (!st) st = ab_y_double(ctx, node, "min", "two_parameter.min", 0.0, t->parameter == 0 ? POSITIVE : NONNEGATIVE,
+                              &t->min, NULL);
+    if (!st) st = ab_y_double(ctx, node, "max", "two_parameter.max", 0.0, any, &t->max, NULL);
+    if (!st) st = ab_y_double(ctx, node, "ds", "two_parameter.ds", 0.02, POSITIVE, &t->ds, NULL);
+    if (!st) st = ab_y_double(ctx, node, "ds_min", "two_parameter.ds_min", 1e-7, POSITIVE, &t->ds_min, NULL);
+    if (!st) st = ab_y_double(ctx, node, "ds_max", "two_parameter.ds_max", 0.1, POSITIVE, &t->ds_max, NULL);
+    if (!st) st = ab_y_int(ctx, node, "max_steps", "two_parameter.max_steps", 1000, 1, 1000000, &steps, NULL);
+    if (st) return st;
+    if (t->parameter == spec->continuation.parameter)
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "parameter"), "two_parameter.parameter",
+                         "must differ from continuation.parameter (%s): the curves live in the plane of both",
+                         params[t->parameter]);
+    if (!(t->max > t->min))
+        return ab_y_fail(ctx, ab_y_get(ctx, node, "max"), "two_parameter.max", "must be > two_parameter.min (%g)", t->min);
+    const double start = t->parameter == 0 ? spec->kappa : spec->model.beta;
+    if (start < t->min || start > t->max)
+        return ab_y_fail(ctx, node, "two_parameter", "the run's %s = %g (top-level key) is outside [min, max] = [%g, %g]",
+                         params[t->parameter], start, t->min, t->max);
+    if (!(t->ds_min <= t->ds && t->ds <= t->ds_max))
+        return ab_y_fail(ctx, node, "two_parameter.ds", "need ds_min <= ds <= ds_max (got %g, %g, %g)", t->ds_min, t->ds,
+                         t->ds_max);
+    if (spec->disc.type != AB_DISC_ZONAL)
+        return ab_y_fail(ctx, node, "two_parameter",
+                         "curves are followed on the zonal discretisation only (the sphere's Jacobian is not "
+                         "assembled; docs/curves.md)");
+    t->max_steps = (int)steps;
+    t->present = 1;
+    return AB_OK;
+}
+
 /* Names become directory names and appear in messages (docs/spec.md, `name`): letters,
  * digits and . _ + -, not starting with '.' (no hidden, '.' or '..' directories). Returns
  * the index of the first character not allowed, or -1. */
@@ -574,7 +647,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     if (!root) return ab_y_fail(ctx, NULL, "(top level)", "the file is empty");
     static const char *const keys[] = {"version", "name", "model", "d", "beta", "kappa",
                                        "discretization", "state", "eigen", "newton",
-                                       "output", "continuation", "simulation", "limits", "linear_solver", NULL};
+                                       "output", "continuation", "simulation", "limits", "linear_solver", "two_parameter", NULL};
     static const char *const models[] = {"SA", "USA", NULL};
     ab_status st = ab_y_check_map(ctx, root, "", keys);
     if (st) return st;
@@ -608,6 +681,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     if ((st = parse_output(ctx, ab_y_get(ctx, root, "output"), spec))) return st;
     if ((st = parse_continuation(ctx, ab_y_get(ctx, root, "continuation"), spec))) return st;
     if ((st = parse_linear_solver(ctx, ab_y_get(ctx, root, "linear_solver"), spec))) return st;
+    if ((st = parse_two_parameter(ctx, ab_y_get(ctx, root, "two_parameter"), spec))) return st;
     yaml_node_t *sim = ab_y_get(ctx, root, "simulation");
     spec->has_simulation = sim != NULL;
     if (sim && (st = ab_spec_parse_simulation(ctx, sim, spec, &spec->simulation))) return st;
@@ -620,6 +694,7 @@ static ab_status parse_document(ab_yctx *ctx, ab_spec *spec)
     spec->marks.continuation = mark_of(ab_y_get(ctx, root, "continuation"));
     spec->marks.simulation = mark_of(sim);
     spec->marks.limits = mark_of(ab_y_get(ctx, root, "limits"));
+    spec->marks.two_parameter = mark_of(ab_y_get(ctx, root, "two_parameter"));
     return AB_OK;
 }
 
