@@ -93,6 +93,8 @@ typedef struct {
     int n_rows, cap;
     ab_curve_row *rows;     /* ordered along the curve */
     char end_reason[2][200]; /* why each end ended (first row's side, last row's side) */
+    int bounds_stable;      /* fold curves: the fold it started from ends a stretch of stable states
+                               (it bounds a region where they exist: phase_diagram.svg) */
 } ab_curve;
 
 typedef struct {
@@ -114,7 +116,7 @@ typedef struct {
     double *x;
 } ab_curve_point;
 
-typedef struct {
+typedef struct ab_curve_set {
     int unknown_param, cont_param; /* e.g. kappa (an unknown on the curves) and beta */
     int n_curves, cap_curves;
     ab_curve *curves;

@@ -98,6 +98,8 @@ typedef struct {
     double *map;
 } ab_special_point;
 
+struct ab_curve_set; /* attnbif/curves.h */
+
 typedef struct {
     const ab_spec *spec;
     ab_param_id parameter; /* continuation parameter */
@@ -113,6 +115,9 @@ typedef struct {
     int nodes;        /* the largest node count any point was computed on (nodes: auto: per branch, as
                          its states sharpen; each point's own count is ab_branch_point.nodes) */
     int nodes_needed; /* > nodes if a branch ended for want of resolution */
+    /* two_parameter: the curves in (kappa, beta) (attnbif/curves.h), written with the
+     * diagram (curves.csv, phase_diagram.svg); NULL if none. Not owned. */
+    const struct ab_curve_set *curves;
 } ab_diagram;
 
 void ab_diagram_init(ab_diagram *diagram, const ab_spec *spec, ab_param_id parameter);

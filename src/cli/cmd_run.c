@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "attnbif/continuation.h"
+#include "attnbif/curves.h"
 #include "attnbif/results.h"
 
 #include <stdio.h>
@@ -36,6 +37,12 @@ int ab_cmd_run(const ab_cli_args *args)
     const ab_messages progress = {say_run, stderr};
     ab_diagram diagram;
     st = ab_run_diagram_with(spec, args->quiet ? NULL : &progress, &diagram, &err);
+    /* two_parameter: the curves of the special points in (kappa, beta) (docs/curves.md) */
+    ab_curve_set curves = {0};
+    if (!st && spec->two_parameter.present) {
+        st = ab_curves_follow(spec, &diagram, args->quiet ? NULL : &progress, &curves, &err);
+        if (!st) diagram.curves = &curves;
+    }
     if (!st) st = ab_cli_output_write(od, write_result, &diagram, &err);
     else ab_cli_output_release(od);
     if (!st) {
@@ -49,7 +56,11 @@ int ab_cmd_run(const ab_cli_args *args)
                "(branches.csv, special_points.csv, profiles/, labels/, diagram.svg, spectrum.svg, profiles.svg, "
                "each with its .png, diagram.gp, summary.json)\n",
                diagram.n_branches, n_bp, n_lp, n_hb, dir);
+        if (curves.n_curves > 0)
+            printf("%d curves in (kappa, beta), %d codimension-two points: curves.csv, phase_diagram.svg\n", curves.n_curves,
+                   curves.n_points);
     }
+    ab_curve_set_free(&curves);
     ab_diagram_free(&diagram);
     free(spec);
     return st ? ab_cli_fail(st, &err) : AB_EXIT_OK;

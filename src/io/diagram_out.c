@@ -1,5 +1,6 @@
 /* Writers of a bifurcation diagram: branches.csv, special_points.csv, profiles/, labels/,
  * diagram.svg, diagram.gp and summary.json (written last). */
+#include "attnbif/curves.h"
 #include "attnbif/diagram.h"
 
 #include "attnbif/label.h"
@@ -104,6 +105,21 @@ static ab_status write_special(const char *dir, const ab_diagram *d, ab_error *e
         if (s->l >= 0) fprintf(out, "%d", s->l);
         fprintf(out, ",%.17g,%.17g,%s%s,", s->r, s->S, s->profile[0] ? "profiles/" : "", s->profile);
         csv_text(out, s->note);
+        fputc('\n', out);
+    }
+    /* two_parameter: the codimension-two points of the curves (docs/curves.md) */
+    for (int i = 0; d->curves && i < d->curves->n_points; i++) {
+        const ab_curve_point *p = &d->curves->points[i];
+        char note[512];
+        int len = snprintf(note, sizeof note, "%s on curve %d, located to %.1e", p->label, p->curve, p->error);
+        if (isfinite(p->alt_beta) && len > 0 && (size_t)len < sizeof note)
+            len += snprintf(note + len, sizeof note - (size_t)len, "; as the end of fold curve %d: kappa = %.12g, beta = %.12g",
+                            p->born_curve, p->alt_kappa, p->alt_beta);
+        else if (p->born_curve && len > 0 && (size_t)len < sizeof note)
+            len += snprintf(note + len, sizeof note - (size_t)len, "; fold curve %d is born here", p->born_curve);
+        if (len > 0 && (size_t)len < sizeof note) snprintf(note + len, sizeof note - (size_t)len, "%s%s", p->note[0] ? "; " : "", p->note);
+        fprintf(out, "%s,%.17g,%.17g,,,,,,%.17g,,,", ab_curve_point_type_name(p->type), p->kappa, p->beta, p->r);
+        csv_text(out, note);
         fputc('\n', out);
     }
     return ab_file_commit(f, err);
@@ -298,6 +314,55 @@ static ab_status write_summary(const char *dir, const ab_diagram *d, ab_error *e
         ab_json_end_object(j);
     }
     ab_json_end_array(j);
+    if (d->curves) {
+        /* two_parameter (docs/curves.md): the curves and their codimension-two points */
+        const ab_curve_set *cs = d->curves;
+        ab_json_key(j, "curves");
+        ab_json_begin_array(j);
+        for (int c = 0; c < cs->n_curves; c++) {
+            const ab_curve *cv = &cs->curves[c];
+            ab_json_begin_object(j);
+            ab_json_kv_int(j, "id", cv->id);
+            ab_json_kv_string(j, "type", ab_curve_type_name(cv->type));
+            json_opt_int(j, "l", cv->l);
+            json_opt_int(j, "from_special", cv->from_special);
+            ab_json_key(j, "from_point");
+            if (cv->from_point >= 0) ab_json_string(j, cs->points[cv->from_point].label);
+            else ab_json_null(j);
+            ab_json_kv_int(j, "nodes", cv->nodes);
+            ab_json_kv_int(j, "n_points", cv->n_rows);
+            ab_json_kv_string(j, "start_reason", cv->end_reason[0]);
+            ab_json_kv_string(j, "end_reason", cv->end_reason[1]);
+            ab_json_end_object(j);
+        }
+        ab_json_end_array(j);
+        ab_json_key(j, "codimension_two_points");
+        ab_json_begin_array(j);
+        for (int i = 0; i < cs->n_points; i++) {
+            const ab_curve_point *p = &cs->points[i];
+            ab_json_begin_object(j);
+            ab_json_kv_string(j, "label", p->label);
+            ab_json_kv_string(j, "type", ab_curve_point_type_name(p->type));
+            ab_json_kv_number(j, "kappa", p->kappa);
+            ab_json_kv_number(j, "beta", p->beta);
+            ab_json_kv_number(j, "error", p->error);
+            ab_json_kv_int(j, "curve", p->curve);
+            ab_json_key(j, "second_route");
+            if (isfinite(p->alt_beta)) {
+                ab_json_begin_object(j);
+                ab_json_kv_number(j, "kappa", p->alt_kappa);
+                ab_json_kv_number(j, "beta", p->alt_beta);
+                ab_json_kv_number(j, "error", p->alt_error);
+                ab_json_end_object(j);
+            } else {
+                ab_json_null(j);
+            }
+            json_opt_int(j, "born_curve", p->born_curve ? p->born_curve : -1);
+            ab_json_kv_string(j, "note", p->note);
+            ab_json_end_object(j);
+        }
+        ab_json_end_array(j);
+    }
     ab_json_key(j, "warnings");
     ab_json_begin_array(j);
     for (int i = 0; i < d->n_warnings; i++) ab_json_string(j, d->warnings[i]);
@@ -323,6 +388,9 @@ ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
     if (!st) st = ab_png_from_svg(dir, "spectrum.svg", err);
     if (!st && ab_plot_profiles_count(d) > 0) st = ab_png_from_svg(dir, "profiles.svg", err);
     if (!st) st = ab_plot_gnuplot_write(dir, d, err);
+    if (!st && d->curves) st = ab_curves_write_csv(dir, d->curves, err);
+    if (!st && d->curves) st = ab_curves_write_phase_diagram(dir, d, d->curves, err);
+    if (!st && d->curves) st = ab_png_from_svg(dir, "phase_diagram.svg", err);
     if (!st) st = write_summary(dir, d, err);
     return st;
 }

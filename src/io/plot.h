@@ -38,6 +38,12 @@ typedef struct {
     double x0, y0, x1, y1; /* pixels, x0 <= x1, y0 <= y1 (y down) */
 } ab_plot_box;
 
+/* ---- two-parameter curves (curves_out.c) ---------------------------------------------- */
+struct ab_curve_set;
+ab_status ab_curves_write_csv(const char *dir, const struct ab_curve_set *set, ab_error *err);
+ab_status ab_curves_write_phase_diagram(const char *dir, const ab_diagram *d, const struct ab_curve_set *set,
+                                        ab_error *err);
+
 /* Area of the intersection of two boxes (0 if they only touch). */
 double ab_plot_box_overlap(const ab_plot_box *a, const ab_plot_box *b);
 

@@ -379,7 +379,6 @@ static ab_status follow_dir(follower *f, ab_curve *c, const double *x0, const do
         ab_cont_step_info info;
         ab_error e2 = {0};
         st = ab_cont_step(f->cont, &info, &e2);
-        if (getenv("AB_CURVE_DEBUG")) fprintf(stderr, "step st %d it %d ds %.3g rej %d %s\n", st, info.corrector_iterations, ab_cont_ds(f->cont), info.rejected, st ? e2.msg : "");
         if (st == AB_ENOCONV) {
             if (ab_cont_ds(f->cont) < f->tp->ds_min) {
                 snprintf(why, sizeof c->end_reason[side], "the step fell below ds_min: %.150s", e2.msg);
@@ -501,6 +500,13 @@ static ab_status curve_from_special(follower *f, const ab_diagram *d, int isp, a
     c->from_special = isp;
     c->l = sp->l;
     f->type = type;
+    /* a fold next to stable states bounds the region where they exist */
+    for (int b = 0; b < d->n_branches && type == AB_CURVE_FOLD; b++) {
+        const ab_branch *br = &d->branches[b];
+        if (br->id != sp->branch) continue;
+        for (int k = sp->point - 1; k <= sp->point + 1; k++)
+            if (k >= 0 && k < br->n_points && k != sp->point && br->points[k].n_unstable == 0) c->bounds_stable = 1;
+    }
     ab_status st = follower_init(f, sp->disc_nodes, space, sp->kappa, sp->beta, d->parameter, err);
     if (st) return st;
     const size_t n = f->n;
