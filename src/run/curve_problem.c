@@ -76,11 +76,35 @@ static void project(ab_curve_problem *cp, const double *u, double *out)
         ab_disc_reflect(cp->disc, u, cp->tmp2);
         for (size_t i = 0; i < n; i++) out[i] = 0.5 * (u[i] + cp->tmp2[i]);
     } else {
-        double mean = 0.0;
-        for (size_t i = 0; i < n; i++) mean += u[i];
-        mean /= (double)n;
+        /* the mean in the problem's inner product (a Euclidean mean would not annihilate
+         * the harmonics of degree >= 1 at the nodes) */
+        const double *W = ab_problem_weights(cp->base);
+        double mean = 0.0, wsum = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            mean += W[i] * u[i];
+            wsum += W[i];
+        }
+        mean /= wsum;
         for (size_t i = 0; i < n; i++) out[i] = mean;
     }
+}
+
+/* P^T u: P is symmetric for ALL and MIRROR (R is a permutation that is its own inverse);
+ * for UNIFORM, P = 1 w^T with w = W / sum W, so P^T u = w (1^T u). */
+static void project_transpose(ab_curve_problem *cp, const double *u, double *out)
+{
+    if (cp->space != AB_CURVE_SPACE_UNIFORM) {
+        project(cp, u, out);
+        return;
+    }
+    const size_t n = cp->n;
+    const double *W = ab_problem_weights(cp->base);
+    double sum = 0.0, wsum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sum += u[i];
+        wsum += W[i];
+    }
+    for (size_t i = 0; i < n; i++) out[i] = W[i] / wsum * sum;
 }
 
 /* ---- base evaluations ---------------------------------------------------------------- */
@@ -228,7 +252,7 @@ static ab_status op_linearize(void *ctx, const double *y, ab_error *err)
     if (!st) st = ab_problem_linearize(cp->base, cp->us, err);
     if (!st) st = ab_problem_dparam(cp->base, cp->us, cp->pu, cp->Fp, err);
     if (st) return st;
-    /* M = [J P + I - P, F_p; (P grad)^T, g_p] (P symmetric) */
+    /* M = [J P + I - P, F_p; grad^T P, g_p] */
     for (size_t j = 0; j < n; j++) {
         memset(cp->tmp, 0, sizeof(double) * n);
         cp->tmp[j] = 1.0;
@@ -241,7 +265,7 @@ static ab_status op_linearize(void *ctx, const double *y, ab_error *err)
             col[i] = s - cp->tmp[i] + (i == j ? 1.0 : 0.0);
         }
     }
-    project(cp, cp->grad, cp->tmp);
+    project_transpose(cp, cp->grad, cp->tmp);
     for (size_t j = 0; j < n; j++) cp->M[n + j * m] = cp->tmp[j];
     memcpy(cp->M + n * m, cp->Fp, sizeof(double) * n);
     cp->M[n + n * m] = cp->g_pu;
