@@ -266,6 +266,40 @@ static void check_bad_specs(ab_tally *t)
              "two_parameter on the sphere refused: %s", err.msg);
 }
 
+/* `attnbif run` with a two_parameter section: the files, the DP row, the regions named. */
+static void check_cli(ab_tally *t)
+{
+    const char *dir = "build/test_curves_out";
+    ab_remove_tree(dir);
+    char args[512], buf[1 << 16];
+    snprintf(args, sizeof args, "run problems/usa-d3-phase-diagram.yaml -o %s --quiet", dir);
+    const int code = ab_run_program(args, "build/test_curves.err");
+    if (!ab_check(t, code == 0, "attnbif run problems/usa-d3-phase-diagram.yaml exits 0 (%d)", code)) return;
+    char path[256];
+    snprintf(path, sizeof path, "%s/curves.csv", dir);
+    ab_slurp(path, buf, sizeof buf);
+    int rows = 0;
+    for (const char *c = buf; *c; c++) rows += *c == '\n';
+    ab_check(t, strncmp(buf, "curve,type,point,kappa,beta,r,S,free_energy,test,label\n", 55) == 0 && rows > 150 &&
+                    strstr(buf, ",maxwell,") && strstr(buf, ",fold,") && strstr(buf, ",pitchfork,") && strstr(buf, ",DP1\n"),
+             "curves.csv: header, %d rows, fold, pitchfork and Maxwell curves, DP1 labelled", rows);
+    snprintf(path, sizeof path, "%s/special_points.csv", dir);
+    ab_slurp(path, buf, sizeof buf);
+    ab_check(t, strstr(buf, "\ndegenerate-pitchfork,0.4570539") != NULL, "special_points.csv has the degenerate pitchfork");
+    snprintf(path, sizeof path, "%s/phase_diagram.svg", dir);
+    ab_slurp(path, buf, sizeof buf);
+    ab_check(t, strstr(buf, ">uniform stable<") && strstr(buf, ">bistable (hysteresis)<") &&
+                    strstr(buf, ">clustered (uniform unstable)<") && strstr(buf, ">DP1<"),
+             "phase_diagram.svg names its three regions and DP1 in place");
+    snprintf(path, sizeof path, "%s/phase_diagram.png", dir);
+    ab_check(t, ab_exists(path), "phase_diagram.png beside it");
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    ab_slurp(path, buf, sizeof buf);
+    ab_check(t, strstr(buf, "\"codimension_two_points\"") && strstr(buf, "\"second_route\": {"),
+             "summary.json lists the curves and the DP with its second route");
+    ab_remove_tree(dir);
+}
+
 int main(void)
 {
     ab_init();
@@ -279,5 +313,6 @@ int main(void)
     /* supercritical at the run's beta: no fold there; the fold curve starts at the DP */
     check_degenerate_pitchfork(&t, 3, 1.5, 0.2, 2.0, 0);
     check_maxwell(&t);
+    check_cli(&t);
     return ab_finish(&t);
 }
