@@ -74,6 +74,7 @@ typedef struct {
 typedef struct {
     int present;
     int follow_fold, follow_pitchfork, follow_transcritical; /* which special points start curves */
+    int maxwell;    /* gradient models: the Maxwell curve beside each fold of stable states (default 1) */
     int parameter;  /* the second free parameter (an ab_param_id), != continuation.parameter */
     double min, max; /* its window */
     double ds, ds_min, ds_max;

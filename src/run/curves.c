@@ -808,7 +808,7 @@ ab_status ab_curves_follow(const ab_spec *spec, const ab_diagram *d, const ab_me
             st = curve_from_special(&f, d, i, type, space, err);
             follower_free(&f);
             /* gradient models: the first-order transition beside a fold of clustered states */
-            if (!st && type == AB_CURVE_FOLD && spec->model.kind == AB_MODEL_USA && sp->tangent &&
+            if (!st && type == AB_CURVE_FOLD && tp->maxwell && spec->model.kind == AB_MODEL_USA && sp->tangent &&
                 uniform_stable(spec, sp->kappa, sp->beta)) {
                 st = maxwell_from_fold(&f, d, i, err);
                 follower_free(&f);

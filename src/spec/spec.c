@@ -495,7 +495,8 @@ static ab_status parse_two_parameter(ab_yctx *ctx, const yaml_node_t *node, ab_s
     ab_two_parameter_spec *t = &spec->two_parameter;
     memset(t, 0, sizeof *t);
     if (!node) return AB_OK;
-    static const char *const keys[] = {"follow", "parameter", "min", "max", "ds", "ds_min", "ds_max", "max_steps", NULL};
+    static const char *const keys[] = {"follow", "parameter", "min", "max", "ds", "ds_min", "ds_max", "max_steps", "maxwell",
+                                       NULL};
     static const char *const params[] = {"kappa", "beta", NULL};
     static const char *const kinds[] = {"fold", "pitchfork", "transcritical", NULL};
     const ab_range any = {-INFINITY, INFINITY, 0, 0};
@@ -538,6 +539,7 @@ static ab_status parse_two_parameter(ab_yctx *ctx, const yaml_node_t *node, ab_s
     if (!st) st = ab_y_double(ctx, node, "ds_min", "two_parameter.ds_min", 1e-7, POSITIVE, &t->ds_min, NULL);
     if (!st) st = ab_y_double(ctx, node, "ds_max", "two_parameter.ds_max", 0.1, POSITIVE, &t->ds_max, NULL);
     if (!st) st = ab_y_int(ctx, node, "max_steps", "two_parameter.max_steps", 1000, 1, 1000000, &steps, NULL);
+    if (!st) st = ab_y_bool(ctx, node, "maxwell", "two_parameter.maxwell", 1, &t->maxwell, NULL);
     if (st) return st;
     if (t->parameter == spec->continuation.parameter)
         return ab_y_fail(ctx, ab_y_get(ctx, node, "parameter"), "two_parameter.parameter",
