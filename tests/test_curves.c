@@ -266,6 +266,58 @@ static void check_bad_specs(ab_tally *t)
              "two_parameter on the sphere refused: %s", err.msg);
 }
 
+/* The spec text with sector 3 monitored too. */
+static void with_sector3(char *text, size_t cap)
+{
+    char *p = strstr(text, "sectors: [0, 1]");
+    if (!p || strlen(text) + 4 >= cap) return;
+    memmove(p + 18, p + 15, strlen(p + 15) + 1);
+    memcpy(p, "sectors: [0, 1, 3]", 18);
+}
+
+/* A branch point in sector 3 on the oblate branch (the axial symmetry breaks): its curve
+ * passes through the sector-3 branch points of one-parameter runs at sampled beta. */
+static void check_sector_curve(ab_tally *t)
+{
+    char text[1024];
+    usa_spec(text, sizeof text, 3, 4.0, 0.4, 3.0, 0.1, "[pitchfork]");
+    with_sector3(text, sizeof text);
+    ab_spec spec;
+    ab_diagram dg;
+    if (!ab_check(t, diagram_of(text, &spec, &dg), "sector curve: one-parameter run")) return;
+    ab_curve_set set;
+    ab_error err = {0};
+    ab_status st = ab_curves_follow(&spec, &dg, NULL, &set, &err);
+    ab_diagram_free(&dg);
+    const ab_curve *sc = NULL;
+    for (int c = 0; !st && c < set.n_curves; c++)
+        if (set.curves[c].type == AB_CURVE_PITCHFORK && set.curves[c].l < 0) sc = &set.curves[c];
+    if (!ab_check(t, sc && sc->n_rows > 30, "the sector-3 branch point's curve is followed (%d rows; %s)",
+                  sc ? sc->n_rows : 0, st ? err.msg : "ok")) {
+        ab_curve_set_free(&set);
+        return;
+    }
+    for (int q = 1; q <= 2; q++) {
+        const ab_curve_row *r = &sc->rows[q * (sc->n_rows - 1) / 3];
+        const double k2 = ab_kappa_l(AB_MODEL_USA, 3, r->beta, 2);
+        usa_spec(text, sizeof text, 3, r->beta, 0.9 * r->kappa, 1.1 * k2, 0.1, NULL);
+        with_sector3(text, sizeof text);
+        double best = NAN;
+        if (diagram_of(text, &spec, &dg)) {
+            for (int i = 0; i < dg.n_special; i++)
+                if (dg.special[i].sector == 3 && dg.special[i].l < 0 &&
+                    !(fabs(dg.special[i].kappa - r->kappa) >= fabs(best - r->kappa)))
+                    best = dg.special[i].kappa;
+            ab_diagram_free(&dg);
+        }
+        char msg[200];
+        snprintf(msg, sizeof msg, "sector-3 curve at beta = %.6f through the sector-3 branch point of a run there (1e-9)",
+                 r->beta);
+        ab_check_rel(t, r->kappa, best, 1e-9, 0.0, msg);
+    }
+    ab_curve_set_free(&set);
+}
+
 /* `attnbif run` with a two_parameter section: the files, the DP row, the regions named. */
 static void check_cli(ab_tally *t)
 {
@@ -313,6 +365,7 @@ int main(void)
     /* supercritical at the run's beta: no fold there; the fold curve starts at the DP */
     check_degenerate_pitchfork(&t, 3, 1.5, 0.2, 2.0, 0);
     check_maxwell(&t);
+    check_sector_curve(&t);
     check_cli(&t);
     return ab_finish(&t);
 }

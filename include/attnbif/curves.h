@@ -36,6 +36,13 @@ ab_status ab_curve_problem_create(ab_disc *disc, ab_curve_space space, int unkno
  * to the uniform state (docs/curves.md, "Maxwell curves"). */
 ab_status ab_curve_problem_create_maxwell(ab_disc *disc, int unknown_param, int cont_param, ab_curve_problem **out,
                                           ab_error *err);
+/* The curve of a branch point where an eigenvalue of symmetry sector `sector` >= 1 crosses
+ * on a branch of zonal states (the axial symmetry breaks): g tests the sector's operator,
+ * with its rotation (Goldstone) mode bordered off in sector 1 (docs/curves.md). */
+ab_status ab_curve_problem_create_sector(ab_disc *disc, int sector, int unknown_param, int cont_param,
+                                         ab_curve_problem **out, ab_error *err);
+/* The sector a curve problem tests (0: J itself). */
+int ab_curve_problem_sector(const ab_curve_problem *cp);
 void ab_curve_problem_destroy(ab_curve_problem *cp);
 /* The extended problem (dim + 1 unknowns; its continuation parameter is free). Owned. */
 ab_problem *ab_curve_problem_get(ab_curve_problem *cp);
@@ -49,7 +56,8 @@ ab_status ab_curve_problem_refresh(ab_curve_problem *cp, const double *y, ab_err
 void ab_curve_problem_project(ab_curve_problem *cp, const double *y, double *u);
 /* The test function g at y (at the current value of the continuation parameter). */
 ab_status ab_curve_problem_test(ab_curve_problem *cp, const double *y, double *g, ab_error *err);
-/* The right and left kernel vectors v, w (Euclidean unit) of J at y, from the bordered
+/* The right and left kernel vectors v, w (Euclidean unit) of the tested operator at y (J, or
+ * the sector's operator: then of its size, ab_disc_sector_operator), from the bordered
  * solves; *wv = <w, v> (zero at a Bogdanov-Takens point: the kernel is a Jordan block). */
 ab_status ab_curve_problem_kernel(ab_curve_problem *cp, const double *y, double *v, double *w, double *wv,
                                   ab_error *err);

@@ -13,6 +13,11 @@
  * (h^2) and rounding (eps / h) are both ~1e-11 (docs/curves.md, "Tolerances"). Newton on the
  * curve converges with any Jacobian this accurate; the points themselves are exact. */
 #define AB_CURVE_FD_STEP 5e-6
+/* The u-gradient of a sector's test function costs 2 n sector operators; it is reused while
+ * the state and the parameters have moved by less than this (relative, max-norm) since it
+ * was taken. It only enters Newton's Jacobian (a chord step in that row), not the points. */
+#define AB_CURVE_GRAD_REUSE 1e-2
+#define AB_CURVE_FD_STEP_FORWARD 1e-7
 
 struct ab_curve_problem {
     ab_disc *disc;
@@ -37,6 +42,15 @@ struct ab_curve_problem {
     double g_pu, g_pc;     /* dg/dp */
     int have_lin;
     int maxwell;           /* g is the free energy relative to the uniform state (a Maxwell curve) */
+    int sector;            /* > 0: g tests the operator of this symmetry sector (a branch point that breaks the
+                              axial symmetry), not J */
+    size_t nd;             /* size of the tested operator (n, or the sector's basis size) */
+    int nsym;              /* symmetry (Goldstone) vectors of the sector operator bordered off (0 or 1) */
+    double *sym;           /* that vector (n) */
+    size_t nb;             /* size of the bordered matrix: nd + nsym + 1; g is its last unknown */
+    double *grad_u;        /* sector mode: the state (n) and parameters where grad was taken */
+    double grad_p[2];
+    int grad_valid;
 };
 
 /* The free energy of the state us relative to the uniform state at the base's parameters. */
@@ -126,24 +140,57 @@ static ab_status base_jacobian(ab_curve_problem *cp, const double *u, double *J,
     return op->matrix(op->ctx, J, cp->n, err);
 }
 
-/* Factor [J b; c^T 0] and solve for [v; g] and [w; g'] (J in cp->J0). */
+/* The operator whose singularity g detects, at u, into J0 (size nd): J, or the sector's
+ * operator with its Goldstone vector (docs/curves.md, "Symmetric branch points"). */
+static ab_status test_operator(ab_curve_problem *cp, const double *u, ab_error *err)
+{
+    if (cp->sector <= 0) {
+        cp->nd = cp->n;
+        cp->nsym = 0;
+        return base_jacobian(cp, u, cp->J0, err);
+    }
+    ab_sector_op op;
+    ab_status st = ab_disc_sector_operator(cp->disc, u, cp->sector, &op, err);
+    if (st) return st;
+    if (!op.matrix || op.dim <= 0 || (size_t)op.dim > cp->n)
+        return ab_error_set(err, AB_EINVAL, "sector %d has no assembled operator", cp->sector);
+    cp->nd = (size_t)op.dim;
+    memcpy(cp->J0, op.matrix, sizeof(double) * cp->nd * cp->nd);
+    cp->nsym = op.n_symmetry > 0 ? 1 : 0;
+    if (cp->nsym) {
+        memcpy(cp->sym, op.symmetry, sizeof(double) * cp->nd);
+        double s = 0.0;
+        for (size_t i = 0; i < cp->nd; i++) s += cp->sym[i] * cp->sym[i];
+        for (size_t i = 0; i < cp->nd; i++) cp->sym[i] /= sqrt(s);
+    }
+    return AB_OK;
+}
+
+/* Factor [A s b; s^T 0 0; c^T 0 0] (A in cp->J0, s the Goldstone vector if any) and solve for
+ * [v; sigma; g] and [w; sigma'; g'] = the last unit vector: g vanishes where A is singular
+ * on the complement of s. */
 static ab_status bordered(ab_curve_problem *cp, ab_error *err)
 {
-    const size_t n = cp->n, m = n + 1;
+    const size_t n = cp->nd, m = n + 1 + (size_t)cp->nsym;
+    cp->nb = m;
+    memset(cp->B, 0, sizeof(double) * m * m);
     for (size_t j = 0; j < n; j++) {
         memcpy(cp->B + j * m, cp->J0 + j * n, sizeof(double) * n);
-        cp->B[n + j * m] = cp->c[j];
+        cp->B[m - 1 + j * m] = cp->c[j];
+        if (cp->nsym) {
+            cp->B[n + j * m] = cp->sym[j];
+            cp->B[j + n * m] = cp->sym[j];
+        }
     }
-    memcpy(cp->B + n * m, cp->b, sizeof(double) * n);
-    cp->B[n + n * m] = 0.0;
+    memcpy(cp->B + (m - 1) * m, cp->b, sizeof(double) * n);
     lapack_int info = LAPACKE_dgetrf(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)m, cp->B, (lapack_int)m, cp->ipiv);
     if (info != 0)
         return ab_error_set(err, AB_ELINALG, "the bordered system of the curve's test function is singular (dgetrf %d)",
                             (int)info);
     memset(cp->v, 0, sizeof(double) * m);
     memset(cp->w, 0, sizeof(double) * m);
-    cp->v[n] = 1.0;
-    cp->w[n] = 1.0;
+    cp->v[m - 1] = 1.0;
+    cp->w[m - 1] = 1.0;
     LAPACKE_dgetrs(LAPACK_COL_MAJOR, 'N', (lapack_int)m, 1, cp->B, (lapack_int)m, cp->ipiv, cp->v, (lapack_int)m);
     LAPACKE_dgetrs(LAPACK_COL_MAJOR, 'T', (lapack_int)m, 1, cp->B, (lapack_int)m, cp->ipiv, cp->w, (lapack_int)m);
     return AB_OK;
@@ -180,6 +227,51 @@ static ab_status dg_dparam(ab_curve_problem *cp, int which, double *out, ab_erro
     return st;
 }
 
+/* g at the state u and the current base parameters with the current borders (sector mode). */
+static ab_status g_at(ab_curve_problem *cp, const double *u, double *g, ab_error *err)
+{
+    ab_status st = test_operator(cp, u, err);
+    if (!st) st = bordered(cp, err);
+    if (!st) *g = cp->v[cp->nb - 1];
+    return st;
+}
+
+static ab_status sector_gradient(ab_curve_problem *cp, ab_error *err)
+{
+    /* forward differences (one sector operator per unknown) with the step near the square
+     * root of the rounding unit: ~1e-8 relative, plenty for a Jacobian row */
+    const size_t n = cp->n;
+    double g0 = 0.0;
+    ab_status st = g_at(cp, cp->us, &g0, err);
+    memcpy(cp->tmp, cp->us, sizeof(double) * n);
+    for (size_t j = 0; j < n && !st; j++) {
+        const double h = AB_CURVE_FD_STEP_FORWARD * fmax(1.0, fabs(cp->us[j]));
+        double plus = 0.0;
+        cp->tmp[j] = cp->us[j] + h;
+        st = g_at(cp, cp->tmp, &plus, err);
+        cp->tmp[j] = cp->us[j];
+        cp->grad[j] = (plus - g0) / h;
+    }
+    if (!st) st = g_at(cp, cp->us, &g0, err); /* v, w as at us */
+    return st;
+}
+
+static ab_status sector_dparam(ab_curve_problem *cp, int which, double *out, ab_error *err)
+{
+    const double p0 = ab_problem_param(cp->base, which), h = AB_CURVE_FD_STEP * fmax(1.0, fabs(p0));
+    double plus = 0.0, minus = 0.0;
+    ab_status st = ab_problem_set_param(cp->base, which, p0 + h, err);
+    if (!st) st = g_at(cp, cp->us, &plus, err);
+    if (!st) st = ab_problem_set_param(cp->base, which, p0 - h, err);
+    if (!st) st = g_at(cp, cp->us, &minus, err);
+    ab_status st2 = ab_problem_set_param(cp->base, which, p0, err);
+    if (!st) st = st2;
+    *out = (plus - minus) / (2.0 * h);
+    double g0;
+    if (!st) st = g_at(cp, cp->us, &g0, err); /* v, w as at p0 */
+    return st;
+}
+
 /* ---- problem operations --------------------------------------------------------------- */
 
 static ab_status op_set_params(void *ctx, const double *params, ab_error *err)
@@ -202,9 +294,9 @@ static ab_status op_residual(void *ctx, const double *y, double *F, ab_error *er
     for (size_t i = 0; i < n; i++) F[i] += y[i] - cp->us[i];
     cp->have_lin = 0;
     if (cp->maxwell) return free_energy(cp, &F[n], err);
-    if ((st = base_jacobian(cp, cp->us, cp->J0, err))) return st;
+    if ((st = test_operator(cp, cp->us, err))) return st;
     if ((st = bordered(cp, err))) return st;
-    F[n] = cp->v[n];
+    F[n] = cp->v[cp->nb - 1];
     cp->have_lin = 0; /* the base is linearised at us, but M is not built */
     return AB_OK;
 }
@@ -216,7 +308,7 @@ static ab_status op_linearize(void *ctx, const double *y, ab_error *err)
     ab_status st = set_base(cp, y[n], cp->params[cp->pc], err);
     if (st) return st;
     project(cp, y, cp->us);
-    if ((st = base_jacobian(cp, cp->us, cp->J0, err))) return st;
+    if ((st = cp->maxwell ? base_jacobian(cp, cp->us, cp->J0, err) : test_operator(cp, cp->us, err))) return st;
     if (cp->maxwell) {
         /* dFE/du by central differences (one state evaluation each: cheap beside the
          * Jacobian). At a solution it is nearly zero (the free energy is stationary at a
@@ -233,13 +325,38 @@ static ab_status op_linearize(void *ctx, const double *y, ab_error *err)
             cp->grad[j] = (plus - minus) / (2.0 * h);
         }
         if (!st) st = dfe_dparam(cp, cp->pu, &cp->g_pu, err);
-    } else if ((st = bordered(cp, err))) return st;
+    } else if ((st = bordered(cp, err))) {
+        return st;
+    } else if (cp->sector > 0) {
+        /* the sector operator's dependence on u has no symmetric second derivative to use:
+         * dg/du by central differences of g, one sector operator and one LU each */
+        double moved = 0.0, size = 1.0;
+        for (size_t i = 0; i < n && cp->grad_valid; i++) {
+            moved = fmax(moved, fabs(cp->us[i] - cp->grad_u[i]));
+            size = fmax(size, fabs(cp->us[i]));
+        }
+        const double pu = ab_problem_param(cp->base, cp->pu), pc = ab_problem_param(cp->base, cp->pc);
+        const int reuse = cp->grad_valid && moved <= AB_CURVE_GRAD_REUSE * size &&
+                          fabs(pu - cp->grad_p[0]) <= AB_CURVE_GRAD_REUSE * fmax(1.0, fabs(pu)) &&
+                          fabs(pc - cp->grad_p[1]) <= AB_CURVE_GRAD_REUSE * fmax(1.0, fabs(pc));
+        if (!reuse) {
+            st = sector_gradient(cp, err);
+            if (!st) st = sector_dparam(cp, cp->pu, &cp->g_pu, err);
+            if (!st) {
+                memcpy(cp->grad_u, cp->us, sizeof(double) * n);
+                cp->grad_p[0] = pu;
+                cp->grad_p[1] = pc;
+                cp->grad_valid = 1;
+            }
+        }
+    }
     /* dg/du = -w^T F_uu[v, .] = -(J(u + h v) - J(u - h v))^T w / (2 h) (F_uu is symmetric) */
     double vmax = 0.0;
     for (size_t i = 0; i < n; i++) vmax = fmax(vmax, fabs(cp->v[i]));
     const double h = AB_CURVE_FD_STEP / fmax(vmax, 1e-300);
-    if (!cp->maxwell) memset(cp->grad, 0, sizeof(double) * n);
-    for (int sgn = 1; sgn >= -1 && !st && !cp->maxwell; sgn -= 2) {
+    const int fu = !cp->maxwell && cp->sector <= 0; /* g tests J itself */
+    if (fu) memset(cp->grad, 0, sizeof(double) * n);
+    for (int sgn = 1; sgn >= -1 && !st && fu; sgn -= 2) {
         for (size_t i = 0; i < n; i++) cp->tmp[i] = cp->us[i] + sgn * h * cp->v[i];
         st = base_jacobian(cp, cp->tmp, cp->J1, err);
         for (size_t j = 0; j < n && !st; j++) {
@@ -248,7 +365,9 @@ static ab_status op_linearize(void *ctx, const double *y, ab_error *err)
             cp->grad[j] -= sgn * col / (2.0 * h);
         }
     }
-    if (!st && !cp->maxwell) st = dg_dparam(cp, cp->pu, &cp->g_pu, err);
+    if (!st && fu) st = dg_dparam(cp, cp->pu, &cp->g_pu, err);
+    /* the matrix J of the state equations, for M (J0 held the tested operator) */
+    if (!st && !fu && !cp->maxwell) st = base_jacobian(cp, cp->us, cp->J0, err);
     if (!st) st = ab_problem_linearize(cp->base, cp->us, err);
     if (!st) st = ab_problem_dparam(cp->base, cp->us, cp->pu, cp->Fp, err);
     if (st) return st;
@@ -330,7 +449,10 @@ static ab_status op_dparam(void *ctx, const double *y, int which, double *dF, ab
         return AB_OK;
     }
     if ((st = ab_problem_dparam(cp->base, cp->us, which, dF, err))) return st;
-    if ((st = cp->maxwell ? dfe_dparam(cp, which, &dF[n], err) : dg_dparam(cp, which, &dF[n], err))) return st;
+    if ((st = cp->maxwell         ? dfe_dparam(cp, which, &dF[n], err)
+              : cp->sector > 0 ? sector_dparam(cp, which, &dF[n], err)
+                               : dg_dparam(cp, which, &dF[n], err)))
+        return st;
     /* leave the base linearised where it was */
     return ab_problem_linearize(cp->base, cp->us, err);
 }
@@ -374,15 +496,19 @@ ab_status ab_curve_problem_create(ab_disc *disc, ab_curve_space space, int unkno
     cp->J0 = malloc(sizeof(double) * n * n);
     cp->J1 = malloc(sizeof(double) * n * n);
     cp->M = calloc(m * m, sizeof(double));
-    cp->B = malloc(sizeof(double) * m * m);
-    cp->ipiv = malloc(sizeof(lapack_int) * m);
-    cp->v = calloc(m, sizeof(double));
-    cp->w = calloc(m, sizeof(double));
+    cp->B = malloc(sizeof(double) * (m + 1) * (m + 1));
+    cp->ipiv = malloc(sizeof(lapack_int) * (m + 1));
+    cp->v = calloc(m + 1, sizeof(double));
+    cp->w = calloc(m + 1, sizeof(double));
+    cp->sym = calloc(n, sizeof(double));
+    cp->grad_u = calloc(n, sizeof(double));
+    cp->nd = n;
+    cp->nb = m;
     cp->grad = calloc(n, sizeof(double));
     cp->weights = malloc(sizeof(double) * m);
     cp->Fp = calloc(n, sizeof(double));
     if (!cp->b || !cp->c || !cp->us || !cp->tmp || !cp->tmp2 || !cp->J0 || !cp->J1 || !cp->M || !cp->B || !cp->ipiv ||
-        !cp->v || !cp->w || !cp->grad || !cp->weights || !cp->Fp) {
+        !cp->v || !cp->w || !cp->grad || !cp->weights || !cp->Fp || !cp->sym || !cp->grad_u) {
         ab_curve_problem_destroy(cp);
         return ab_error_set(err, AB_ENOMEM, "out of memory");
     }
@@ -437,6 +563,8 @@ void ab_curve_problem_destroy(ab_curve_problem *cp)
     free(cp->grad);
     free(cp->weights);
     free(cp->Fp);
+    free(cp->sym);
+    free(cp->grad_u);
     free(cp);
 }
 
@@ -452,6 +580,21 @@ ab_status ab_curve_problem_create_maxwell(ab_disc *disc, int unknown_param, int 
     }
     return st;
 }
+
+ab_status ab_curve_problem_create_sector(ab_disc *disc, int sector, int unknown_param, int cont_param,
+                                         ab_curve_problem **out, ab_error *err)
+{
+    if (sector < 1 || sector > ab_disc_max_sector(disc))
+        return ab_error_set(err, AB_EINVAL, "sector %d does not exist in this discretisation", sector);
+    ab_status st = ab_curve_problem_create(disc, AB_CURVE_SPACE_ALL, unknown_param, cont_param, out, err);
+    if (!st) {
+        (*out)->sector = sector;
+        (*out)->ops.name = "branch-point curve of a symmetry sector (minimally augmented)";
+    }
+    return st;
+}
+
+int ab_curve_problem_sector(const ab_curve_problem *cp) { return cp->sector; }
 
 ab_problem *ab_curve_problem_get(ab_curve_problem *cp) { return cp->self; }
 size_t ab_curve_problem_state_dim(const ab_curve_problem *cp) { return cp->n; }
@@ -473,14 +616,14 @@ static ab_status jacobian_at(ab_curve_problem *cp, const double *y, ab_error *er
     ab_status st = set_base(cp, y[n], cp->params[cp->pc], err);
     if (st) return st;
     project(cp, y, cp->us);
-    return base_jacobian(cp, cp->us, cp->J0, err);
+    return cp->maxwell ? base_jacobian(cp, cp->us, cp->J0, err) : test_operator(cp, cp->us, err);
 }
 
 ab_status ab_curve_problem_borders_svd(ab_curve_problem *cp, const double *y, ab_error *err)
 {
-    const size_t n = cp->n;
     ab_status st = jacobian_at(cp, y, err);
     if (st) return st;
+    const size_t n = cp->nd;
     double *A = malloc(sizeof(double) * n * n), *U = malloc(sizeof(double) * n * n), *VT = malloc(sizeof(double) * n * n),
            *s = malloc(sizeof(double) * n), *superb = malloc(sizeof(double) * n);
     if (!A || !U || !VT || !s || !superb) {
@@ -494,7 +637,14 @@ ab_status ab_curve_problem_borders_svd(ab_curve_problem *cp, const double *y, ab
         /* the smallest singular pair whose right vector lies in the breaking part: for a
          * symmetric branch point, the kernel is outside the symmetric space */
         int pick = (int)n - 1;
-        if (cp->space != AB_CURVE_SPACE_ALL) {
+        if (cp->nsym) {
+            /* not the Goldstone mode (a rotation: always in the kernel) */
+            for (int k = (int)n - 1; k >= 0; k--) {
+                double dot = 0.0;
+                for (size_t i = 0; i < n; i++) dot += VT[(size_t)k + i * n] * cp->sym[i];
+                if (fabs(dot) < 0.5) { pick = k; break; }
+            }
+        } else if (cp->space != AB_CURVE_SPACE_ALL) {
             for (int k = (int)n - 1; k >= 0; k--) {
                 for (size_t i = 0; i < n; i++) cp->tmp[i] = VT[(size_t)k + i * n];
                 project(cp, cp->tmp, cp->us);
@@ -523,10 +673,10 @@ ab_status ab_curve_problem_refresh(ab_curve_problem *cp, const double *y, ab_err
     ab_status st = jacobian_at(cp, y, err);
     if (!st) st = bordered(cp, err);
     if (st) return st;
-    memcpy(cp->c, cp->v, sizeof(double) * cp->n);
-    memcpy(cp->b, cp->w, sizeof(double) * cp->n);
-    unit(cp->c, cp->n);
-    unit(cp->b, cp->n);
+    memcpy(cp->c, cp->v, sizeof(double) * cp->nd);
+    memcpy(cp->b, cp->w, sizeof(double) * cp->nd);
+    unit(cp->c, cp->nd);
+    unit(cp->b, cp->nd);
     cp->have_lin = 0;
     return AB_OK;
 }
@@ -541,7 +691,7 @@ ab_status ab_curve_problem_test(ab_curve_problem *cp, const double *y, double *g
         return st ? st : free_energy(cp, g, err);
     }
     if (!st) st = bordered(cp, err);
-    if (!st) *g = cp->v[cp->n];
+    if (!st) *g = cp->v[cp->nb - 1];
     cp->have_lin = 0;
     return st;
 }
@@ -553,7 +703,7 @@ ab_status ab_curve_problem_kernel(ab_curve_problem *cp, const double *y, double 
     if (!st) st = bordered(cp, err);
     cp->have_lin = 0;
     if (st) return st;
-    const size_t n = cp->n;
+    const size_t n = cp->nd;
     memcpy(v, cp->v, sizeof(double) * n);
     memcpy(w, cp->w, sizeof(double) * n);
     unit(v, n);
@@ -620,6 +770,11 @@ static ab_status diff_rich(ab_curve_problem *cp, int order, const double *a, con
 
 ab_status ab_curve_problem_normal_form(ab_curve_problem *cp, const double *y, double *c2, double *c3, ab_error *err)
 {
+    if (cp->sector > 0 || cp->maxwell) {
+        /* the reduced equation of a sector's kernel is equivariant (docs/curves.md): not here */
+        *c2 = *c3 = NAN;
+        return AB_OK;
+    }
     const size_t n = cp->n, m = n + 1;
     ab_status st = jacobian_at(cp, y, err);
     if (!st) st = bordered(cp, err);

@@ -56,6 +56,7 @@ typedef struct {
     ab_linsol *ls;
     ab_cont *cont;
     ab_curve_type type;
+    int sector;          /* > 0: a branch point of this sector (ab_curve_problem_create_sector) */
     size_t n, np1;       /* state size; point size x = (u, p_unknown, p_cont) */
     double *xa, *xb, *xc, *pred, *normal, *u, *v, *w;
 } follower;
@@ -89,6 +90,8 @@ static ab_status follower_init(follower *f, int nodes, ab_curve_space space, dou
     ab_status st = ab_disc_create_with_nodes(f->spec, nodes, &f->disc, err);
     if (!st) st = ab_disc_set_params(f->disc, (ab_params){kappa, beta}, err);
     if (!st && f->type == AB_CURVE_MAXWELL) st = ab_curve_problem_create_maxwell(f->disc, pu, f->tp->parameter, &f->cp, err);
+    else if (!st && f->sector > 0)
+        st = ab_curve_problem_create_sector(f->disc, f->sector, pu, f->tp->parameter, &f->cp, err);
     else if (!st) st = ab_curve_problem_create(f->disc, space, pu, f->tp->parameter, &f->cp, err);
     if (st) return st;
     f->prob = ab_curve_problem_get(f->cp);
@@ -790,13 +793,13 @@ ab_status ab_curves_follow(const ab_spec *spec, const ab_diagram *d, const ab_me
             } else if (sp->type == AB_SP_PITCHFORK || sp->type == AB_SP_TRANSCRITICAL) {
                 const int pf = sp->type == AB_SP_PITCHFORK;
                 if (pass != 0 || (pf && !tp->follow_pitchfork) || (!pf && !tp->follow_transcritical)) continue;
-                if (sp->sector != 0) {
-                    say(&f, "%s%d: a branch point in sector %d: its curve is not followed (docs/curves.md)",
-                        ab_special_label(sp->type), i + 1, sp->sector);
-                    continue;
-                }
                 type = pf ? AB_CURVE_PITCHFORK : AB_CURVE_TRANSCRITICAL;
                 if (sp->l >= 1) space = AB_CURVE_SPACE_UNIFORM;
+                else if (sp->sector > 0) {
+                    /* the axial symmetry breaks: the sector's operator is tested on the zonal branch */
+                    space = AB_CURVE_SPACE_ALL;
+                    f.sector = sp->sector;
+                }
                 else if (pf) space = AB_CURVE_SPACE_MIRROR;
                 else {
                     say(&f, "BP%d: a transcritical point off the uniform branch: its curve is not followed", i + 1);
@@ -807,6 +810,7 @@ ab_status ab_curves_follow(const ab_spec *spec, const ab_diagram *d, const ab_me
             if (on_known_curve(set, type, sp->kappa, sp->beta, sp->r)) continue;
             st = curve_from_special(&f, d, i, type, space, err);
             follower_free(&f);
+            f.sector = 0;
             /* gradient models: the first-order transition beside a fold of clustered states */
             if (!st && type == AB_CURVE_FOLD && tp->maxwell && spec->model.kind == AB_MODEL_USA && sp->tangent &&
                 uniform_stable(spec, sp->kappa, sp->beta)) {
