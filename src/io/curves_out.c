@@ -1,5 +1,7 @@
 /* The two-parameter results of a run: curves.csv and phase_diagram.svg, the curves in the
- * (beta, kappa) plane with the regions they bound named (docs/output-run.md, "Curves"). */
+ * (beta, kappa) plane with the regions they bound named (docs/output-run.md, "Curves");
+ * and the barriers of gradient models, barriers.csv and barriers.svg. */
+#include "attnbif/barriers.h"
 #include "attnbif/curves.h"
 #include "attnbif/io.h"
 #include "attnbif/model.h"
@@ -309,6 +311,78 @@ ab_status ab_curves_write_phase_diagram(const char *dir, const ab_diagram *d, co
     }
     fprintf(out, "<text x='%.1f' y='30' font-size='15'>Phase diagram: %s, d = %d</text>\n", a.p.left,
             ab_model_kind_name(d->spec->model.kind), d->spec->model.d);
+    ab_svg_end(out);
+    return ab_file_commit(f, err);
+}
+
+/* ---- barriers (docs/metastability.md) ---------------------------------------------------- */
+
+ab_status ab_barriers_write(const char *dir, const ab_diagram *d, const ab_barrier_set *set, ab_error *err)
+{
+    ab_file *f;
+    ab_status st = ab_file_open_in(dir, "barriers.csv", &f, err);
+    if (st) return st;
+    FILE *out = ab_file_stream(f);
+    fprintf(out, "kappa,beta,saddle_branch,saddle_point,morse_index,stable_branch,e_saddle,e_stable,barrier,"
+                 "barrier_over_kappa,mu_unstable,mu_stable,kramers_prefactor\n");
+    for (int i = 0; i < set->n; i++) {
+        const ab_barrier *r = &set->rows[i];
+        fprintf(out, "%.17g,%.17g,%d,%d,%ld,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,", r->kappa, r->beta, r->saddle_branch,
+                r->saddle_point, r->morse_index, r->stable_branch, r->e_saddle, r->e_stable, r->barrier,
+                r->barrier / r->kappa, r->mu_unstable, r->mu_stable);
+        if (isfinite(r->prefactor)) fprintf(out, "%.17g", r->prefactor);
+        fputc('\n', out);
+    }
+    if ((st = ab_file_commit(f, err))) return st;
+    /* the figure: barrier against kappa per (saddle branch, stable branch) pair */
+    double k0 = INFINITY, k1 = -INFINITY, b1 = 0.0;
+    for (int i = 0; i < set->n; i++) {
+        k0 = fmin(k0, set->rows[i].kappa);
+        k1 = fmax(k1, set->rows[i].kappa);
+        b1 = fmax(b1, set->rows[i].barrier);
+    }
+    if (!(k1 > k0)) {
+        k0 = 0.0;
+        k1 = 1.0;
+    }
+    if (!(b1 > 0.0)) b1 = 1.0;
+    ab_svg_panel p = {.x0 = k0, .x1 = k1, .y0 = 0.0, .y1 = 1.05 * b1, .left = 80, .top = 50, .w = 600, .h = 400};
+    if ((st = ab_file_open_in(dir, "barriers.svg", &f, err))) return st;
+    out = ab_file_stream(f);
+    ab_svg_begin(out, 1120, 520);
+    fprintf(out, "<text x='80' y='30' font-size='15'>Free-energy barriers: saddle minus stable state</text>\n");
+    ab_svg_axes(out, &p, "kappa (noise)", "barrier Delta E");
+    int n_pairs = 0;
+    double ly = p.top + 10;
+    for (int i = 0; i < set->n; i++) {
+        const ab_barrier *r = &set->rows[i];
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = set->rows[j].saddle_branch == r->saddle_branch && set->rows[j].stable_branch == r->stable_branch;
+        if (seen) continue;
+        const char *colour = ab_svg_colour(n_pairs++);
+        fprintf(out, "<polyline fill='none' stroke='%s' stroke-width='2'%s points='", colour,
+                r->morse_index == 1 ? "" : " stroke-dasharray='6 4'");
+        for (int j = i; j < set->n; j++) {
+            const ab_barrier *q = &set->rows[j];
+            if (q->saddle_branch == r->saddle_branch && q->stable_branch == r->stable_branch)
+                fprintf(out, "%.1f,%.1f ", ab_svg_x(&p, q->kappa), ab_svg_y(&p, q->barrier));
+        }
+        fprintf(out, "'/>\n");
+        fprintf(out, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' stroke-width='2'%s/>\n", p.left + p.w + 20,
+                ly, p.left + p.w + 50, ly, colour, r->morse_index == 1 ? "" : " stroke-dasharray='6 4'");
+        char sname[64] = "?", tname[64] = "?";
+        for (int b = 0; b < d->n_branches; b++) {
+            if (d->branches[b].id == r->saddle_branch) ab_plot_branch_name(d, &d->branches[b], sname, sizeof sname);
+            if (d->branches[b].id == r->stable_branch) ab_plot_branch_name(d, &d->branches[b], tname, sizeof tname);
+        }
+        fprintf(out, "<text x='%.1f' y='%.1f' font-size='12'>", p.left + p.w + 56, ly + 4);
+        ab_svg_escaped(out, sname);
+        fprintf(out, " (index %ld, branch %d) over stable ", r->morse_index, r->saddle_branch);
+        ab_svg_escaped(out, tname);
+        fprintf(out, " (branch %d)</text>\n", r->stable_branch);
+        ly += 20;
+    }
     ab_svg_end(out);
     return ab_file_commit(f, err);
 }

@@ -388,6 +388,14 @@ ab_status ab_write_diagram(const char *dir, const ab_diagram *d, ab_error *err)
     if (!st) st = ab_png_from_svg(dir, "spectrum.svg", err);
     if (!st && ab_plot_profiles_count(d) > 0) st = ab_png_from_svg(dir, "profiles.svg", err);
     if (!st) st = ab_plot_gnuplot_write(dir, d, err);
+    /* gradient models: the free-energy barriers along the diagram */
+    if (!st && d->spec->model.kind == AB_MODEL_USA && d->parameter == AB_PARAM_KAPPA) {
+        ab_barrier_set bs;
+        st = ab_diagram_barriers(d, &bs, err);
+        if (!st) st = ab_barriers_write(dir, d, &bs, err);
+        if (!st) st = ab_png_from_svg(dir, "barriers.svg", err);
+        ab_barrier_set_free(&bs);
+    }
     if (!st && d->curves) st = ab_curves_write_csv(dir, d->curves, err);
     if (!st && d->curves) st = ab_curves_write_phase_diagram(dir, d, d->curves, err);
     if (!st && d->curves) st = ab_png_from_svg(dir, "phase_diagram.svg", err);

@@ -4,6 +4,7 @@
 #ifndef AB_IO_PLOT_H
 #define AB_IO_PLOT_H
 
+#include "attnbif/barriers.h"
 #include "attnbif/diagram.h"
 #include "attnbif/spec.h"
 #include "io/svg.h"
@@ -43,6 +44,8 @@ struct ab_curve_set;
 ab_status ab_curves_write_csv(const char *dir, const struct ab_curve_set *set, ab_error *err);
 ab_status ab_curves_write_phase_diagram(const char *dir, const ab_diagram *d, const struct ab_curve_set *set,
                                         ab_error *err);
+/* barriers.csv and barriers.svg of a gradient model's diagram (docs/metastability.md). */
+ab_status ab_barriers_write(const char *dir, const ab_diagram *d, const ab_barrier_set *set, ab_error *err);
 
 /* Area of the intersection of two boxes (0 if they only touch). */
 double ab_plot_box_overlap(const ab_plot_box *a, const ab_plot_box *b);
