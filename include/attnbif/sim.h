@@ -32,6 +32,11 @@ typedef struct {
     int lyapunov;          /* estimate the top Lyapunov exponent */
     int timeseries;        /* write the sample time series of replica 0 */
     int initial_cluster;   /* start all tokens near one pole instead of uniformly */
+    /* switching between basins (docs/metastability.md): the order r is "low" once below
+     * switch_lo and "high" once above switch_hi (hysteresis), checked at every step of the
+     * measured time; residence times are the intervals between entries */
+    int switching;
+    double switch_lo, switch_hi;
     /* sweep (n_kappa = 0: no sweep) */
     int n_kappa;
     double kappa[AB_SIM_MAX_SWEEP];
@@ -60,6 +65,12 @@ typedef struct {
     double *hist_S, S_lo, S_hi;  /* density of the nematic order S on [S_lo, S_hi] = [-1/(d-1), 1] */
     int n_series;
     double *series;              /* replica 0: rows (t, r, S, q) */
+    /* switching (sim->switching): transitions seen and the mean residence time in the low
+     * (0) and high (1) basin over the completed intervals of all replicas, with the standard
+     * error of the mean (NaN with fewer than 2 intervals); count = intervals behind it */
+    long transitions;
+    ab_estimate residence[2];
+    long residence_count[2];
     int incomplete;              /* 1: a statistic that was asked for could not be computed */
     char note[300];              /* why some statistics are null (NaN), "" if none */
 } ab_sim_result;
@@ -68,6 +79,11 @@ typedef struct {
  * cumulant or a susceptibility; with fewer they are null (NaN) with a note (with 2 batches
  * the jackknife Binder cumulant is exactly 1 +- 0). */
 #define AB_SIM_MIN_BATCHES 8
+/* Fewest completed residence intervals in a basin behind a mean residence time (the
+ * intervals are nearly exponential: with 10 the relative error is about 30%). */
+#define AB_SIM_MIN_INTERVALS 10
+/* With switching on, the automatic time step is this fraction of the usual one. */
+#define AB_SIM_SWITCH_DT_FACTOR 0.1
 
 void ab_sim_result_free(ab_sim_result *res);
 
@@ -114,6 +130,13 @@ ab_status ab_kappa_c_estimate(int count, const double *kappa, const double *chi,
 ab_status ab_kappa_c_binder_crossing(int count, const double *kappa, const double *u_small, const double *u_small_err,
                                      const double *u_large, const double *u_large_err, double *kappa_c, double *error,
                                      ab_error *err);
+
+/* The exact mean residence times of n = 2 tokens in the basins r < r_lo ("low", entered
+ * at r = r_lo, left at r = r_hi) and r > r_hi ("high"), r = sqrt((1 + q)/2): the overlap q is
+ * a one-dimensional diffusion with generator 2 kappa (1 - q^2) f'' + b f' and invariant law
+ * p (below), whose mean first-passage times are integrals of p (docs/metastability.md). */
+ab_status ab_pair_residence_times(ab_model_kind kind, int d, double beta, double kappa, double r_lo, double r_hi,
+                                  double *t_low, double *t_high, ab_error *err);
 
 /* The exact n = 2 overlap law (docs/theory.md, Two tokens): density p(q) prop. to
  * (1-q^2)^{(d-3)/2} exp(W(q)/kappa). Its mean, and the probabilities of bins equal-width

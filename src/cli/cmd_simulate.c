@@ -181,6 +181,12 @@ int ab_cmd_simulate(const ab_cli_args *args)
                    dir);
         else
             printf("%d simulations; results written to %s/ (sweep.csv, kappa_c_n.csv, sweep.svg, summary.json)\n", count, dir);
+        for (int i = 0; i < count && spec->simulation.switching; i++)
+            printf("n = %d, kappa = %g: %ld transitions; mean residence in r < %g: %.6g +- %.2g (%ld intervals), in r > %g: "
+                   "%.6g +- %.2g (%ld intervals)\n",
+                   res[i].n, res[i].kappa, res[i].transitions, spec->simulation.switch_lo, res[i].residence[0].mean,
+                   res[i].residence[0].err, res[i].residence_count[0], spec->simulation.switch_hi, res[i].residence[1].mean,
+                   res[i].residence[1].err, res[i].residence_count[1]);
         for (int i = 0; i < count; i++)
             if (res[i].batch_time < 5.0 * res[i].tau_r)
                 fprintf(stderr,

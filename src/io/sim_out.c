@@ -40,6 +40,22 @@ static void json_stats(ab_json *j, const ab_sim_result *r)
     kv_est(j, "lyapunov", r->lyapunov);
     kv_est(j, "one_point_mean_norm", r->mean_x_norm);
     kv_est(j, "one_point_second_moment_dev", r->second_moment);
+    if (r->residence_count[0] + r->residence_count[1] > 0 || r->transitions > 0) {
+        /* switching between basins (docs/metastability.md) */
+        ab_json_key(j, "switching");
+        ab_json_begin_object(j);
+        ab_json_kv_int(j, "transitions", r->transitions);
+        static const char *const names[2] = {"residence_low", "residence_high"};
+        for (int b = 0; b < 2; b++) {
+            ab_json_key(j, names[b]);
+            ab_json_begin_object(j);
+            ab_json_kv_number(j, "mean", r->residence[b].mean);
+            ab_json_kv_number(j, "err", r->residence[b].err);
+            ab_json_kv_int(j, "intervals", r->residence_count[b]);
+            ab_json_end_object(j);
+        }
+        ab_json_end_object(j);
+    }
     /* every null above has its reason here */
     ab_json_key(j, "notes");
     ab_json_begin_array(j);
@@ -67,6 +83,17 @@ static void json_sim_spec(ab_json *j, const ab_sim_spec *s)
     ab_json_kv_number(j, "common_noise_strength", s->common_noise);
     ab_json_kv_bool(j, "lyapunov", s->lyapunov);
     ab_json_kv_string(j, "initial", s->initial_cluster ? "cluster" : "uniform");
+    if (s->switching) {
+        ab_json_key(j, "switching");
+        ab_json_begin_object(j);
+        ab_json_kv_string(j, "observable", "r");
+        ab_json_key(j, "thresholds");
+        ab_json_begin_array(j);
+        ab_json_number(j, s->switch_lo);
+        ab_json_number(j, s->switch_hi);
+        ab_json_end_array(j);
+        ab_json_end_object(j);
+    }
     ab_json_end_object(j);
 }
 

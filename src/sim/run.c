@@ -42,6 +42,10 @@ ab_status ab_sim_choose_dt(ab_model_kind kind, int d, double beta, double kappa,
     } else {
         /* weak error ~ C dt * rate; 0.01 / rate keeps it at the 1e-3 level (docs/simulation.md) */
         *dt = fmin(0.01, 0.01 / rate);
+        /* passage times carry the O(sqrt(dt)) bias of a crossing seen only at the steps, and
+         * the weak error of the drift: measured +5% at dt = 1e-3 for n = 2, within the
+         * errors at 1e-4 (docs/metastability.md) */
+        if (sim->switching) *dt *= AB_SIM_SWITCH_DT_FACTOR;
     }
     return AB_OK;
 }
@@ -79,7 +83,25 @@ typedef struct {
     int samples;
     double batch[AB_SIM_MAX_BATCHES][B_STATS];
     int batch_count[AB_SIM_MAX_BATCHES];
+    /* switching: the basin (-1 before the first entry), when it was entered (-1: before
+     * the measurement started, so its interval is not counted), completed intervals */
+    int basin;
+    double entered;
+    long transitions, count[2];
+    double sum[2], sumsq[2];
 } replica_acc;
+
+/* |mean of the tokens| of a replica (r), without the rest of a sample. */
+static double order_r(const ab_particles *p)
+{
+    double s2 = 0.0;
+    for (int c = 0; c < p->d; c++) {
+        double m = 0.0;
+        for (int i = 0; i < p->n; i++) m += p->X[(size_t)i * p->d + c];
+        s2 += m * m;
+    }
+    return sqrt(s2) / p->n;
+}
 
 static unsigned long mix_seed(unsigned long seed, unsigned long stream, unsigned long replica)
 {
@@ -185,9 +207,32 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
         }
         replica_acc *a = &acc[k];
         ab_sample s = {0.0, 0.0, 0.0, a->mean + per, a->mean + per + d};
+        a->basin = -1;
+        a->entered = -1.0;
         for (long step = 1; step <= total; step++) {
             double growth = ab_particles_step(&p);
             if (step > burn) a->lyap += growth;
+            if (sim->switching && step >= burn) {
+                /* the basin at every step of the measured time (the burn-in's last step sets
+                 * the starting basin, whose interval is censored) */
+                const double r = order_r(&p);
+                const int now = r < sim->switch_lo ? 0 : r > sim->switch_hi ? 1 : a->basin;
+                if (now != a->basin && now >= 0) {
+                    const double t = (step - burn) * dt;
+                    if (a->basin >= 0) {
+                        a->transitions++;
+                        if (a->entered >= 0.0) {
+                            const double life = t - a->entered;
+                            a->count[a->basin]++;
+                            a->sum[a->basin] += life;
+                            a->sumsq[a->basin] += life * life;
+                        }
+                    }
+                    /* an entry seen during the measurement starts a counted interval */
+                    a->entered = step > burn ? t : -1.0;
+                    a->basin = now;
+                }
+            }
             if (step > burn && (step - burn) % every == 0) {
                 ab_particles_sample(&p, &s);
                 a->r += s.r; a->r2 += s.r * s.r; a->r4 += s.r * s.r * s.r * s.r; a->S += s.S; a->q += s.q;
@@ -240,6 +285,31 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
         v[6][k] = a->lyap / (samples * every * dt);
     }
     res->n = n; res->d = d; res->replicas = R; res->samples_per_replica = (int)samples;
+    for (int b = 0; b < 2; b++) {
+        res->residence[b] = (ab_estimate){NAN, NAN};
+        res->residence_count[b] = 0;
+    }
+    res->transitions = 0;
+    if (sim->switching) {
+        double sum[2] = {0, 0}, sumsq[2] = {0, 0};
+        for (int k = 0; k < R; k++) {
+            res->transitions += acc[k].transitions;
+            for (int b = 0; b < 2; b++) {
+                res->residence_count[b] += acc[k].count[b];
+                sum[b] += acc[k].sum[b];
+                sumsq[b] += acc[k].sumsq[b];
+            }
+        }
+        for (int b = 0; b < 2; b++) {
+            const long c = res->residence_count[b];
+            if (c < 1) continue;
+            res->residence[b].mean = sum[b] / c;
+            if (c >= 2) {
+                const double var = fmax(0.0, (sumsq[b] - sum[b] * sum[b] / c) / (c - 1));
+                res->residence[b].err = sqrt(var / c);
+            }
+        }
+    }
     res->kappa = kappa; res->beta = model->beta; res->dt = dt;
     /* Batch means: each replica's measured time in per_replica batches, at least 16 batches
      * in all (15 degrees of freedom for the error), as long as possible otherwise. The
@@ -273,6 +343,17 @@ ab_status ab_sim_run(const ab_model *model, double kappa, int n, const ab_sim_sp
                  "r_err, S_err, q_err, binder and chi are null: %d batch means (%d replicas x %d per replica, from %ld "
                  "samples per replica) where %d are needed; raise replicas or t_measure / sample_every",
                  NB, R, per_replica, samples, AB_SIM_MIN_BATCHES);
+    }
+    if (sim->switching && (res->residence_count[0] < AB_SIM_MIN_INTERVALS || res->residence_count[1] < AB_SIM_MIN_INTERVALS)) {
+        /* too few completed residence intervals for a mean with an error bar */
+        for (int b = 0; b < 2; b++)
+            if (res->residence_count[b] < AB_SIM_MIN_INTERVALS) res->residence[b] = (ab_estimate){NAN, NAN};
+        res->incomplete = 1;
+        const size_t len = strlen(res->note);
+        snprintf(res->note + len, sizeof res->note - len,
+                 "%sswitching: %ld transitions seen, %ld and %ld completed intervals in the low and high basins where %d "
+                 "are needed for a mean residence time: raise t_measure or replicas",
+                 len ? "; " : "", res->transitions, res->residence_count[0], res->residence_count[1], AB_SIM_MIN_INTERVALS);
     }
     /* tau_int = (samples per batch) Var(batch mean) / (2 Var(sample)), in time units. */
     {
@@ -432,6 +513,78 @@ static double law_integrand(double q, void *vp)
 {
     const law_args *a = vp;
     return exp(law_exponent(a, q)) * (a->moment ? q : 1.0);
+}
+
+/* The unnormalised density (1-q^2)^alpha e^{W/kappa - shift} of the n = 2 law. */
+static double law_density(const law_args *a, double alpha, double q)
+{
+    return pow(1.0 - q * q, alpha) * exp(law_exponent(a, q));
+}
+
+/* Points of the Gauss-Jacobi rule behind P(y) = int_{-1}^{y} p / Z (p smooth on [-1, y]
+ * apart from the (1 + q)^alpha factor, which is the rule's weight). */
+#define AB_PASSAGE_POINTS 64
+
+typedef struct {
+    const law_args *a;
+    double alpha, Z;
+    int upper; /* 0: P(y) (reflection at -1, passage upwards); 1: 1 - P(y) */
+} passage_args;
+
+/* P(y) or 1 - P(y) over D(y) p(y), D = 2 kappa (1 - y^2): the integrand of the mean
+ * first-passage time between the thresholds (docs/metastability.md). */
+static double passage_integrand(double y, void *vp)
+{
+    const passage_args *pa = vp;
+    gsl_integration_fixed_workspace *fw =
+        gsl_integration_fixed_alloc(gsl_integration_fixed_jacobi, AB_PASSAGE_POINTS, -1.0, y, 0.0, pa->alpha);
+    if (!fw) return NAN;
+    const double *x = gsl_integration_fixed_nodes(fw), *w = gsl_integration_fixed_weights(fw);
+    double sum = 0.0;
+    for (int i = 0; i < AB_PASSAGE_POINTS; i++) sum += w[i] * pow(1.0 - x[i], pa->alpha) * exp(law_exponent(pa->a, x[i]));
+    gsl_integration_fixed_free(fw);
+    const double P = sum / pa->Z, dens = law_density(pa->a, pa->alpha, y) / pa->Z,
+                 D = 2.0 * pa->a->kappa * (1.0 - y * y);
+    return (pa->upper ? 1.0 - P : P) / (D * dens);
+}
+
+ab_status ab_pair_residence_times(ab_model_kind kind, int d, double beta, double kappa, double r_lo, double r_hi,
+                                  double *t_low, double *t_high, ab_error *err)
+{
+    if (!(r_lo > 0.0 && r_lo < r_hi && r_hi < 1.0))
+        return ab_error_set(err, AB_EINVAL, "residence times need 0 < r_lo < r_hi < 1");
+    law_args a = {kind, beta, kappa, 0.0, 0};
+    a.shift = fmax(law_exponent(&a, 1.0), law_exponent(&a, -1.0));
+    const double alpha = 0.5 * (d - 3);
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+    gsl_integration_qaws_table *tab = gsl_integration_qaws_table_alloc(alpha, alpha, 0, 0);
+    if (!ws || !tab) {
+        if (ws) gsl_integration_workspace_free(ws);
+        if (tab) gsl_integration_qaws_table_free(tab);
+        return ab_error_set(err, AB_ENOMEM, "out of memory");
+    }
+    gsl_function f = {law_integrand, &a};
+    double Z, abserr;
+    int s1 = gsl_integration_qaws(&f, -1.0, 1.0, tab, 0.0, 1e-12, 1000, ws, &Z, &abserr);
+    passage_args pa = {&a, alpha, Z, 0};
+    /* q at the thresholds: r = sqrt((1 + q)/2) */
+    const double q_lo = 2.0 * r_lo * r_lo - 1.0, q_hi = 2.0 * r_hi * r_hi - 1.0;
+    gsl_integration_workspace *ws2 = gsl_integration_workspace_alloc(1000);
+    double T[2] = {NAN, NAN};
+    int s2 = ws2 ? 0 : 1;
+    for (int up = 0; up < 2 && !s1 && !s2; up++) {
+        pa.upper = up;
+        gsl_function g = {passage_integrand, &pa};
+        s2 = gsl_integration_qag(&g, q_lo, q_hi, 0.0, 1e-11, 1000, GSL_INTEG_GAUSS31, ws2, &T[up], &abserr);
+    }
+    gsl_integration_workspace_free(ws);
+    gsl_integration_qaws_table_free(tab);
+    if (ws2) gsl_integration_workspace_free(ws2);
+    if (s1 || s2 || !isfinite(T[0]) || !isfinite(T[1]))
+        return ab_error_set(err, AB_ENOCONV, "quadrature of the n = 2 passage times failed");
+    *t_low = T[0];
+    *t_high = T[1];
+    return AB_OK;
 }
 
 ab_status ab_pair_overlap_law(ab_model_kind kind, int d, double beta, double kappa, int bins, double *mean,

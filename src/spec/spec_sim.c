@@ -20,6 +20,29 @@ static ab_status parse_common_noise(ab_yctx *ctx, const yaml_node_t *node, ab_si
     return st;
 }
 
+/* switching: {observable: r, thresholds: [lo, hi]} (docs/metastability.md). */
+static ab_status parse_switching(ab_yctx *ctx, const yaml_node_t *node, ab_sim_spec *out)
+{
+    static const char *const keys[] = {"observable", "thresholds", NULL};
+    static const char *const observables[] = {"r", NULL};
+    int obs = 0;
+    ab_status st = ab_y_check_map(ctx, node, "simulation.switching", keys);
+    if (!st) st = ab_y_enum(ctx, node, "observable", "simulation.switching.observable", 0, observables, &obs, NULL);
+    if (st) return st;
+    yaml_node_t *th = ab_y_get(ctx, node, "thresholds");
+    if (!th || th->type != YAML_SEQUENCE_NODE || ab_y_seq_len(th) != 2)
+        return ab_y_fail(ctx, th ? th : node, "simulation.switching.thresholds", "expected a list [lo, hi] of two values of r");
+    double v[2];
+    for (int i = 0; i < 2; i++)
+        if ((st = ab_y_node_double(ctx, ab_y_seq_item(ctx, th, i), "simulation.switching.thresholds", &v[i]))) return st;
+    if (!(v[0] > 0.0 && v[0] < v[1] && v[1] < 1.0))
+        return ab_y_fail(ctx, th, "simulation.switching.thresholds", "need 0 < lo < hi < 1 (got %g, %g)", v[0], v[1]);
+    out->switching = 1;
+    out->switch_lo = v[0];
+    out->switch_hi = v[1];
+    return AB_OK;
+}
+
 static ab_status parse_sweep(ab_yctx *ctx, const yaml_node_t *node, const ab_spec *spec, ab_sim_spec *out)
 {
     static const char *const keys[] = {"kappa", "n", NULL};
@@ -81,7 +104,7 @@ ab_status ab_spec_parse_simulation(ab_yctx *ctx, const yaml_node_t *node, const 
 {
     static const char *const keys[] = {"n", "replicas", "seed", "dt", "t_burn", "t_measure", "sample_every", "bins",
                                        "attention", "independent_noise", "common_noise", "lyapunov", "timeseries",
-                                       "initial", "sweep", NULL};
+                                       "initial", "sweep", "switching", NULL};
     static const char *const initials[] = {"uniform", "cluster", NULL};
     memset(out, 0, sizeof *out);
     ab_status st = ab_y_check_map(ctx, node, "simulation", keys);
@@ -113,5 +136,7 @@ ab_status ab_spec_parse_simulation(ab_yctx *ctx, const yaml_node_t *node, const 
         return ab_y_fail(ctx, node, "simulation", "nothing moves the tokens: enable attention, independent_noise or common_noise");
     yaml_node_t *sw = ab_y_get(ctx, node, "sweep");
     if (sw && (st = parse_sweep(ctx, sw, spec, out))) return st;
+    yaml_node_t *swi = ab_y_get(ctx, node, "switching");
+    if (swi && (st = parse_switching(ctx, swi, out))) return st;
     return AB_OK;
 }
