@@ -334,8 +334,20 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
                      * m >= 1, not axisymmetric; Y_m -> -Y_m makes it a pitchfork). */
                     sp.type = AB_SP_PITCHFORK;
                     sp.criticality = AB_CRIT_UNKNOWN;
-                    snprintf(sp.note, sizeof sp.note, "bifurcating branch is not %s (sector %d): not followed",
-                             ab_disc_kind(c->disc), ev[e].sector);
+                    /* what the branch that leaves breaks: the zonal states' isotropy O(d-1) (rotations
+                     * and reflections fixing the pole) to the isotropy of a degree-m harmonic of the
+                     * equator S^{d-2}, the axial subgroup of the equivariant branching lemma
+                     * (docs/symmetry.md, "Branches that leave the zonal space") */
+                    const int dd = ab_disc_model(c->disc)->d, m = ev[e].sector;
+                    if (dd == 3)
+                        snprintf(sp.note, sizeof sp.note,
+                                 "bifurcating branch is not %s (sector %d): breaks O(2) to D_%d; not followed here (the "
+                                 "sphere discretisation follows it)",
+                                 ab_disc_kind(c->disc), m, m);
+                    else
+                        snprintf(sp.note, sizeof sp.note,
+                                 "bifurcating branch is not %s (sector %d): breaks O(%d) to O(%d)%s; not followed",
+                                 ab_disc_kind(c->disc), m, dd - 1, dd - 2, m % 2 ? "" : " x Z_2");
                     int idx = ab_builder_add_special(c, b, ev[e].x, &sp, &si, err);
                     if (idx < 0) { st = AB_ENOMEM; break; }
                     if (ab_builder_near_known_branch_point(c, &c->diag->special[idx]) && *stop_at < 0) *stop_at = idx;
