@@ -62,6 +62,10 @@ typedef struct {
     double ds, ds_min, ds_max;
     int max_steps;        /* per branch */
     int switch_branches;  /* follow branches born at branch points */
+    /* degrees l of the uniform state's branch points whose branches are followed (all if
+     * n_degrees is 0): the catalogue of a user-given list of l (docs/spec.md) */
+    int n_degrees;
+    int degrees[AB_MAX_SECTORS];
     int max_branches;
     /* continuation.tolerances: every other tolerance of the continuation and the diagram
      * (docs/continuation.md, "Tolerances"); ds, ds_min, ds_max and newton_tol in it are

@@ -271,7 +271,19 @@ ab_status ab_builder_handle_events(ab_builder *c, ab_branch *b, const double *xk
                     if (fabs(kl - bp.kappa) < best) { best = fabs(kl - bp.kappa); sp.l = l; }
                 }
             }
-            if (ev[e].kind == EV_REAL && sp.l >= 1 && ab_sphere_is(c->disc)) {
+            int unwanted = ev[e].kind == EV_REAL && sp.l >= 1 && c->cs->n_degrees > 0;
+            for (int k = 0; unwanted && k < c->cs->n_degrees; k++) unwanted = c->cs->degrees[k] != sp.l;
+            if (unwanted) {
+                /* a degree the user did not ask for: the point is reported, its branches are not
+                 * followed (continuation.degrees) */
+                sp.type = sp.l % 2 ? AB_SP_PITCHFORK : AB_SP_TRANSCRITICAL;
+                sp.criticality = sp.l % 2 ? AB_CRIT_UNKNOWN : AB_CRIT_NONE;
+                snprintf(sp.note, sizeof sp.note, "degree %d is not in continuation.degrees: its branches are not followed",
+                         sp.l);
+                int idx = ab_builder_add_special(c, b, ev[e].x, &sp, &si, err);
+                if (idx < 0) { st = AB_ENOMEM; break; }
+                if (ab_builder_near_known_branch_point(c, &c->diag->special[idx]) && *stop_at < 0) *stop_at = idx;
+            } else if (ev[e].kind == EV_REAL && sp.l >= 1 && ab_sphere_is(c->disc)) {
                 /* the whole sphere at the uniform state: a (2l+1)-fold crossing, one branch per
                  * isotropy class (symmetric.c) */
                 double dmu_dp = (ev[e].f1 - ev[e].f0) / (x1[c->n] - xk[c->n]);

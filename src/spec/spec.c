@@ -450,7 +450,7 @@ static ab_status parse_continuation(ab_yctx *ctx, const yaml_node_t *node, ab_sp
     ab_cont_params_default(&c->tolerances);
     if (!node) return AB_OK;
     static const char *const keys[] = {"parameter", "min", "max", "direction", "ds", "ds_min", "ds_max",
-                                       "max_steps", "switch_branches", "max_branches", "tolerances", NULL};
+                                       "max_steps", "switch_branches", "max_branches", "tolerances", "degrees", NULL};
     static const char *const params[] = {"kappa", "beta", NULL};
     const ab_range any = {-INFINITY, INFINITY, 0, 0};
     long dir, steps, branches;
@@ -480,6 +480,22 @@ static ab_status parse_continuation(ab_yctx *ctx, const yaml_node_t *node, ab_sp
     if (!(c->ds_min <= c->ds && c->ds <= c->ds_max))
         return ab_y_fail(ctx, node, "continuation.ds", "need ds_min <= ds <= ds_max (got %g, %g, %g)", c->ds_min, c->ds, c->ds_max);
     if ((st = parse_tolerances(ctx, ab_y_get(ctx, node, "tolerances"), c))) return st;
+    const yaml_node_t *deg = ab_y_get(ctx, node, "degrees");
+    if (deg) {
+        const int len = ab_y_seq_len(deg);
+        if (deg->type != YAML_SEQUENCE_NODE || len < 1 || len > AB_MAX_SECTORS)
+            return ab_y_fail(ctx, deg, "continuation.degrees", "expected a list of 1 to %d degrees l >= 1", AB_MAX_SECTORS);
+        for (int i = 0; i < len; i++) {
+            const yaml_node_t *it = ab_y_seq_item(ctx, deg, i);
+            long l;
+            if ((st = ab_y_node_int(ctx, it, "continuation.degrees", &l))) return st;
+            if (l < 1 || l > 4096) return ab_y_fail(ctx, it, "continuation.degrees", "degrees are >= 1 (got %ld)", l);
+            for (int j = 0; j < i; j++)
+                if (c->degrees[j] == l) return ab_y_fail(ctx, it, "continuation.degrees", "degree %ld is listed twice", l);
+            c->degrees[i] = (int)l;
+        }
+        c->n_degrees = len;
+    }
     c->tolerances.newton_tol = spec->newton.tol;
     c->present = 1;
     c->direction = (int)dir;
