@@ -374,8 +374,7 @@ static ab_status follow_dir(follower *f, ab_curve *c, const double *x0, const do
     if (st) return st;
     double t_prev, bt_prev;
     if ((st = test_at(f, x0, &t_prev, &bt_prev, err))) return st;
-    const double a0 = amplitude(f, x0);
-    double a_prev = a0;
+    double a_prev = amplitude(f, x0);
     char *why = c->end_reason[side];
     snprintf(why, sizeof c->end_reason[side], "max_steps (%d) reached", f->tp->max_steps);
     for (int step = 0; step < f->tp->max_steps; step++) {
@@ -442,7 +441,6 @@ static ab_status follow_dir(follower *f, ab_curve *c, const double *x0, const do
             ab_problem_param_name(f->prob, f->set->unknown_param), f->xa[f->n],
             ab_problem_param_name(f->prob, f->tp->parameter), p, row.r);
     }
-    (void)a0;
     return st;
 }
 
@@ -453,6 +451,25 @@ static int uniform_stable(const ab_spec *spec, double kappa, double beta)
     for (int l = 1; l <= 8; l++)
         if (!(kappa > ab_kappa_l(spec->model.kind, spec->model.d, beta, l))) return 0;
     return 1;
+}
+
+/* Follow the curve through start both ways: backwards first, its rows then reversed so that
+ * the curve is ordered, the start's row, then forwards. */
+static ab_status follow_both(follower *f, ab_curve *c, const double *start, ab_error *err)
+{
+    ab_status st = follow_dir(f, c, start, NULL, -1, 0, err);
+    for (int i = 0, j = c->n_rows - 1; !st && i < j; i++, j--) {
+        ab_curve_row t = c->rows[i];
+        c->rows[i] = c->rows[j];
+        c->rows[j] = t;
+    }
+    ab_curve_row row;
+    if (!st) st = ab_curve_problem_refresh(f->cp, start, err);
+    if (!st) st = observe(f, start, &row, err);
+    if (!st) st = add_row(c, &row, err);
+    if (!st) st = ab_curve_problem_refresh(f->cp, start, err);
+    if (!st) st = follow_dir(f, c, start, NULL, +1, 1, err);
+    return st;
 }
 
 /* Is the special point sp on a curve of this type already followed? */
@@ -530,19 +547,7 @@ static ab_status curve_from_special(follower *f, const ab_diagram *d, int isp, a
     say(f, "curve %d: %s curve from %s%d (%s = %.10g, %s = %.10g)", c->id, ab_curve_type_name(type),
         ab_special_label(sp->type), isp + 1, ab_problem_param_name(f->prob, d->parameter), start[n],
         ab_problem_param_name(f->prob, f->tp->parameter), start[n + 1]);
-    /* backwards first, then reverse those rows so the curve is ordered, then forwards */
-    st = follow_dir(f, c, start, NULL, -1, 0, err);
-    for (int i = 0, j = c->n_rows - 1; !st && i < j; i++, j--) {
-        ab_curve_row t = c->rows[i];
-        c->rows[i] = c->rows[j];
-        c->rows[j] = t;
-    }
-    ab_curve_row row;
-    if (!st) st = ab_curve_problem_refresh(f->cp, start, err);
-    if (!st) st = observe(f, start, &row, err);
-    if (!st) st = add_row(c, &row, err);
-    if (!st) st = ab_curve_problem_refresh(f->cp, start, err);
-    if (!st) st = follow_dir(f, c, start, NULL, +1, 1, err);
+    st = follow_both(f, c, start, err);
     free(start);
     return st;
 }
@@ -554,7 +559,6 @@ static ab_status curve_from_special(follower *f, const ab_diagram *d, int isp, a
 static ab_status fold_from_dp(follower *f, int ip, ab_error *err)
 {
     ab_curve_point *dp = &f->set->points[ip];
-    const int kap = f->set->unknown_param == AB_PARAM_KAPPA;
     ab_status st = follower_init(f, dp->nodes, AB_CURVE_SPACE_ALL, dp->kappa, dp->beta, f->set->unknown_param, err);
     if (st) return st;
     const size_t n = f->n, np1 = f->np1;
@@ -608,7 +612,6 @@ static ab_status fold_from_dp(follower *f, int ip, ab_error *err)
     if (!st) st = follow_dir(f, c, x0, tau, 1, 1, err);
     free(tau);
     snprintf(c->end_reason[0], sizeof c->end_reason[0], "born at the degenerate pitchfork %s", f->set->points[ip].label);
-    (void)kap;
     return st;
 }
 
@@ -697,16 +700,7 @@ static ab_status maxwell_from_fold(follower *f, const ab_diagram *d, int isp, ab
     say(f, "curve %d: Maxwell curve (equal free energy) from LP%d: %s = %.10g at %s = %.10g", c->id, isp + 1,
         ab_problem_param_name(f->prob, d->parameter), start[n], ab_problem_param_name(f->prob, f->tp->parameter),
         start[n + 1]);
-    st = follow_dir(f, c, start, NULL, -1, 0, err);
-    for (int i = 0, j = c->n_rows - 1; !st && i < j; i++, j--) {
-        ab_curve_row t = c->rows[i];
-        c->rows[i] = c->rows[j];
-        c->rows[j] = t;
-    }
-    ab_curve_row row;
-    if (!st) st = observe(f, start, &row, err);
-    if (!st) st = add_row(c, &row, err);
-    if (!st) st = follow_dir(f, c, start, NULL, +1, 1, err);
+    st = follow_both(f, c, start, err);
     free(start);
     return st;
 }

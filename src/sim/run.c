@@ -515,6 +515,34 @@ static double law_integrand(double q, void *vp)
     return exp(law_exponent(a, q)) * (a->moment ? q : 1.0);
 }
 
+/* The shift that keeps the law's exponent <= 0 and the normaliser Z = int p of the n = 2
+ * law (qaws: the (1 - q^2)^alpha weight is singular for d = 2). */
+static ab_status law_normaliser(law_args *a, double alpha, double *Z, ab_error *err)
+{
+    a->shift = fmax(law_exponent(a, 1.0), law_exponent(a, -1.0));
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+    gsl_integration_qaws_table *tab = gsl_integration_qaws_table_alloc(alpha, alpha, 0, 0);
+    if (!ws || !tab) {
+        if (ws) gsl_integration_workspace_free(ws);
+        if (tab) gsl_integration_qaws_table_free(tab);
+        return ab_error_set(err, AB_ENOMEM, "out of memory");
+    }
+    gsl_function f = {law_integrand, a};
+    double abserr;
+    const int moment = a->moment;
+    a->moment = 0;
+    int s = gsl_integration_qaws(&f, -1.0, 1.0, tab, 0.0, 1e-12, 1000, ws, Z, &abserr);
+    if (!s && moment) {
+        /* the mean's numerator in *(Z + 1) */
+        a->moment = 1;
+        s = gsl_integration_qaws(&f, -1.0, 1.0, tab, 0.0, 1e-12, 1000, ws, Z + 1, &abserr);
+        a->moment = 0;
+    }
+    gsl_integration_workspace_free(ws);
+    gsl_integration_qaws_table_free(tab);
+    return s ? ab_error_set(err, AB_ENOCONV, "quadrature of the n = 2 law failed") : AB_OK;
+}
+
 /* The unnormalised density (1-q^2)^alpha e^{W/kappa - shift} of the n = 2 law. */
 static double law_density(const law_args *a, double alpha, double q)
 {
@@ -554,33 +582,23 @@ ab_status ab_pair_residence_times(ab_model_kind kind, int d, double beta, double
     if (!(r_lo > 0.0 && r_lo < r_hi && r_hi < 1.0))
         return ab_error_set(err, AB_EINVAL, "residence times need 0 < r_lo < r_hi < 1");
     law_args a = {kind, beta, kappa, 0.0, 0};
-    a.shift = fmax(law_exponent(&a, 1.0), law_exponent(&a, -1.0));
     const double alpha = 0.5 * (d - 3);
-    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
-    gsl_integration_qaws_table *tab = gsl_integration_qaws_table_alloc(alpha, alpha, 0, 0);
-    if (!ws || !tab) {
-        if (ws) gsl_integration_workspace_free(ws);
-        if (tab) gsl_integration_qaws_table_free(tab);
-        return ab_error_set(err, AB_ENOMEM, "out of memory");
-    }
-    gsl_function f = {law_integrand, &a};
-    double Z, abserr;
-    int s1 = gsl_integration_qaws(&f, -1.0, 1.0, tab, 0.0, 1e-12, 1000, ws, &Z, &abserr);
+    double Z;
+    ab_status zst = law_normaliser(&a, alpha, &Z, err);
+    if (zst) return zst;
     passage_args pa = {&a, alpha, Z, 0};
     /* q at the thresholds: r = sqrt((1 + q)/2) */
     const double q_lo = 2.0 * r_lo * r_lo - 1.0, q_hi = 2.0 * r_hi * r_hi - 1.0;
     gsl_integration_workspace *ws2 = gsl_integration_workspace_alloc(1000);
-    double T[2] = {NAN, NAN};
+    double T[2] = {NAN, NAN}, abserr;
     int s2 = ws2 ? 0 : 1;
-    for (int up = 0; up < 2 && !s1 && !s2; up++) {
+    for (int up = 0; up < 2 && !s2; up++) {
         pa.upper = up;
         gsl_function g = {passage_integrand, &pa};
         s2 = gsl_integration_qag(&g, q_lo, q_hi, 0.0, 1e-11, 1000, GSL_INTEG_GAUSS31, ws2, &T[up], &abserr);
     }
-    gsl_integration_workspace_free(ws);
-    gsl_integration_qaws_table_free(tab);
     if (ws2) gsl_integration_workspace_free(ws2);
-    if (s1 || s2 || !isfinite(T[0]) || !isfinite(T[1]))
+    if (s2 || !isfinite(T[0]) || !isfinite(T[1]))
         return ab_error_set(err, AB_ENOCONV, "quadrature of the n = 2 passage times failed");
     *t_low = T[0];
     *t_high = T[1];
@@ -590,24 +608,11 @@ ab_status ab_pair_residence_times(ab_model_kind kind, int d, double beta, double
 ab_status ab_pair_overlap_law(ab_model_kind kind, int d, double beta, double kappa, int bins, double *mean,
                               double *bin_prob, ab_error *err)
 {
-    law_args a = {kind, beta, kappa, 0.0, 0};
-    a.shift = fmax(law_exponent(&a, 1.0), law_exponent(&a, -1.0));
-    double alpha = 0.5 * (d - 3);
-    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
-    gsl_integration_qaws_table *tab = gsl_integration_qaws_table_alloc(alpha, alpha, 0, 0);
-    if (!ws || !tab) {
-        if (ws) gsl_integration_workspace_free(ws);
-        if (tab) gsl_integration_qaws_table_free(tab);
-        return ab_error_set(err, AB_ENOMEM, "out of memory");
-    }
-    gsl_function f = {law_integrand, &a};
-    double Z, M, abserr;
-    int s1 = gsl_integration_qaws(&f, -1.0, 1.0, tab, 0.0, 1e-12, 1000, ws, &Z, &abserr);
-    a.moment = 1;
-    int s2 = gsl_integration_qaws(&f, -1.0, 1.0, tab, 0.0, 1e-12, 1000, ws, &M, &abserr);
-    a.moment = 0;
-    ab_status st = (s1 || s2) ? ab_error_set(err, AB_ENOCONV, "quadrature of the n = 2 law failed") : AB_OK;
-    if (!st) *mean = M / Z;
+    law_args a = {kind, beta, kappa, 0.0, 1};
+    double alpha = 0.5 * (d - 3), ZM[2];
+    ab_status st = law_normaliser(&a, alpha, ZM, err);
+    const double Z = ZM[0];
+    if (!st) *mean = ZM[1] / Z;
     /* Bins by 64-point Gauss rules: Gauss-Jacobi on the two end bins, where the weight
      * (1-q^2)^alpha is singular (d = 2) or not smooth, Gauss-Legendre inside. */
     for (int b = 0; b < bins && !st && bin_prob; b++) {
@@ -628,7 +633,5 @@ ab_status ab_pair_overlap_law(ab_model_kind kind, int d, double beta, double kap
         gsl_integration_fixed_free(fw);
         bin_prob[b] = sum / Z;
     }
-    gsl_integration_qaws_table_free(tab);
-    gsl_integration_workspace_free(ws);
     return st;
 }
