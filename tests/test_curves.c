@@ -332,7 +332,7 @@ static void check_cli(ab_tally *t)
     ab_slurp(path, buf, sizeof buf);
     int rows = 0;
     for (const char *c = buf; *c; c++) rows += *c == '\n';
-    ab_check(t, strncmp(buf, "curve,type,point,kappa,beta,r,S,free_energy,test,label\n", 55) == 0 && rows > 150 &&
+    ab_check(t, strncmp(buf, "curve,type,point,kappa,beta,r,S,free_energy,test,tail,label\n", 60) == 0 && rows > 150 &&
                     strstr(buf, ",maxwell,") && strstr(buf, ",fold,") && strstr(buf, ",pitchfork,") && strstr(buf, ",DP1\n"),
              "curves.csv: header, %d rows, fold, pitchfork and Maxwell curves, DP1 labelled", rows);
     snprintf(path, sizeof path, "%s/special_points.csv", dir);

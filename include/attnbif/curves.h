@@ -88,6 +88,7 @@ typedef struct {
     double kappa, beta;
     double r, S, free_energy; /* observables of the state (free_energy NaN for SA) */
     double test;              /* along pitchfork curves c3, along fold curves c2 (docs/curves.md) */
+    double tail;              /* the density's spectral tail there (ab_disc_resolution): how well it is resolved */
     int label;                /* index into ab_curve_set.points, or -1 */
 } ab_curve_row;
 

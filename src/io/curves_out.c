@@ -25,14 +25,21 @@ ab_status ab_curves_write_csv(const char *dir, const ab_curve_set *set, ab_error
     ab_status st = ab_file_open_in(dir, "curves.csv", &f, err);
     if (st) return st;
     FILE *out = ab_file_stream(f);
-    fprintf(out, "curve,type,point,kappa,beta,r,S,free_energy,test,label\n");
+    fprintf(out, "curve,type,point,kappa,beta,r,S,free_energy,test,tail,label\n");
     for (int c = 0; c < set->n_curves; c++) {
         const ab_curve *cv = &set->curves[c];
         for (int k = 0; k < cv->n_rows; k++) {
             const ab_curve_row *r = &cv->rows[k];
-            fprintf(out, "%d,%s,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n", cv->id, ab_curve_type_name(cv->type), k,
-                    r->kappa, r->beta, r->r, r->S, r->free_energy, r->test,
-                    r->label >= 0 && r->label < set->n_points ? set->points[r->label].label : "");
+            fprintf(out, "%d,%s,%d,%.17g,%.17g,%.17g,%.17g,", cv->id, ab_curve_type_name(cv->type), k, r->kappa, r->beta,
+                    r->r, r->S);
+            /* empty, not nan, where a quantity does not apply (SA's free energy, test functions
+             * of Maxwell curves) */
+            const double opt[3] = {r->free_energy, r->test, r->tail};
+            for (int q = 0; q < 3; q++) {
+                if (isfinite(opt[q])) fprintf(out, "%.17g", opt[q]);
+                fputc(',', out);
+            }
+            fprintf(out, "%s\n", r->label >= 0 && r->label < set->n_points ? set->points[r->label].label : "");
         }
     }
     return ab_file_commit(f, err);

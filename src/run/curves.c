@@ -3,6 +3,7 @@
  * (docs/curves.md). */
 #include "attnbif/curves.h"
 #include "attnbif/model.h"
+#include "attnbif/state.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -166,6 +167,9 @@ static ab_status observe(follower *f, const double *x, ab_curve_row *row, ab_err
     row->beta = pu == AB_PARAM_KAPPA ? x[f->n + 1] : x[f->n];
     row->r = obs.r;
     row->S = obs.S;
+    int need = 0;
+    row->tail = NAN;
+    if ((st = ab_disc_resolution(f->disc, f->u, &row->tail, &need, err))) return st;
     row->free_energy = obs.free_energy;
     row->label = -1;
     double bt;
@@ -427,6 +431,19 @@ static ab_status follow_dir(follower *f, ab_curve *c, const double *x0, const do
         }
         ab_curve_row row;
         if ((st = observe(f, f->xa, &row, err))) return st;
+        /* a state the grid does not resolve ends the curve: a curve stays on its grid */
+        if (isfinite(row.tail) && row.tail > AB_RESOLUTION_TAIL_MAX) {
+            double tail;
+            int need = 0;
+            ab_curve_problem_project(f->cp, f->xa, f->u);
+            if ((st = ab_disc_resolution(f->disc, f->u, &tail, &need, err))) return st;
+            snprintf(why, sizeof c->end_reason[side],
+                     "not resolved with %d nodes at %s = %.6g (density modes at the top degree %.1e of the largest, limit "
+                     "%.0e): about %d nodes are needed (discretization.nodes)",
+                     ab_disc_size(f->disc), ab_problem_param_name(f->prob, f->tp->parameter), p, row.tail,
+                     AB_RESOLUTION_TAIL_MAX, need);
+            break;
+        }
         if ((st = add_row(c, &row, err))) return st;
         t_prev = t;
         bt_prev = bt;
