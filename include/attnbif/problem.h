@@ -3,7 +3,7 @@
  * product, the generators of the continuous symmetries with their phase conditions, and a
  * vector of named parameters of which some are free (unknowns of an extended system).
  * A discretisation offers itself as a problem (ab_disc_problem); an extended system (a fold
- * or branch-point curve, not written yet) is meant to be a problem that wraps another. */
+ * or branch-point curve, attnbif/curves.h) is a problem that wraps another. */
 #ifndef ATTNBIF_PROBLEM_H
 #define ATTNBIF_PROBLEM_H
 
