@@ -350,6 +350,22 @@ static void check_cli(ab_tally *t)
     ab_check(t, strstr(buf, "\"codimension_two_points\"") && strstr(buf, "\"second_route\": {"),
              "summary.json lists the curves and the DP with its second route");
     ab_remove_tree(dir);
+    /* the curves' cost counts against the limits: refused before any work, nothing written */
+    FILE *f = fopen("build/test_curves_limits.yaml", "w");
+    char text[4096];
+    ab_slurp("problems/usa-d3-phase-diagram.yaml", text, sizeof text);
+    if (f) {
+        fprintf(f, "%slimits: {time_minutes: 0.5}\n", text);
+        fclose(f);
+    }
+    snprintf(args, sizeof args, "run build/test_curves_limits.yaml -o %s --quiet", dir);
+    const int code2 = ab_run_program(args, "build/test_curves.err");
+    ab_slurp("build/test_curves.err", buf, sizeof buf);
+    ab_check(t, code2 == 2 && strstr(buf, "test_curves_limits.yaml:23:") && strstr(buf, "two_parameter: curves: up to 8") &&
+                    !ab_exists(dir),
+             "a run whose curves exceed the time limit is refused naming two_parameter, nothing written (exit %d): %.200s",
+             code2, buf);
+    remove("build/test_curves_limits.yaml");
 }
 
 int main(void)

@@ -64,6 +64,20 @@ void ab_cost_run(const ab_spec *spec, int nodes, ab_cost *expected, ab_cost *wor
     worst->bytes = expected->bytes;
 }
 
+void ab_cost_curves(const ab_spec *spec, int nodes, ab_cost *expected)
+{
+    const ab_two_parameter_spec *t = &spec->two_parameter;
+    /* Up to two curves per branch (its special points, a Maxwell curve beside a fold), each
+     * crossing the window both ways like a branch; a point costs about one solve step (a few
+     * Newton iterations on the extended system; a sector curve's gradient, one sector
+     * operator per unknown, about what a step's spectra cost). */
+    const ab_cost step = cost_solve(spec, nodes);
+    const double per_curve = fmin(2.0 * t->max_steps, 2.0 * (4.0 * (t->max - t->min) / t->ds_max + 40.0));
+    const double curves = 2.0 * spec->continuation.max_branches;
+    expected->seconds = step.seconds * per_curve * curves;
+    expected->bytes = step.bytes + curves * per_curve * 100.0;
+}
+
 ab_status ab_cost_simulation(const ab_spec *spec, double kappa, int n, int threads, ab_cost *out, ab_error *err)
 {
     const ab_sim_spec *sim = &spec->simulation;
@@ -184,6 +198,14 @@ ab_status ab_spec_check_limits(const ab_spec *spec, const char *command, int nod
         st = judge(spec, spec->marks.continuation, "continuation.max_steps", what, worst, AB_LIMIT_WORST_FACTOR * tlim,
                    enforce, NULL, err);
         if (st) return st;
+        if (spec->two_parameter.present) {
+            ab_cost curves;
+            ab_cost_curves(spec, nodes, &curves);
+            snprintf(what, sizeof what, "curves: up to %d at %d nodes", 2 * spec->continuation.max_branches,
+                     nodes);
+            st = judge(spec, spec->marks.two_parameter, "two_parameter", what, curves, tlim, enforce, report, err);
+            if (st) return st;
+        }
     }
     if ((all || strcmp(command, "simulate") == 0) && spec->has_simulation) {
         const ab_sim_spec *sim = &spec->simulation;

@@ -30,6 +30,8 @@ ab_cost ab_cost_solve_sphere(int degree);
 /* One `run`: *expected from the continuation window, *worst if one branch takes all of
  * max_steps. */
 void ab_cost_run(const ab_spec *spec, int nodes, ab_cost *expected, ab_cost *worst);
+/* The curves of a run's two_parameter section (docs/curves.md): their expected cost. */
+void ab_cost_curves(const ab_spec *spec, int nodes, ab_cost *expected);
 
 /* One simulation (one kappa, one n); threads is how many replicas run at once. Fails
  * (AB_EINVAL) when the step counts are not representable (ab_sim_steps). */
