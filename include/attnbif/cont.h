@@ -62,7 +62,7 @@ typedef struct {
     double near_point_obs_tol; /* ... when |dr| + |dS| is below this */
     double known_branch_tol;   /* a switched point within this fraction of the change of r, S over a step of an existing branch ... */
     double known_branch_abs;   /* ... plus this (absolute) lies on that branch */
-    double uniform_tol;        /* |r|, |S| below this: the uniform state */
+    double uniform_tol;        /* |r|, |S| and the entropy below this: the uniform state */
 } ab_cont_params;
 
 /* The defaults (the values documented in docs/continuation.md). */

@@ -134,7 +134,10 @@ void ab_builder_observe(ab_builder *b, const double *x, const ab_stab_info *si, 
 
 int ab_builder_is_uniform(const ab_builder *b, const ab_branch_point *bp)
 {
-    return fabs(bp->r) < b->prm.uniform_tol && fabs(bp->S) < b->prm.uniform_tol;
+    /* r and S vanish on every state with a polyhedral symmetry too (T_d, O_h, I_h: no
+     * dipole, an isotropic Q); the entropy vanishes at the uniform state only */
+    return fabs(bp->r) < b->prm.uniform_tol && fabs(bp->S) < b->prm.uniform_tol &&
+           !(fabs(bp->entropy) >= b->prm.uniform_tol);
 }
 
 void ab_builder_warn(ab_builder *b, const char *fmt, double a, int i)
@@ -543,7 +546,7 @@ static int nodes_wanted(ab_builder *b, const double *x, double *tail, int *need_
     if (acc.tail > fmax(AB_RESOLUTION_TAIL, AB_NEWTON_FLOOR_FACTOR * acc.kernel_error)) need = acc.nodes_needed;
     ab_observables obs;
     if (ab_disc_observables(b->disc, x, &obs, err) == AB_OK && fabs(obs.r) < b->prm.uniform_tol &&
-        fabs(obs.S) < b->prm.uniform_tol) {
+        fabs(obs.S) < b->prm.uniform_tol && !(fabs(obs.entropy) >= b->prm.uniform_tol)) {
         const ab_model *m = ab_disc_model(b->disc);
         const double kappa = ab_disc_params(b->disc).kappa, beta = ab_disc_params(b->disc).beta;
         int lmax = 0;
